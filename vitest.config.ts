@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Suites that share the real Redis use their own key prefixes, so files may run in parallel.
+    pool: 'forks',
+  },
+});
