@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BridgeError } from './errors.js';
+import { sendError, withResponseHeaders } from './http/respond.js';
+import { parseOptions } from './options.js';
+import { decide, type Decision } from './resolve/decide.js';
+import { checkProvider, ProviderRuntime, type ProviderResult } from './resolve/provider-check.js';
+import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
+import { readProviderCredential } from './sources/provider-credential.js';
+import { StatsService, type StatsHandlerOptions, type ReportOptions } from './stats/stats-service.js';
+import type { MigrationReport } from './stats/report-types.js';
+import type { BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
+
+/** `next` as Express calls it. */
+export type NextFunction = (err?: unknown) => void;
+/** A middleware usable with Express 4 and 5 (and connect). */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void;
+
+/** The middleware returned by `sessionBridge()`, with its helpers. */
+export interface SessionBridge extends Middleware {
+  /** The mode this bridge was built with. */
+  readonly mode: BridgeMode;
+  /**
+   * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
+   * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
+   * not mounted before. In `observe` mode it never rejects.
+   */
+  requireUser(): Middleware;
+  /** The stats endpoint: JSON, Prometheus text or an HTML dashboard. Requires `authorize` or `public: true`. */
+  statsHandler(options: StatsHandlerOptions): Middleware;
+  /** The adoption report the stats endpoint serves as JSON. */
+  report(options?: ReportOptions): Promise<MigrationReport>;
+  /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
+  flushStats(): Promise<void>;
+  /** Stops timers, flushes stats and closes the stats store. */
+  close(): Promise<void>;
+}
+
+/** Per-request state, kept off the request object. */
+interface RequestState {
+  legacyDisabled: boolean;
+}
+
+const NO_LEGACY: LegacyResult = { state: 'none' };
+
+/**
+ * Builds the bridge middleware. Options are validated here, once; keys, caches and the stats recorder are
+ * built once. Each request: read the legacy cookie and the provider credential, check both in parallel,
+ * decide (see `decide`), set `req.auth`, and record one event without waiting for the stats store.
+ */
+export function sessionBridge(options: BridgeOptions): SessionBridge {
+  const config = parseOptions(options);
+  const runtimes = config.providers.map((p) => new ProviderRuntime(p));
+  const stats = config.stats === false ? undefined : new StatsService(config);
+  const states = new WeakMap<IncomingMessage, RequestState>();
+
+  function emit(event: BridgeEvent): void {
+    try {
+      config.onEvent?.(event);
+    } catch (err) {
+      config.debug(`onEvent threw: ${String(err)}`);
+    }
+    stats?.record(event);
+  }
+
+  async function evaluate(req: BridgeRequest): Promise<Decision> {
+    const time = config.now();
+    const credential = runtimes.length > 0 ? readProviderCredential(req, config.providers) : { type: 'none' as const };
+    const [legacy, provider]: [LegacyResult, ProviderResult] = await Promise.all([
+      config.legacy ? readLegacy(req, config.legacy, time, config.debug) : NO_LEGACY,
+      checkProvider(credential, runtimes),
+    ]);
+    const decision = decide(config.mode, config.onConflict, legacy, provider);
+    const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
+    if (decision.error) config.debug(`${decision.error.code}: ${decision.error.message}`);
+    emit({
+      time,
+      mode: config.mode,
+      presented: { legacy: legacy.state !== 'none', provider: credential.type !== 'none' },
+      outcome: decision.outcome,
+      ...(code ? { code } : {}),
+      ...(decision.auth ? { resolvedKind: decision.auth.kind, userId: decision.auth.userId } : {}),
+      ...(legacy.state === 'ok' ? { legacyUserId: legacy.userId } : {}),
+      ...(provider.state === 'ok' ? { providerUserId: provider.userId } : {}),
+      ...(provider.state !== 'none' && provider.provider ? { provider: provider.provider } : {}),
+    });
+    return decision;
+  }
+
+  function fail(res: ServerResponse, next: NextFunction, error: BridgeError): void {
+    withResponseHeaders(error, config.realm);
+    if (config.errors === 'next') next(error);
+    else sendError(res, error);
+  }
+
+  const bridge = function sessionBridgeMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction) {
+    const request = req as BridgeRequest;
+    if (states.has(req) || request.auth !== undefined) {
+      next();
+      return;
+    }
+    const state: RequestState = { legacyDisabled: false };
+    states.set(req, state);
+    if (config.mode === 'observe') {
+      // Measure only: the request goes on at once and the decision is made off the request path.
+      next();
+      evaluate(request).catch((err: unknown) => config.debug(`observe: ${String(err)}`));
+      return;
+    }
+    evaluate(request).then(
+      (decision) => {
+        state.legacyDisabled = decision.legacyDisabled;
+        if (decision.error) return fail(res, next, decision.error);
+        if (decision.auth) request.auth = decision.auth;
+        next();
+      },
+      (err: unknown) => {
+        // evaluate() handles every expected failure; this is a bug guard, never a crash.
+        fail(res, next, new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', { cause: err }));
+      },
+    );
+  } as SessionBridge;
+
+  function requireUser(): Middleware {
+    return function requireUserMiddleware(req, res, next) {
+      const check = () => {
+        const request = req as BridgeRequest;
+        if (config.mode === 'observe' || request.auth !== undefined) return next();
+        const error = states.get(req)?.legacyDisabled
+          ? new BridgeError(
+              'ERR_BRIDGE_LEGACY_DISABLED',
+              'Sessions from the previous login are no longer accepted: sign in again with the new provider.',
+              { hint: 'provider_login_required' },
+            )
+          : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
+        fail(res, next, error);
+      };
+      if (states.has(req) || (req as BridgeRequest).auth !== undefined) check();
+      else bridge(req, res, (err) => (err === undefined ? check() : next(err)));
+    };
+  }
+
+  function requireStats(): StatsService {
+    if (!stats) {
+      throw new TypeError('sessionBridge: stats are disabled (`stats: false`); remove that option to use the stats endpoint.');
+    }
+    return stats;
+  }
+
+  Object.defineProperties(bridge, {
+    mode: { value: config.mode, enumerable: true },
+    requireUser: { value: requireUser },
+    statsHandler: { value: (options: StatsHandlerOptions) => requireStats().handler(options) },
+    report: { value: async (options?: ReportOptions) => requireStats().report(options) },
+    flushStats: { value: async () => stats?.flush() },
+    close: { value: async () => stats?.close() },
+  });
+  return bridge;
+}

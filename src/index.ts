@@ -1,0 +1,48 @@
+export { sessionBridge } from './bridge.js';
+export type { Middleware, NextFunction, SessionBridge } from './bridge.js';
+export { BridgeError, isBridgeError } from './errors.js';
+export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
+export { memoryStats } from './stats/memory-store.js';
+export type { MemoryStatsOptions } from './stats/memory-store.js';
+export { redisStats } from './stats/redis-store.js';
+export type { RedisStatsOptions } from './stats/redis-store.js';
+export type { ReportOptions } from './stats/stats-service.js';
+export type { StatsHandlerOptions } from './http/stats-handler.js';
+export type {
+  CutoverCriteria,
+  CutoverReport,
+  MigrationReport,
+  RecorderReport,
+  ReportSeriesPoint,
+  ReportWindow,
+} from './stats/report-types.js';
+export type {
+  LabelledCount,
+  RecorderOptions,
+  RequestCounts,
+  SeriesPoint,
+  StatsEvent,
+  StatsOutcome,
+  StatsQuery,
+  StatsSnapshot,
+  StatsStore,
+  UserCounts,
+  WindowSnapshot,
+} from './stats/store.js';
+export type {
+  BridgeAuth,
+  BridgeEvent,
+  BridgeMode,
+  BridgeOptions,
+  BridgeRequest,
+  ConflictPolicy,
+  CredentialKind,
+  LegacyIdentity,
+  LegacyOptions,
+  LegacyResolverOptions,
+  LegacySessionData,
+  LegacySessionStore,
+  LegacyStoreOptions,
+  ProviderAlgorithm,
+  ProviderOptions,
+} from './types.js';

@@ -1,0 +1,89 @@
+import { BridgeError } from '../errors.js';
+import type { LegacyResult } from '../sources/legacy-session.js';
+import type { BridgeAuth, BridgeEvent, BridgeMode, ConflictPolicy, CredentialKind } from '../types.js';
+import type { ProviderResult } from './provider-check.js';
+
+export interface Decision {
+  outcome: BridgeEvent['outcome'];
+  /** The request user, when authenticated. */
+  auth?: BridgeAuth;
+  /** The error to answer with (rejected, conflict, unavailable). */
+  error?: BridgeError;
+  /** A valid legacy session was present but `provider-only` mode no longer accepts it. */
+  legacyDisabled: boolean;
+}
+
+type LegacyOk = Extract<LegacyResult, { state: 'ok' }>;
+type ProviderOk = Extract<ProviderResult, { state: 'ok' }>;
+
+function legacyAuth(l: LegacyOk, presented: CredentialKind[]): BridgeAuth {
+  return { userId: l.userId, kind: 'legacy', presented, sessionId: l.sessionId, session: l.session };
+}
+
+function providerAuth(p: ProviderOk, presented: CredentialKind[]): BridgeAuth {
+  return {
+    userId: p.userId,
+    kind: 'provider',
+    presented,
+    provider: p.provider,
+    payload: p.payload,
+    header: p.header,
+    token: p.token,
+  };
+}
+
+const authenticated = (auth: BridgeAuth): Decision => ({ outcome: 'authenticated', auth, legacyDisabled: false });
+const failed = (error: BridgeError, legacyDisabled = false): Decision => ({
+  outcome: error.code === 'ERR_BRIDGE_CONFLICT' ? 'conflict' : error.status === 503 ? 'unavailable' : 'rejected',
+  error,
+  legacyDisabled,
+});
+
+/**
+ * The decision table of the bridge. Pure: the same inputs always give the same decision.
+ *
+ * - A valid provider token wins; with a valid legacy session for another user, `onConflict` decides.
+ * - An invalid or undecidable Bearer *header* is final: it never falls back to the legacy cookie.
+ * - An invalid or undecidable provider *cookie* gives way to a valid legacy session (stale cookies are
+ *   normal during a migration); alone it is rejected (401) or undecidable (503).
+ * - A legacy store failure is 503 only when nothing else authenticates the request.
+ * - `provider-only`: legacy sessions are recognised but never authenticate; their store failing does not matter.
+ */
+export function decide(
+  mode: BridgeMode,
+  onConflict: ConflictPolicy,
+  legacy: LegacyResult,
+  provider: ProviderResult,
+): Decision {
+  const legacyAccepted = mode !== 'provider-only';
+  const legacyOk = legacy.state === 'ok' ? legacy : undefined;
+  const usableLegacy = legacyAccepted ? legacyOk : undefined;
+  const legacyDisabled = !legacyAccepted && legacyOk !== undefined;
+  const presented: CredentialKind[] = [];
+  if (legacyOk) presented.push('legacy');
+
+  if (provider.state === 'ok') {
+    presented.push('provider');
+    if (usableLegacy && usableLegacy.userId !== provider.userId) {
+      if (onConflict === 'prefer-provider') return authenticated(providerAuth(provider, presented));
+      if (onConflict === 'prefer-legacy') return authenticated(legacyAuth(usableLegacy, presented));
+      return failed(
+        new BridgeError(
+          'ERR_BRIDGE_CONFLICT',
+          'The legacy session and the provider token belong to different users; sign out of one of them.',
+        ),
+      );
+    }
+    return authenticated(providerAuth(provider, presented));
+  }
+
+  if (provider.state === 'invalid' || provider.state === 'unavailable') {
+    if (provider.source === 'cookie' && usableLegacy) return authenticated(legacyAuth(usableLegacy, presented));
+    if (provider.source === 'cookie' && legacyAccepted && legacy.state === 'unavailable') return failed(legacy.error);
+    return failed(provider.error, legacyDisabled);
+  }
+
+  if (usableLegacy) return authenticated(legacyAuth(usableLegacy, presented));
+  if (legacyAccepted && legacy.state === 'unavailable') return failed(legacy.error);
+  return { outcome: 'anonymous', legacyDisabled };
+}

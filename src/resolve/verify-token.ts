@@ -1,0 +1,84 @@
+import {
+  errors as joseErrors,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
+import { BridgeError } from '../errors.js';
+import type { ProviderConfig } from '../options.js';
+import { KeysUnavailableError, type ProviderKeys } from './provider-keys.js';
+
+/** Longest token we try to verify; larger ones are rejected before any parsing. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+const DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+export interface VerifiedToken {
+  payload: JWTPayload;
+  header: JWTHeaderParameters;
+}
+
+function invalid(message: string, cause?: unknown): BridgeError {
+  return new BridgeError('ERR_BRIDGE_TOKEN_INVALID', message, { cause });
+}
+
+/** Maps jose's errors to ours without leaking details of keys or internals to the client. */
+function toBridgeError(err: unknown): BridgeError {
+  if (err instanceof BridgeError) return err;
+  if (err instanceof KeysUnavailableError) {
+    const e = new BridgeError('ERR_BRIDGE_JWKS_UNAVAILABLE', 'The signing keys of the provider are unavailable.', {
+      cause: err,
+    });
+    e.headers['Retry-After'] = String(err.retryAfter);
+    return e;
+  }
+  if (err instanceof joseErrors.JWTExpired) return new BridgeError('ERR_BRIDGE_TOKEN_EXPIRED', 'The token has expired.', { cause: err });
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return invalid(`The token's "${err.claim}" claim is ${err.reason === 'missing' ? 'missing' : 'not accepted'}.`, err);
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return invalid('The token is signed with an algorithm that is not allowed.', err);
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return invalid('The token is signed with an unknown key.', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('The token signature is invalid.', err);
+  if (err instanceof joseErrors.JOSEError) return invalid('The token is malformed or cannot be verified.', err);
+  // Anything else jose throws for hostile input (TypeError on a bad header, ...) is still the token's fault.
+  return invalid('The token is malformed.', err);
+}
+
+function checkClaims(payload: JWTPayload): void {
+  for (const claim of DATE_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw invalid(`The token's "${claim}" claim must be a finite number.`);
+    }
+  }
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw invalid('The token\'s "sub" claim must be a non-empty string.');
+  }
+}
+
+/**
+ * Verifies a provider JWT with jose against the provider's keys: explicit algorithm allowlist, issuer,
+ * audience, `exp` and `sub` required, finite numeric dates, small clock tolerance, RFC 9068 `typ` in strict mode.
+ * `jku`, `x5u` and embedded `jwk` headers are never followed (keys come only from the provider's JWKS).
+ * Throws a `BridgeError`.
+ */
+export async function verifyToken(token: string, config: ProviderConfig, keys: ProviderKeys): Promise<VerifiedToken> {
+  if (token.length > MAX_TOKEN_LENGTH) throw invalid('The token is too large.');
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
+      issuer: config.issuers,
+      audience: config.audience,
+      algorithms: config.algorithms,
+      clockTolerance: config.clockToleranceSeconds,
+      requiredClaims: [
+        ...new Set(['exp', 'sub', ...(config.strictAccessToken ? RFC9068_CLAIMS : []), ...config.requiredClaims]),
+      ],
+      ...(config.strictAccessToken ? { typ: 'at+jwt' } : {}),
+    });
+    checkClaims(payload);
+    return { payload, header: protectedHeader };
+  } catch (err) {
+    throw toBridgeError(err);
+  }
+}

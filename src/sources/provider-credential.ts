@@ -1,0 +1,33 @@
+import type { ProviderConfig } from '../options.js';
+import type { BridgeRequest } from '../types.js';
+import { readBearer } from './bearer.js';
+import { readCookies } from './cookies.js';
+
+/** Where a provider token came from; decides whether a legacy session may stand in for an invalid one. */
+export type CredentialSource = 'header' | 'cookie';
+
+export type ProviderCredential =
+  | { type: 'none' }
+  | { type: 'malformed'; reason: string }
+  | { type: 'token'; token: string; source: CredentialSource };
+
+/**
+ * Finds the provider credential of a request: `Authorization: Bearer` first (when any provider accepts
+ * headers), else the first configured provider cookie that is present. A Bearer header wins over cookies,
+ * which browsers attach on their own.
+ */
+export function readProviderCredential(req: BridgeRequest, providers: readonly ProviderConfig[]): ProviderCredential {
+  if (providers.some((p) => p.header)) {
+    const bearer = readBearer(req.headers.authorization);
+    if (bearer.type === 'malformed') return bearer;
+    if (bearer.type === 'token') return { type: 'token', token: bearer.token, source: 'header' };
+  }
+  let cookies: Record<string, string | undefined> | undefined;
+  for (const p of providers) {
+    if (p.cookieName === undefined) continue;
+    cookies ??= readCookies(req);
+    const value = cookies[p.cookieName];
+    if (value !== undefined && value.length > 0) return { type: 'token', token: value, source: 'cookie' };
+  }
+  return { type: 'none' };
+}

@@ -1,0 +1,67 @@
+import type { LabelledCount, RequestCounts, UserCounts } from './store.js';
+
+/** Version of the JSON report schema; bumped on any incompatible change. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** Criteria for declaring the legacy login ready to be switched off. */
+export interface CutoverCriteria {
+  /** Highest share of active users (last 7 days) still seen on a legacy session. Default `0.01`. */
+  maxLegacyShare?: number;
+  /** Days without any legacy sighting required. Default `7`. */
+  quietDays?: number;
+  /** Days of daily series used to project the ready date. Default `14`. */
+  trendDays?: number;
+}
+
+export interface CutoverReport {
+  ready: boolean;
+  /** Human-readable explanation of `ready`. */
+  reason: string;
+  /** Legacy users / active users over the last 7 days (0 when nobody was active). */
+  legacyShare7d: number;
+  /** ISO date when the criteria are projected to hold, or null when the trend does not get there. */
+  projectedReadyAt: string | null;
+  /** The criteria applied, defaults filled. */
+  criteria: Required<CutoverCriteria>;
+}
+
+export interface ReportWindow {
+  requests: RequestCounts;
+  users: UserCounts;
+  approximate: boolean;
+}
+
+export interface ReportSeriesPoint {
+  /** ISO timestamp of the bucket start. */
+  start: string;
+  legacyUsers: number;
+  providerUsers: number;
+  legacyRequests: number;
+  providerRequests: number;
+}
+
+/** Health of the in-process recorder of the instance that answered. */
+export interface RecorderReport {
+  buffered: number;
+  recorded: number;
+  dropped: number;
+  failedFlushes: number;
+  lastFlushAt: string | null;
+  lastError: string | null;
+}
+
+/** The JSON document served by the stats endpoint. */
+export interface MigrationReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  generatedAt: string;
+  mode: import('../types.js').BridgeMode;
+  approximate: boolean;
+  totals: { requests: RequestCounts; users: UserCounts };
+  windows: Record<'1d' | '7d' | '30d', ReportWindow>;
+  lastLegacyAt: string | null;
+  seriesBucket: 'hour' | 'day';
+  series: ReportSeriesPoint[];
+  cutover: CutoverReport;
+  requestsByLabel: LabelledCount[];
+  recorder: RecorderReport;
+}

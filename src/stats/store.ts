@@ -1,0 +1,120 @@
+/**
+ * The stats store contract. A store receives batches of compact events from the in-process
+ * recorder (never on the request path) and answers report queries for the stats endpoint.
+ *
+ * Methods may return a value or a promise. Errors thrown or rejected by `record` are counted by
+ * the recorder and the batch is retried while the buffer has room; errors from `query` make the
+ * stats endpoint answer 503. Neither ever affects a request being authenticated.
+ */
+export interface StatsStore {
+  /**
+   * Required. Persist a batch of events, oldest first. Called by the recorder's flush timer with at most
+   * `RecorderOptions.batchSize` events, one call at a time per bridge instance.
+   */
+  record(events: readonly StatsEvent[]): Promise<void> | void;
+  /** Required. Answer a report query. Called by the stats endpoint and `bridge.report()`. */
+  query(query: StatsQuery): Promise<StatsSnapshot> | StatsSnapshot;
+  /** Optional. Release timers and connections. Called by `bridge.close()`. */
+  close?(): Promise<void> | void;
+}
+
+/** One decision, as stored. User ids are the application's ids (after identity linking). */
+export interface StatsEvent {
+  /** Milliseconds since the epoch. */
+  time: number;
+  /** Kind presented, for request counters: `provider` wins when both were presented; `anonymous` when none. */
+  kind: 'legacy' | 'provider' | 'anonymous';
+  /** Outcome label for request counters. */
+  outcome: StatsOutcome;
+  /** Set when a valid legacy session named this user (a legacy sighting), even if it was not used. */
+  legacyUserId?: string;
+  /** Set when a valid provider token named this user (a provider sighting), even if it was not used. */
+  providerUserId?: string;
+  /** Provider name, when a provider credential was presented. */
+  provider?: string;
+}
+
+/** `ok` authenticated; `anonymous` nothing to authenticate; the rest are rejections. */
+export type StatsOutcome = 'ok' | 'anonymous' | 'invalid' | 'expired' | 'conflict' | 'unavailable' | 'disabled';
+
+export interface StatsQuery {
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** Windows ending at `now`, by name, length in milliseconds, e.g. `{ '1d': 86400000, '7d': ..., '30d': ... }`. */
+  windows: Record<string, number>;
+  /** Bucket size of `series`. */
+  seriesBucket: 'hour' | 'day';
+  /** Start of the series, milliseconds since the epoch (aligned down to the bucket). */
+  seriesFrom: number;
+}
+
+/** Requests per outcome. `legacy`/`provider`: authenticated by that kind. */
+export interface RequestCounts {
+  legacy: number;
+  provider: number;
+  anonymous: number;
+  rejected: number;
+  conflicts: number;
+  unavailable: number;
+}
+
+/** Distinct users. */
+export interface UserCounts {
+  /** Users with a legacy sighting. */
+  legacy: number;
+  /** Users with a provider sighting. */
+  provider: number;
+  /** Users with any sighting. */
+  active: number;
+  /** Users seen on legacy first and on the provider at the same time or later (in a window: whose first provider sighting falls in it). */
+  migrated: number;
+  /** Users seen on legacy and never on the provider (in a window: with a legacy sighting in it). */
+  legacyOnly: number;
+}
+
+export interface WindowSnapshot {
+  requests: RequestCounts;
+  users: UserCounts;
+  /** True when the user counts of this window are an approximation (see the store's docs). */
+  approximate: boolean;
+}
+
+export interface SeriesPoint {
+  /** Bucket start, milliseconds since the epoch. */
+  start: number;
+  legacyUsers: number;
+  providerUsers: number;
+  legacyRequests: number;
+  providerRequests: number;
+}
+
+/** Requests by the Prometheus labels, over the whole retention. */
+export interface LabelledCount {
+  kind: StatsEvent['kind'];
+  outcome: StatsOutcome;
+  count: number;
+}
+
+export interface StatsSnapshot {
+  /** True when any number in the snapshot is an approximation. */
+  approximate: boolean;
+  /** Everything within the retention period. */
+  totals: { requests: RequestCounts; users: UserCounts };
+  windows: Record<string, WindowSnapshot>;
+  /** Milliseconds since the epoch of the last legacy sighting, or null. */
+  lastLegacyAt: number | null;
+  series: SeriesPoint[];
+  requestsByLabel: LabelledCount[];
+}
+
+/** Options of the in-process buffer between the request path and the store. */
+export interface RecorderOptions {
+  /** Most events held in memory; when full the oldest are dropped and counted. Default `10000`. */
+  bufferSize?: number;
+  /** Most events handed to one `store.record` call. Default `1000`. */
+  batchSize?: number;
+  /** Milliseconds between flushes. Default `1000`. */
+  flushIntervalMs?: number;
+  /** Milliseconds before a `store.record` call counts as failed. Default `5000`. */
+  flushTimeoutMs?: number;
+}

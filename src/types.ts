@@ -1,0 +1,192 @@
+import type { IncomingMessage } from 'node:http';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import type { BridgeErrorCode } from './errors.js';
+
+/** The two kinds of credential the bridge understands. */
+export type CredentialKind = 'legacy' | 'provider';
+
+/** `observe` measures only; `bridge` accepts both; `provider-only` is the cutover. */
+export type BridgeMode = 'observe' | 'bridge' | 'provider-only';
+
+/** What to do when a valid legacy session and a valid provider token name different users. */
+export type ConflictPolicy = 'reject' | 'prefer-provider' | 'prefer-legacy';
+
+/**
+ * The request user, set as `req.auth` by the bridge (never in `observe` mode).
+ * The provider fields mirror express-oauth2-jwt-bearer's `req.auth`, so handlers keep working
+ * after the bridge is swapped for a provider-only middleware at the end of the migration.
+ */
+export interface BridgeAuth {
+  /** Your application's user id (a linked provider identity resolves to the legacy id). */
+  userId: string;
+  /** The credential the request was authenticated with. */
+  kind: CredentialKind;
+  /** Every valid credential the request carried, in the order `legacy`, `provider`. */
+  presented: CredentialKind[];
+  /** Name of the provider that issued the token (its `name` option, default its issuer). */
+  provider?: string;
+  /** Verified JWT claims (provider). */
+  payload?: JWTPayload;
+  /** Verified JWT protected header (provider). */
+  header?: JWTHeaderParameters;
+  /** The raw JWT (provider). */
+  token?: string;
+  /** The legacy session id (legacy). */
+  sessionId?: string;
+  /** The legacy session object as the store returned it; read-only by contract (legacy). */
+  session?: unknown;
+}
+
+/** An Express (or plain Node) request that the bridge may have resolved. */
+export type BridgeRequest = IncomingMessage & { auth?: BridgeAuth };
+
+/** Minimal express-session `Store` contract the bridge reads from. Any express-session store satisfies it. */
+export interface LegacySessionStore {
+  get(sid: string, callback: (err: unknown, session?: LegacySessionData | null) => void): void;
+}
+
+/** A stored legacy session. Only `cookie.expires` is interpreted; the rest is yours. */
+export interface LegacySessionData {
+  cookie?: { expires?: Date | string | null; originalMaxAge?: number | null } | undefined;
+  [key: string]: unknown;
+}
+
+/** What a custom legacy resolver returns for a request with a legacy login. */
+export interface LegacyIdentity {
+  userId: string;
+  session?: unknown;
+  sessionId?: string;
+}
+
+/** Options for reading legacy sessions from an express-session store. */
+export interface LegacyStoreOptions {
+  /** The express-session store your login writes to (MemoryStore, connect-redis, connect-pg-simple, ...). Required. */
+  store: LegacySessionStore;
+  /** The express-session `secret`: a string, or an array for rotation (every secret is tried). Required. */
+  secret: string | string[];
+  /** Name of the session cookie. Default `'connect.sid'`. */
+  cookieName?: string;
+  /**
+   * Extracts your user id from a session. May be async. Return `undefined`/`null` for a session with no login.
+   * Default: `session.passport?.user ?? session.userId`.
+   */
+  userId?: (session: LegacySessionData) => string | number | null | undefined | Promise<string | number | null | undefined>;
+  /** Milliseconds to wait for `store.get` before answering 503. Default `2000`. */
+  timeoutMs?: number;
+}
+
+/** Options for a legacy login that is not express-session (a Rails/PHP cookie, passport upstream, ...). */
+export interface LegacyResolverOptions {
+  /** Returns the legacy identity of the request, or `null` when it carries no legacy login. May be async. */
+  resolve: (req: BridgeRequest) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
+  /** Milliseconds to wait for `resolve` before answering 503. Default `2000`. */
+  timeoutMs?: number;
+}
+
+export type LegacyOptions = LegacyStoreOptions | LegacyResolverOptions;
+
+/** Asymmetric JWS algorithms the bridge accepts in `algorithms`. */
+export type ProviderAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
+
+/** One new identity provider (any OIDC issuer). */
+export interface ProviderOptions {
+  /** Issuer URL, compared with the token's `iss` (a trailing `/` difference is tolerated). Required. */
+  issuer: string;
+  /** Expected `aud` value(s). Required: an API that accepts any audience accepts tokens minted for other apps. */
+  audience: string | string[];
+  /** Name used in `req.auth.provider`, events and stats. Default: the issuer. */
+  name?: string;
+  /** JWKS URL. Default: `jwks_uri` from `{issuer}/.well-known/openid-configuration`, fetched once. */
+  jwksUri?: string;
+  /** Allowed signing algorithms: an explicit allowlist, never `none` or HMAC. Default `['RS256']`. */
+  algorithms?: ProviderAlgorithm[];
+  /** Accept `Authorization: Bearer <jwt>`. Default `true`. */
+  header?: boolean;
+  /** Also accept the JWT from this cookie (e.g. `stytch_session_jwt`). Default: none. */
+  cookieName?: string;
+  /**
+   * Maps verified claims to your user id (identity linking). May be async; results are cached (LRU).
+   * Return `null`/`undefined` when the identity is linked to no user (401). Default: `claims.sub`.
+   */
+  userId?: (claims: JWTPayload) => string | null | undefined | Promise<string | null | undefined>;
+  /** Seconds of clock skew tolerated for `exp`/`nbf`/`iat`. Default `5`. */
+  clockToleranceSeconds?: number;
+  /** RFC 9068 strict mode: require `typ: at+jwt` and the access-token claims. Default `false`. */
+  strictAccessToken?: boolean;
+  /** Claims that must be present besides `iss`, `aud`, `exp` and `sub`. Default `[]`. */
+  requiredClaims?: string[];
+  /** Milliseconds before a JWKS or discovery request is abandoned. Default `5000`. */
+  jwksTimeoutMs?: number;
+  /** Minimum milliseconds between two JWKS refetches triggered by an unknown `kid`. Default `30000`. */
+  jwksCooldownMs?: number;
+  /** Maximum age of cached JWKS keys in milliseconds before a refetch. Default `600000`. */
+  jwksCacheMaxAgeMs?: number;
+  /** Size and lifetime of the `userId` cache. Default `{ max: 10000, ttlMs: 600000 }`. */
+  userIdCache?: { max?: number; ttlMs?: number };
+}
+
+/** What happened to one request. Handed to `onEvent` and to the stats recorder, after the decision. */
+export interface BridgeEvent {
+  /** Milliseconds since the epoch (from the `now` option). */
+  time: number;
+  mode: BridgeMode;
+  /** Credentials the request carried, valid or not. */
+  presented: { legacy: boolean; provider: boolean };
+  /**
+   * The decision. In `observe` mode this is what `bridge` mode would have decided.
+   * `anonymous`: no usable credential and nothing to reject.
+   */
+  outcome: 'authenticated' | 'anonymous' | 'rejected' | 'conflict' | 'unavailable';
+  /** Why, for `rejected`, `conflict` and `unavailable` (and `anonymous` when a legacy session was disabled). */
+  code?: BridgeErrorCode;
+  /** The credential that authenticated the request. */
+  resolvedKind?: CredentialKind;
+  /** The resolved user. */
+  userId?: string;
+  /** The user named by a valid legacy session, even when it was not used (conflict, provider-only). */
+  legacyUserId?: string;
+  /** The user named by a valid provider token, even when it was not used. */
+  providerUserId?: string;
+  /** The provider that issued the token, when one was presented. */
+  provider?: string;
+}
+
+/** Options of `sessionBridge()`. */
+export interface BridgeOptions {
+  /** How legacy sessions are read. At least one of `legacy` and `provider` is required. */
+  legacy?: LegacyOptions;
+  /** The new identity provider, or several (routed by the token's `iss`). */
+  provider?: ProviderOptions | ProviderOptions[];
+  /** `'observe'`, `'bridge'` or `'provider-only'`. Default `'bridge'`. */
+  mode?: BridgeMode;
+  /** Both credentials valid for different users. Default `'reject'` (400). */
+  onConflict?: ConflictPolicy;
+  /** Realm in `WWW-Authenticate`. Default `'api'`. */
+  realm?: string;
+  /** Called synchronously after every decision; must not throw (errors are swallowed). Default: none. */
+  onEvent?: (event: BridgeEvent) => void;
+  /**
+   * Where adoption stats are recorded: a stats store, or `false` to record nothing.
+   * Default: `memoryStats()` (per process).
+   */
+  stats?: import('./stats/store.js').StatsStore | false;
+  /** Options of the in-process buffer between requests and the stats store. */
+  recorder?: import('./stats/store.js').RecorderOptions;
+  /** `'respond'` answers errors itself (JSON + headers); `'next'` passes a `BridgeError` to `next(err)`. Default `'respond'`. */
+  errors?: 'respond' | 'next';
+  /** Clock in milliseconds, for tests and simulations. Default `Date.now`. */
+  now?: () => number;
+  /** Debug logger, e.g. `console.debug`. Default: silent. */
+  debug?: (message: string) => void;
+}
