@@ -2,12 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BridgeError } from './errors.js';
 import { sendError, withResponseHeaders } from './http/respond.js';
 import { parseOptions } from './options.js';
-import { decide, type Decision } from './resolve/decide.js';
-import { checkProvider, ProviderRuntime, type ProviderResult } from './resolve/provider-check.js';
+import { type Decision, decide } from './resolve/decide.js';
+import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
 import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
 import { readProviderCredential } from './sources/provider-credential.js';
-import { StatsService, type StatsHandlerOptions, type ReportOptions } from './stats/stats-service.js';
 import type { MigrationReport } from './stats/report-types.js';
+import { type ReportOptions, type StatsHandlerOptions, StatsService } from './stats/stats-service.js';
 import type { BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
 
 /** `next` as Express calls it. */
@@ -64,10 +64,11 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
 
   async function evaluate(req: BridgeRequest): Promise<Decision> {
     const time = config.now();
-    const credential = runtimes.length > 0 ? readProviderCredential(req, config.providers) : { type: 'none' as const };
+    const credential =
+      runtimes.length > 0 ? readProviderCredential(req, config.providers) : { type: 'none' as const };
     const [legacy, provider]: [LegacyResult, ProviderResult] = await Promise.all([
       config.legacy ? readLegacy(req, config.legacy, time, config.debug) : NO_LEGACY,
-      checkProvider(credential, runtimes),
+      checkProvider(credential, runtimes, time),
     ]);
     const decision = decide(config.mode, config.onConflict, legacy, provider);
     const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
@@ -92,7 +93,11 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     else sendError(res, error);
   }
 
-  const bridge = function sessionBridgeMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction) {
+  const bridge = function sessionBridgeMiddleware(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+  ) {
     const request = req as BridgeRequest;
     if (states.has(req) || request.auth !== undefined) {
       next();
@@ -115,7 +120,13 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       },
       (err: unknown) => {
         // evaluate() handles every expected failure; this is a bug guard, never a crash.
-        fail(res, next, new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', { cause: err }));
+        fail(
+          res,
+          next,
+          new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
+            cause: err,
+          }),
+        );
       },
     );
   } as SessionBridge;
@@ -141,7 +152,9 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
 
   function requireStats(): StatsService {
     if (!stats) {
-      throw new TypeError('sessionBridge: stats are disabled (`stats: false`); remove that option to use the stats endpoint.');
+      throw new TypeError(
+        'sessionBridge: stats are disabled (`stats: false`); remove that option to use the stats endpoint.',
+      );
     }
     return stats;
   }

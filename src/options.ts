@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import type { StatsStore, RecorderOptions } from './stats/store.js';
+import type { RecorderOptions, StatsStore } from './stats/store.js';
 import type {
   BridgeEvent,
   BridgeMode,
@@ -14,6 +14,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from './types.js';
+import { parseKeysUrl } from './util/keys-url.js';
 
 /** Legacy configuration with every default filled. */
 export type LegacyConfig =
@@ -27,7 +28,9 @@ export type LegacyConfig =
     }
   | {
       type: 'resolve';
-      resolve: (req: BridgeRequest) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
+      resolve: (
+        req: BridgeRequest,
+      ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
       timeoutMs: number;
     };
 
@@ -42,7 +45,9 @@ export interface ProviderConfig {
   algorithms: ProviderAlgorithm[];
   header: boolean;
   cookieName: string | undefined;
-  userId: ((claims: JWTPayload) => string | null | undefined | Promise<string | null | undefined>) | undefined;
+  userId:
+    | ((claims: JWTPayload) => string | null | undefined | Promise<string | null | undefined>)
+    | undefined;
   clockToleranceSeconds: number;
   strictAccessToken: boolean;
   requiredClaims: string[];
@@ -158,23 +163,15 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
   return value;
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
 /** URLs we fetch keys from must be https, except on the loopback interface (development, tests). */
 function secureUrl(name: string, value: unknown, example: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     fail(`\`${name}\` is required: pass your provider's URL, e.g. ${example}.`);
   }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(`\`${name}\` must be an absolute URL, e.g. ${example} (got ${JSON.stringify(value)}).`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    fail(`\`${name}\` must use https (plain http is only allowed on localhost): got ${JSON.stringify(value)}.`);
+  if (!parseKeysUrl(value)) {
+    fail(
+      `\`${name}\` must be an absolute https URL (plain http is only allowed on localhost), e.g. ${example} (got ${JSON.stringify(value)}).`,
+    );
   }
   return value;
 }
@@ -190,7 +187,8 @@ function parseLegacy(value: unknown): LegacyConfig | undefined {
   if (!isObject(value)) fail('`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
     rejectUnknownKeys('legacy.', value, LEGACY_RESOLVE_KEYS);
-    if (typeof value.resolve !== 'function') fail('`legacy.resolve` must be a function `(req) => ({ userId }) | null`.');
+    if (typeof value.resolve !== 'function')
+      fail('`legacy.resolve` must be a function `(req) => ({ userId }) | null`.');
     return {
       type: 'resolve',
       resolve: value.resolve as LegacyResolverOptions['resolve'],
@@ -216,7 +214,8 @@ function parseLegacy(value: unknown): LegacyConfig | undefined {
     );
   }
   const cookieName = value.cookieName ?? 'connect.sid';
-  if (typeof cookieName !== 'string' || cookieName.length === 0) fail('`legacy.cookieName` must be a non-empty string.');
+  if (typeof cookieName !== 'string' || cookieName.length === 0)
+    fail('`legacy.cookieName` must be a non-empty string.');
   const userId = optionalFunction('legacy.userId', value.userId as LegacyStoreOptions['userId']);
   return {
     type: 'store',
@@ -234,7 +233,8 @@ function issuerTwins(issuer: string): string[] {
 
 function parseProvider(value: unknown, index: number, many: boolean): ProviderConfig {
   const at = many ? `provider[${index}].` : 'provider.';
-  if (!isObject(value)) fail(`\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`.`);
+  if (!isObject(value))
+    fail(`\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`.`);
   rejectUnknownKeys(at, value, PROVIDER_KEYS);
   const issuer = secureUrl(`${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
   const audience = value.audience;
@@ -313,7 +313,8 @@ function parseProviders(value: unknown): ProviderConfig[] {
   const names = new Set<string>();
   const issuers = new Set<string>();
   for (const p of providers) {
-    if (names.has(p.name)) fail(`two providers share the name ${JSON.stringify(p.name)}: give each a distinct \`name\`.`);
+    if (names.has(p.name))
+      fail(`two providers share the name ${JSON.stringify(p.name)}: give each a distinct \`name\`.`);
     names.add(p.name);
     for (const iss of p.issuers) {
       if (issuers.has(iss)) fail(`two providers share the issuer ${JSON.stringify(p.issuer)}.`);
@@ -326,7 +327,9 @@ function parseProviders(value: unknown): ProviderConfig[] {
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(`\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(value)}).`);
+    fail(
+      `\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(value)}).`,
+    );
   }
   return value as T;
 }
@@ -346,7 +349,9 @@ export function parseOptions(options: unknown): BridgeConfig {
   }
   const stats = options.stats;
   if (stats !== undefined && stats !== false && !isStatsStore(stats)) {
-    fail('`stats` must be a stats store such as `memoryStats()` or `redisStats({ sendCommand })`, or `false`.');
+    fail(
+      '`stats` must be a stats store such as `memoryStats()` or `redisStats({ sendCommand })`, or `false`.',
+    );
   }
   const recorder = options.recorder ?? {};
   if (!isObject(recorder)) fail('`recorder` must be an object.');

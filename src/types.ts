@@ -70,7 +70,9 @@ export interface LegacyStoreOptions {
    * Extracts your user id from a session. May be async. Return `undefined`/`null` for a session with no login.
    * Default: `session.passport?.user ?? session.userId`.
    */
-  userId?: (session: LegacySessionData) => string | number | null | undefined | Promise<string | number | null | undefined>;
+  userId?: (
+    session: LegacySessionData,
+  ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Milliseconds to wait for `store.get` before answering 503. Default `2000`. */
   timeoutMs?: number;
 }
@@ -78,7 +80,9 @@ export interface LegacyStoreOptions {
 /** Options for a legacy login that is not express-session (a Rails/PHP cookie, passport upstream, ...). */
 export interface LegacyResolverOptions {
   /** Returns the legacy identity of the request, or `null` when it carries no legacy login. May be async. */
-  resolve: (req: BridgeRequest) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
+  resolve: (
+    req: BridgeRequest,
+  ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
   /** Milliseconds to wait for `resolve` before answering 503. Default `2000`. */
   timeoutMs?: number;
 }

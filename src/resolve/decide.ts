@@ -32,9 +32,14 @@ function providerAuth(p: ProviderOk, presented: CredentialKind[]): BridgeAuth {
   };
 }
 
-const authenticated = (auth: BridgeAuth): Decision => ({ outcome: 'authenticated', auth, legacyDisabled: false });
+const authenticated = (auth: BridgeAuth): Decision => ({
+  outcome: 'authenticated',
+  auth,
+  legacyDisabled: false,
+});
 const failed = (error: BridgeError, legacyDisabled = false): Decision => ({
-  outcome: error.code === 'ERR_BRIDGE_CONFLICT' ? 'conflict' : error.status === 503 ? 'unavailable' : 'rejected',
+  outcome:
+    error.code === 'ERR_BRIDGE_CONFLICT' ? 'conflict' : error.status === 503 ? 'unavailable' : 'rejected',
   error,
   legacyDisabled,
 });
@@ -78,8 +83,10 @@ export function decide(
   }
 
   if (provider.state === 'invalid' || provider.state === 'unavailable') {
-    if (provider.source === 'cookie' && usableLegacy) return authenticated(legacyAuth(usableLegacy, presented));
-    if (provider.source === 'cookie' && legacyAccepted && legacy.state === 'unavailable') return failed(legacy.error);
+    if (provider.source === 'cookie' && usableLegacy)
+      return authenticated(legacyAuth(usableLegacy, presented));
+    if (provider.source === 'cookie' && legacyAccepted && legacy.state === 'unavailable')
+      return failed(legacy.error);
     return failed(provider.error, legacyDisabled);
   }
 

@@ -30,10 +30,19 @@ export type ProviderResult =
       token: string;
     }
   /** Rejected (`invalid`) or undecidable (`unavailable`); `source` is undefined for a malformed header. */
-  | { state: 'invalid' | 'unavailable'; source: CredentialSource | undefined; provider?: string; error: BridgeError };
+  | {
+      state: 'invalid' | 'unavailable';
+      source: CredentialSource | undefined;
+      provider?: string;
+      error: BridgeError;
+    };
 
 /** Picks the provider by the (not yet verified) `iss` claim; verification then checks it for real. */
-function route(token: string, source: CredentialSource, runtimes: readonly ProviderRuntime[]): ProviderRuntime {
+function route(
+  token: string,
+  source: CredentialSource,
+  runtimes: readonly ProviderRuntime[],
+): ProviderRuntime {
   let iss: unknown;
   try {
     if (token.length > MAX_TOKEN_LENGTH) throw new Error('too large');
@@ -44,7 +53,10 @@ function route(token: string, source: CredentialSource, runtimes: readonly Provi
   const runtime =
     typeof iss === 'string' ? runtimes.find((r) => r.config.issuers.includes(iss as string)) : undefined;
   if (!runtime || (source === 'header' ? !runtime.config.header : runtime.config.cookieName === undefined)) {
-    throw new BridgeError('ERR_BRIDGE_UNTRUSTED_ISSUER', 'The token was issued by an issuer this API does not trust.');
+    throw new BridgeError(
+      'ERR_BRIDGE_UNTRUSTED_ISSUER',
+      'The token was issued by an issuer this API does not trust.',
+    );
   }
   return runtime;
 }
@@ -53,23 +65,30 @@ function route(token: string, source: CredentialSource, runtimes: readonly Provi
 export async function checkProvider(
   credential: ProviderCredential,
   runtimes: readonly ProviderRuntime[],
+  now: number,
 ): Promise<ProviderResult> {
   if (credential.type === 'none') return { state: 'none' };
   if (credential.type === 'malformed') {
     return {
       state: 'invalid',
       source: 'header',
-      error: new BridgeError('ERR_BRIDGE_INVALID_REQUEST', `Malformed Authorization header: ${credential.reason}.`),
+      error: new BridgeError(
+        'ERR_BRIDGE_INVALID_REQUEST',
+        `Malformed Authorization header: ${credential.reason}.`,
+      ),
     };
   }
   const { token, source } = credential;
   let runtime: ProviderRuntime | undefined;
   try {
     runtime = route(token, source, runtimes);
-    const { payload, header } = await verifyToken(token, runtime.config, runtime.keys);
+    const { payload, header } = await verifyToken(token, runtime.config, runtime.keys, now);
     const userId = await runtime.linker.userId(payload);
     if (userId === undefined) {
-      throw new BridgeError('ERR_BRIDGE_IDENTITY_UNLINKED', 'The token is valid but no user is linked to its identity.');
+      throw new BridgeError(
+        'ERR_BRIDGE_IDENTITY_UNLINKED',
+        'The token is valid but no user is linked to its identity.',
+      );
     }
     return { state: 'ok', source, provider: runtime.config.name, userId, payload, header, token };
   } catch (err) {

@@ -8,6 +8,7 @@ import {
   type RemoteJWKSet,
 } from 'jose';
 import type { ProviderConfig } from '../options.js';
+import { parseKeysUrl } from '../util/keys-url.js';
 import { boundedFetch } from './bounded-fetch.js';
 
 type KeyLike = Awaited<ReturnType<RemoteJWKSet>>;
@@ -27,17 +28,6 @@ export class KeysUnavailableError extends Error {
 export const STALE_KEYS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const DISCOVERY_BACKOFF_MIN_MS = 1000;
 const DISCOVERY_BACKOFF_MAX_MS = 60_000;
-
-function isKeysUrl(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || url.hostname.startsWith('127.');
-    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The key source of one provider, built once. Finds `jwks_uri` by OIDC discovery when it was not given
@@ -68,7 +58,8 @@ export class ProviderKeys {
       this.#stale = undefined;
       return key;
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+        throw err;
       return this.#staleKey(remote, header, token, err);
     }
   };
@@ -81,11 +72,20 @@ export class ProviderKeys {
   ): Promise<KeyLike> {
     const retryAfter = Math.max(1, Math.ceil(this.#config.jwksCooldownMs / 1000));
     if (Date.now() - this.#lastSuccessAt > STALE_KEYS_MAX_AGE_MS) {
-      throw new KeysUnavailableError(`The keys of ${this.#config.name} could not be fetched.`, retryAfter, cause);
+      throw new KeysUnavailableError(
+        `The keys of ${this.#config.name} could not be fetched.`,
+        retryAfter,
+        cause,
+      );
     }
     if (!this.#stale) {
       const jwks = remote.jwks();
-      if (!jwks) throw new KeysUnavailableError(`The keys of ${this.#config.name} could not be fetched.`, retryAfter, cause);
+      if (!jwks)
+        throw new KeysUnavailableError(
+          `The keys of ${this.#config.name} could not be fetched.`,
+          retryAfter,
+          cause,
+        );
       this.#stale = createLocalJWKSet(jwks);
     }
     try {
@@ -93,7 +93,11 @@ export class ProviderKeys {
     } catch (err) {
       // A kid we have never seen while the endpoint is down: it may be a freshly rotated key. Cannot decide.
       if (err instanceof errors.JWKSNoMatchingKey) {
-        throw new KeysUnavailableError(`The keys of ${this.#config.name} could not be refreshed.`, retryAfter, cause);
+        throw new KeysUnavailableError(
+          `The keys of ${this.#config.name} could not be refreshed.`,
+          retryAfter,
+          cause,
+        );
       }
       throw err;
     }
@@ -114,7 +118,10 @@ export class ProviderKeys {
     if (now < this.#discoveryFailedUntil) {
       const wait = Math.ceil((this.#discoveryFailedUntil - now) / 1000);
       return Promise.reject(
-        new KeysUnavailableError(`OpenID discovery for ${this.#config.name} failed recently; retrying later.`, wait),
+        new KeysUnavailableError(
+          `OpenID discovery for ${this.#config.name} failed recently; retrying later.`,
+          wait,
+        ),
       );
     }
     this.#discovery = this.#fetchDiscovery().then(
@@ -147,12 +154,13 @@ export class ProviderKeys {
     });
     if (response.status !== 200) throw new Error(`${url.href} answered ${response.status}`);
     const document: unknown = await response.json();
-    if (typeof document !== 'object' || document === null) throw new Error(`${url.href} is not a JSON object`);
+    if (typeof document !== 'object' || document === null)
+      throw new Error(`${url.href} is not a JSON object`);
     const { issuer, jwks_uri: jwksUri } = document as { issuer?: unknown; jwks_uri?: unknown };
     if (typeof issuer !== 'string' || !this.#config.issuers.includes(issuer)) {
       throw new Error(`${url.href} names issuer ${JSON.stringify(issuer)}, expected ${this.#config.issuer}`);
     }
-    if (!isKeysUrl(jwksUri)) throw new Error(`${url.href} has no usable https jwks_uri`);
-    return jwksUri;
+    if (!parseKeysUrl(jwksUri)) throw new Error(`${url.href} has no usable https jwks_uri`);
+    return jwksUri as string;
   }
 }

@@ -26,7 +26,9 @@ export class UserLinker {
         const id = await withTimeout(Promise.resolve(link(context)), LINK_TIMEOUT_MS, 'provider.userId');
         if (id === null || id === undefined) return undefined;
         if (typeof id !== 'string' || id.length === 0) {
-          throw new TypeError(`provider.userId must return a non-empty string, null or undefined (got ${typeof id})`);
+          throw new TypeError(
+            `provider.userId must return a non-empty string, null or undefined (got ${typeof id})`,
+          );
         }
         return id;
       },
@@ -40,9 +42,13 @@ export class UserLinker {
     try {
       return await this.#cache.fetch(key, { context: payload });
     } catch (cause) {
-      throw new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The user of this token could not be resolved.', {
-        cause,
-      });
+      throw new BridgeError(
+        'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
+        'The user of this token could not be resolved.',
+        {
+          cause,
+        },
+      );
     }
   }
 }

@@ -1,9 +1,4 @@
-import {
-  errors as joseErrors,
-  type JWTHeaderParameters,
-  type JWTPayload,
-  jwtVerify,
-} from 'jose';
+import { type JWTHeaderParameters, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
 import { KeysUnavailableError, type ProviderKeys } from './provider-keys.js';
@@ -27,20 +22,32 @@ function invalid(message: string, cause?: unknown): BridgeError {
 function toBridgeError(err: unknown): BridgeError {
   if (err instanceof BridgeError) return err;
   if (err instanceof KeysUnavailableError) {
-    const e = new BridgeError('ERR_BRIDGE_JWKS_UNAVAILABLE', 'The signing keys of the provider are unavailable.', {
-      cause: err,
-    });
+    const e = new BridgeError(
+      'ERR_BRIDGE_JWKS_UNAVAILABLE',
+      'The signing keys of the provider are unavailable.',
+      {
+        cause: err,
+      },
+    );
     e.headers['Retry-After'] = String(err.retryAfter);
     return e;
   }
-  if (err instanceof joseErrors.JWTExpired) return new BridgeError('ERR_BRIDGE_TOKEN_EXPIRED', 'The token has expired.', { cause: err });
+  if (err instanceof joseErrors.JWTExpired)
+    return new BridgeError('ERR_BRIDGE_TOKEN_EXPIRED', 'The token has expired.', { cause: err });
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    return invalid(`The token's "${err.claim}" claim is ${err.reason === 'missing' ? 'missing' : 'not accepted'}.`, err);
+    return invalid(
+      `The token's "${err.claim}" claim is ${err.reason === 'missing' ? 'missing' : 'not accepted'}.`,
+      err,
+    );
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return invalid('The token is signed with an algorithm that is not allowed.', err);
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return invalid('The token is signed with an unknown key.', err);
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('The token signature is invalid.', err);
-  if (err instanceof joseErrors.JOSEError) return invalid('The token is malformed or cannot be verified.', err);
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return invalid('The token is signed with an algorithm that is not allowed.', err);
+  if (err instanceof joseErrors.JWKSNoMatchingKey)
+    return invalid('The token is signed with an unknown key.', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    return invalid('The token signature is invalid.', err);
+  if (err instanceof joseErrors.JOSEError)
+    return invalid('The token is malformed or cannot be verified.', err);
   // Anything else jose throws for hostile input (TypeError on a bad header, ...) is still the token's fault.
   return invalid('The token is malformed.', err);
 }
@@ -63,7 +70,12 @@ function checkClaims(payload: JWTPayload): void {
  * `jku`, `x5u` and embedded `jwk` headers are never followed (keys come only from the provider's JWKS).
  * Throws a `BridgeError`.
  */
-export async function verifyToken(token: string, config: ProviderConfig, keys: ProviderKeys): Promise<VerifiedToken> {
+export async function verifyToken(
+  token: string,
+  config: ProviderConfig,
+  keys: ProviderKeys,
+  now: number,
+): Promise<VerifiedToken> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('The token is too large.');
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
@@ -71,8 +83,14 @@ export async function verifyToken(token: string, config: ProviderConfig, keys: P
       audience: config.audience,
       algorithms: config.algorithms,
       clockTolerance: config.clockToleranceSeconds,
+      currentDate: new Date(now),
       requiredClaims: [
-        ...new Set(['exp', 'sub', ...(config.strictAccessToken ? RFC9068_CLAIMS : []), ...config.requiredClaims]),
+        ...new Set([
+          'exp',
+          'sub',
+          ...(config.strictAccessToken ? RFC9068_CLAIMS : []),
+          ...config.requiredClaims,
+        ]),
       ],
       ...(config.strictAccessToken ? { typ: 'at+jwt' } : {}),
     });

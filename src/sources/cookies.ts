@@ -1,5 +1,5 @@
-import { parse } from 'cookie';
 import type { IncomingMessage } from 'node:http';
+import { parse } from 'cookie';
 
 /**
  * Parses the request's Cookie header the way express-session does (`cookie.parse`), independent of

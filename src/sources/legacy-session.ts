@@ -51,14 +51,20 @@ export async function readLegacy(
 ): Promise<LegacyResult> {
   if (config.type === 'resolve') {
     try {
-      const identity = await withTimeout(Promise.resolve(config.resolve(req)), config.timeoutMs, 'legacy.resolve');
+      const identity = await withTimeout(
+        Promise.resolve(config.resolve(req)),
+        config.timeoutMs,
+        'legacy.resolve',
+      );
       const userId = toUserId(identity?.userId);
       if (!identity || userId === undefined) return NONE;
       return { state: 'ok', userId, sessionId: identity.sessionId, session: identity.session };
     } catch (cause) {
       return {
         state: 'unavailable',
-        error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login could not be checked.', { cause }),
+        error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login could not be checked.', {
+          cause,
+        }),
       };
     }
   }
@@ -76,7 +82,9 @@ export async function readLegacy(
   } catch (cause) {
     return {
       state: 'unavailable',
-      error: new BridgeError('ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.', { cause }),
+      error: new BridgeError('ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.', {
+        cause,
+      }),
     };
   }
   if (!session || typeof session !== 'object') {
@@ -89,11 +97,15 @@ export async function readLegacy(
   }
   let userId: string | undefined;
   try {
-    userId = toUserId(await withTimeout(Promise.resolve(config.userId(session)), config.timeoutMs, 'legacy.userId'));
+    userId = toUserId(
+      await withTimeout(Promise.resolve(config.userId(session)), config.timeoutMs, 'legacy.userId'),
+    );
   } catch (cause) {
     return {
       state: 'unavailable',
-      error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.', { cause }),
+      error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.', {
+        cause,
+      }),
     };
   }
   if (userId === undefined) {

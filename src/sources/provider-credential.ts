@@ -16,7 +16,10 @@ export type ProviderCredential =
  * headers), else the first configured provider cookie that is present. A Bearer header wins over cookies,
  * which browsers attach on their own.
  */
-export function readProviderCredential(req: BridgeRequest, providers: readonly ProviderConfig[]): ProviderCredential {
+export function readProviderCredential(
+  req: BridgeRequest,
+  providers: readonly ProviderConfig[],
+): ProviderCredential {
   if (providers.some((p) => p.header)) {
     const bearer = readBearer(req.headers.authorization);
     if (bearer.type === 'malformed') return bearer;

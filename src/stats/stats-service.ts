@@ -3,8 +3,8 @@ import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { memoryStats } from './memory-store.js';
 import { Recorder } from './recorder.js';
-import type { CutoverCriteria, MigrationReport } from './report-types.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
+import type { CutoverCriteria, MigrationReport } from './report-types.js';
 import type { StatsStore } from './store.js';
 import { toStatsEvent } from './to-stats-event.js';
 

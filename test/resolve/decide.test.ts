@@ -4,7 +4,12 @@ import { decide } from '../../src/resolve/decide.js';
 import type { ProviderResult } from '../../src/resolve/provider-check.js';
 import type { LegacyResult } from '../../src/sources/legacy-session.js';
 
-const legacyOk = (userId = 'u1'): LegacyResult => ({ state: 'ok', userId, sessionId: 'sid', session: { userId } });
+const legacyOk = (userId = 'u1'): LegacyResult => ({
+  state: 'ok',
+  userId,
+  sessionId: 'sid',
+  session: { userId },
+});
 const legacyNone: LegacyResult = { state: 'none' };
 const legacyDown: LegacyResult = {
   state: 'unavailable',
@@ -78,7 +83,10 @@ describe('decide (bridge mode)', () => {
   });
 
   it('is anonymous without credentials', () => {
-    expect(decide('bridge', 'reject', legacyNone, providerNone)).toEqual({ outcome: 'anonymous', legacyDisabled: false });
+    expect(decide('bridge', 'reject', legacyNone, providerNone)).toEqual({
+      outcome: 'anonymous',
+      legacyDisabled: false,
+    });
   });
 });
 

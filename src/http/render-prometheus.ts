@@ -1,0 +1,239 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of the migration stats, and the metric families it is built
+ * from (shared with the prom-client collector).
+ *
+ * Two kinds of numbers, with different aggregation across instances:
+ * - process-local counters (requests decided by this instance, recorder health): each instance exports its
+ *   own, so `sum()` them in PromQL;
+ * - gauges read from the shared stats store (distinct users, legacy share, cutover): every instance exports
+ *   the same value, so use `max()` (never `sum()`) across instances.
+ */
+import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
+import type { LabelledCount, StatsEvent, StatsOutcome, UserCounts } from '../stats/store.js';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** What the metrics are computed from. `report` is null when the stats store could not answer. */
+export interface MetricSources {
+  report: MigrationReport | null;
+  /** Requests decided by this process since it started, by kind and outcome. */
+  local: readonly LabelledCount[];
+  /** Health of this process's recorder. */
+  recorder: RecorderReport;
+}
+
+export interface MetricSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** How prom-client's `AggregatorRegistry` (cluster mode) combines the workers' values. */
+export type MetricAggregator = 'sum' | 'max' | 'min';
+
+export interface MetricFamilyDefinition {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  aggregator: MetricAggregator;
+  samples(sources: MetricSources): MetricSample[];
+}
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  aggregator: MetricAggregator;
+  samples: MetricSample[];
+}
+
+const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
+const OUTCOMES: readonly StatsOutcome[] = [
+  'ok',
+  'anonymous',
+  'invalid',
+  'expired',
+  'conflict',
+  'unavailable',
+  'disabled',
+];
+const USER_KINDS: ReadonlyArray<[label: string, key: keyof UserCounts]> = [
+  ['legacy', 'legacy'],
+  ['provider', 'provider'],
+  ['active', 'active'],
+  ['migrated', 'migrated'],
+  ['legacy_only', 'legacyOnly'],
+];
+const WINDOWS = ['1d', '7d', '30d'] as const;
+
+const SHARED = 'Read from the shared stats store: every instance exports the same value, aggregate with max(), not sum().';
+const LOCAL = 'Process-local: each instance exports its own counter, sum() them across instances in PromQL.';
+
+function requestSamples(local: readonly LabelledCount[]): MetricSample[] {
+  // Every known (kind, outcome) pair is exported, zero included, so rate() sees a series from the start.
+  const counts = new Map<string, MetricSample>();
+  for (const kind of KINDS) {
+    for (const outcome of OUTCOMES) counts.set(`${kind}\0${outcome}`, { labels: { kind, outcome }, value: 0 });
+  }
+  for (const entry of local) {
+    const key = `${entry.kind}\0${entry.outcome}`;
+    const sample = counts.get(key) ?? { labels: { kind: entry.kind, outcome: entry.outcome }, value: 0 };
+    sample.value += entry.count;
+    counts.set(key, sample);
+  }
+  return [...counts.values()];
+}
+
+function isoToSeconds(iso: string | null): number | undefined {
+  if (iso === null) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+function single(value: number | undefined): MetricSample[] {
+  return value === undefined ? [] : [{ labels: {}, value }];
+}
+
+/** The metric families, in exposition order. Names and types never change; samples depend on the sources. */
+export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
+  {
+    name: 'session_bridge_requests_total',
+    help: `Requests decided by this instance since it started, by credential kind presented (provider wins when both were) and outcome. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ local }) => requestSamples(local),
+  },
+  {
+    name: 'session_bridge_users',
+    help: `Distinct users seen in the window ending now (total: the whole retention), by kind: legacy, provider, active (either), migrated (legacy first, then provider), legacy_only (never seen on the provider). ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => {
+      if (!report) return [];
+      const samples: MetricSample[] = [];
+      for (const [kind, key] of USER_KINDS) {
+        for (const window of WINDOWS) {
+          samples.push({ labels: { kind, window }, value: report.windows[window].users[key] });
+        }
+        samples.push({ labels: { kind, window: 'total' }, value: report.totals.users[key] });
+      }
+      return samples;
+    },
+  },
+  {
+    name: 'session_bridge_legacy_share',
+    help: `Share of the active users of the window still seen on a legacy session (0 to 1; 0 when nobody was active). ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => (report ? [{ labels: { window: '7d' }, value: report.cutover.legacyShare7d }] : []),
+  },
+  {
+    name: 'session_bridge_cutover_ready',
+    help: `1 when the cutover criteria hold and the legacy login can be switched off, else 0. ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => single(report ? Number(report.cutover.ready) : undefined),
+  },
+  {
+    name: 'session_bridge_cutover_projected_ready_seconds',
+    help: `Unix time at which the cutover criteria are projected to hold from the recent trend; absent when the trend does not get there. ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => single(report ? isoToSeconds(report.cutover.projectedReadyAt) : undefined),
+  },
+  {
+    name: 'session_bridge_last_legacy_seen_seconds',
+    help: `Unix time of the last legacy session sighting; absent when none was ever recorded. ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => single(report ? isoToSeconds(report.lastLegacyAt) : undefined),
+  },
+  {
+    name: 'session_bridge_stats_approximate',
+    help: `1 when some user counts are approximations (more distinct users than the store tracks exactly), else 0. ${SHARED}`,
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
+  },
+  {
+    name: 'session_bridge_stats_report_up',
+    help: '1 when the shared stats store answered the report query of this scrape, 0 when it failed (the store-derived gauges are then absent).',
+    type: 'gauge',
+    aggregator: 'min',
+    samples: ({ report }) => single(report ? 1 : 0),
+  },
+  {
+    name: 'session_bridge_stats_buffered_events',
+    help: `Stats events waiting in this instance's recorder buffer for the next flush to the store. Process-local: sum() across instances.`,
+    type: 'gauge',
+    aggregator: 'sum',
+    samples: ({ recorder }) => single(recorder.buffered),
+  },
+  {
+    name: 'session_bridge_stats_recorded_total',
+    help: `Stats events this instance's recorder wrote to the store. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ recorder }) => single(recorder.recorded),
+  },
+  {
+    name: 'session_bridge_stats_dropped_total',
+    help: `Stats events this instance's recorder dropped because its buffer was full (the store was slow or down). ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ recorder }) => single(recorder.dropped),
+  },
+  {
+    name: 'session_bridge_stats_failed_flushes_total',
+    help: `Flushes of this instance's recorder that the store failed or did not answer in time. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ recorder }) => single(recorder.failedFlushes),
+  },
+];
+
+/** Evaluates every family against the sources. */
+export function buildMetricFamilies(sources: MetricSources): MetricFamily[] {
+  return METRIC_FAMILIES.map((definition) => ({
+    name: definition.name,
+    help: definition.help,
+    type: definition.type,
+    aggregator: definition.aggregator,
+    samples: definition.samples(sources),
+  }));
+}
+
+/** HELP text escaping: backslash and line feed. */
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Label value escaping: backslash, double quote and line feed. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** A sample value as Go's `strconv.ParseFloat` reads it. */
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(value);
+}
+
+/**
+ * Renders families as Prometheus text 0.0.4: `# HELP` and `# TYPE` before each family's samples, one sample
+ * per line, a trailing line feed. Families without samples are left out.
+ */
+export function renderPrometheus(families: readonly MetricFamily[]): string {
+  const lines: string[] = [];
+  for (const family of families) {
+    if (family.samples.length === 0) continue;
+    lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
+    for (const sample of family.samples) {
+      const labels = Object.entries(sample.labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
+      const labelText = labels.length > 0 ? `{${labels.join(',')}}` : '';
+      lines.push(`${family.name}${labelText} ${formatValue(sample.value)}`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
