@@ -35,7 +35,14 @@ export interface StatsEvent {
 }
 
 /** `ok` authenticated; `anonymous` nothing to authenticate; the rest are rejections. */
-export type StatsOutcome = 'ok' | 'anonymous' | 'invalid' | 'expired' | 'conflict' | 'unavailable' | 'disabled';
+export type StatsOutcome =
+  | 'ok'
+  | 'anonymous'
+  | 'invalid'
+  | 'expired'
+  | 'conflict'
+  | 'unavailable'
+  | 'disabled';
 
 export interface StatsQuery {
   /** Milliseconds since the epoch. */

@@ -1,0 +1,237 @@
+import type { RecorderReport } from './report-types.js';
+import type { LabelledCount, RecorderOptions, StatsEvent, StatsOutcome, StatsStore } from './store.js';
+
+const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
+const OUTCOMES: readonly StatsOutcome[] = [
+  'ok',
+  'anonymous',
+  'invalid',
+  'expired',
+  'conflict',
+  'unavailable',
+  'disabled',
+];
+
+const DEFAULTS: Required<RecorderOptions> = {
+  bufferSize: 10_000,
+  batchSize: 1_000,
+  flushIntervalMs: 1_000,
+  flushTimeoutMs: 5_000,
+};
+
+const HINTS: Record<keyof RecorderOptions, string> = {
+  bufferSize: 'the most events held in memory, e.g. 10000',
+  batchSize: 'the most events per store.record call, e.g. 1000',
+  flushIntervalMs: 'the milliseconds between flushes, e.g. 1000',
+  flushTimeoutMs: 'the milliseconds before a store.record call counts as failed, e.g. 5000',
+};
+
+/** Fills the defaults of `RecorderOptions` and validates them (positive integers, no unknown names). */
+export function parseRecorderOptions(options: RecorderOptions = {}): Required<RecorderOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      '`recorder` must be an object such as { bufferSize: 10000 }, or left out for the defaults',
+    );
+  }
+  const config = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(options)) {
+    if (!(name in HINTS)) {
+      throw new TypeError(
+        `\`recorder.${name}\` is not a recorder option: use one of ${Object.keys(HINTS).join(', ')}`,
+      );
+    }
+    if (value === undefined) continue;
+    const key = name as keyof RecorderOptions;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      throw new TypeError(
+        `\`recorder.${key}\` must be a positive integer (got ${String(value)}): pass ${HINTS[key]}, or leave it out for ${DEFAULTS[key]}`,
+      );
+    }
+    config[key] = value;
+  }
+  return config;
+}
+
+/**
+ * The in-process buffer between the request path and the stats store.
+ *
+ * `push` is synchronous and O(1): it writes into a ring buffer of `bufferSize` events and never waits for, nor
+ * throws because of, the store. When the buffer is full the oldest event is dropped and counted.
+ *
+ * A timer (`unref()`ed, so it never keeps the process alive) runs every `flushIntervalMs` and drains the buffer
+ * in batches of at most `batchSize` events, oldest first, one `store.record` call at a time. A call that throws,
+ * rejects or does not settle within `flushTimeoutMs` counts as a failed flush: the error is kept for `health()`,
+ * the batch goes back to the front of the buffer (as much of it as fits; the rest, its oldest events, is dropped
+ * and counted) and the drain stops until the next tick, so recording resumes by itself when the store is back.
+ * Delivery is at least once: a call that timed out may still complete later, and its batch is sent again.
+ */
+export class Recorder {
+  readonly #store: StatsStore;
+  readonly #now: () => number;
+  readonly #config: Required<RecorderOptions>;
+  readonly #ring: (StatsEvent | undefined)[];
+  #head = 0;
+  #count = 0;
+  readonly #local = new Float64Array(KINDS.length * OUTCOMES.length);
+  #recorded = 0;
+  #dropped = 0;
+  #failedFlushes = 0;
+  #lastFlushAt: number | null = null;
+  #lastError: string | null = null;
+  #draining: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null;
+  #closed = false;
+
+  constructor(store: StatsStore, options: RecorderOptions, now: () => number) {
+    if (typeof store?.record !== 'function' || typeof store.query !== 'function') {
+      throw new TypeError('`stats` must be a stats store with record() and query(), e.g. memoryStats()');
+    }
+    this.#store = store;
+    this.#now = now;
+    this.#config = parseRecorderOptions(options);
+    this.#ring = new Array<StatsEvent | undefined>(this.#config.bufferSize);
+    this.#timer = setInterval(() => this.#tick(), this.#config.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Buffers one event. Synchronous, O(1), never throws. Ignored after `close()`. */
+  push(event: StatsEvent): void {
+    try {
+      if (this.#closed) return;
+      const kind = KINDS.indexOf(event.kind);
+      const outcome = OUTCOMES.indexOf(event.outcome);
+      if (kind >= 0 && outcome >= 0) this.#local[kind * OUTCOMES.length + outcome]!++;
+      const size = this.#ring.length;
+      if (this.#count === size) {
+        this.#ring[this.#head] = undefined;
+        this.#head = (this.#head + 1) % size;
+        this.#count--;
+        this.#dropped++;
+      }
+      this.#ring[(this.#head + this.#count) % size] = event;
+      this.#count++;
+    } catch {
+      // Recording must never affect a request.
+    }
+  }
+
+  /**
+   * Drains the buffer now: waits for a drain in progress, then hands batches to the store until the buffer is
+   * empty or a call fails. Never rejects (failures are in `health()`).
+   */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+    await this.#startDrain();
+  }
+
+  /** Health of this recorder since it started, for the report. */
+  health(): RecorderReport {
+    return {
+      buffered: this.#count,
+      recorded: this.#recorded,
+      dropped: this.#dropped,
+      failedFlushes: this.#failedFlushes,
+      lastFlushAt: this.#lastFlushAt === null ? null : new Date(this.#lastFlushAt).toISOString(),
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Requests pushed into this process since start, by (kind, outcome), non-zero only (Prometheus counters). */
+  local(): LabelledCount[] {
+    const out: LabelledCount[] = [];
+    for (let k = 0; k < KINDS.length; k++) {
+      for (let o = 0; o < OUTCOMES.length; o++) {
+        const count = this.#local[k * OUTCOMES.length + o]!;
+        if (count > 0) out.push({ kind: KINDS[k]!, outcome: OUTCOMES[o]!, count });
+      }
+    }
+    return out;
+  }
+
+  /** Stops the timer and flushes what is buffered. Does not close the store. Later pushes are ignored. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.flush();
+    this.#closed = true;
+  }
+
+  #tick(): void {
+    if (this.#draining || this.#count === 0) return;
+    void this.#startDrain();
+  }
+
+  #startDrain(): Promise<void> {
+    const run = this.#drain().finally(() => {
+      if (this.#draining === run) this.#draining = null;
+    });
+    this.#draining = run;
+    return run;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#count > 0) {
+      const batch = this.#take(this.#config.batchSize);
+      const error = await this.#send(batch);
+      if (error === undefined) {
+        this.#recorded += batch.length;
+        this.#lastFlushAt = this.#now();
+        continue;
+      }
+      this.#failedFlushes++;
+      this.#lastError = error;
+      this.#putBack(batch);
+      return;
+    }
+  }
+
+  /** Calls `store.record` with a timeout; resolves to an error message, or undefined on success. */
+  async #send(batch: StatsEvent[]): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(`store.record did not settle within ${this.#config.flushTimeoutMs} ms`),
+        this.#config.flushTimeoutMs,
+      );
+      timer.unref();
+    });
+    const call = (async () => {
+      try {
+        await this.#store.record(batch);
+        return undefined;
+      } catch (error) {
+        return `store.record failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    })();
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #take(max: number): StatsEvent[] {
+    const n = Math.min(max, this.#count);
+    const size = this.#ring.length;
+    const batch = new Array<StatsEvent>(n);
+    for (let i = 0; i < n; i++) {
+      batch[i] = this.#ring[this.#head]!;
+      this.#ring[this.#head] = undefined;
+      this.#head = (this.#head + 1) % size;
+    }
+    this.#count -= n;
+    return batch;
+  }
+
+  /** Puts a failed batch back in front of the buffer, newest first; what does not fit (the oldest) is dropped. */
+  #putBack(batch: StatsEvent[]): void {
+    const size = this.#ring.length;
+    let i = batch.length - 1;
+    for (; i >= 0 && this.#count < size; i--) {
+      this.#head = (this.#head - 1 + size) % size;
+      this.#ring[this.#head] = batch[i];
+      this.#count++;
+    }
+    this.#dropped += i + 1;
+  }
+}

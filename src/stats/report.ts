@@ -1,0 +1,268 @@
+import type { BridgeMode } from '../types.js';
+import {
+  type CutoverCriteria,
+  type CutoverReport,
+  type MigrationReport,
+  REPORT_SCHEMA_VERSION,
+  type RecorderReport,
+  type ReportWindow,
+} from './report-types.js';
+import type { SeriesPoint, StatsQuery, StatsSnapshot } from './store.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Projections further out than this are reported as null (the trend does not get there in a useful time). */
+const MAX_PROJECTION_MS = 3650 * DAY;
+
+/** The windows of the report, by name, in milliseconds. */
+export const DEFAULT_WINDOWS = { '1d': DAY, '7d': 7 * DAY, '30d': 30 * DAY } as const;
+type WindowName = keyof typeof DEFAULT_WINDOWS;
+
+const CRITERIA_DEFAULTS: Required<CutoverCriteria> = { maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 };
+const CRITERIA_NAMES: Record<keyof CutoverCriteria, true> = {
+  maxLegacyShare: true,
+  quietDays: true,
+  trendDays: true,
+};
+
+/** Fills the defaults of the cutover criteria and validates them. */
+export function parseCutoverCriteria(criteria: CutoverCriteria = {}): Required<CutoverCriteria> {
+  if (typeof criteria !== 'object' || criteria === null) {
+    throw new TypeError(
+      '`cutover` must be an object such as { maxLegacyShare: 0.01, quietDays: 7 }, or left out',
+    );
+  }
+  for (const name of Object.keys(criteria)) {
+    if (!(name in CRITERIA_NAMES)) {
+      throw new TypeError(
+        `\`cutover.${name}\` is not a cutover criterion: use one of ${Object.keys(CRITERIA_NAMES).join(', ')}`,
+      );
+    }
+  }
+  const out = { ...CRITERIA_DEFAULTS };
+  const { maxLegacyShare, quietDays, trendDays } = criteria;
+  if (maxLegacyShare !== undefined) {
+    if (typeof maxLegacyShare !== 'number' || !(maxLegacyShare >= 0 && maxLegacyShare <= 1)) {
+      throw new TypeError(
+        `\`cutover.maxLegacyShare\` must be a number from 0 to 1 (got ${String(maxLegacyShare)}): pass a share, e.g. 0.01 for 1 %`,
+      );
+    }
+    out.maxLegacyShare = maxLegacyShare;
+  }
+  if (quietDays !== undefined) {
+    if (typeof quietDays !== 'number' || !Number.isSafeInteger(quietDays) || quietDays < 0) {
+      throw new TypeError(
+        `\`cutover.quietDays\` must be a whole number of days, 0 or more (got ${String(quietDays)}): e.g. 7`,
+      );
+    }
+    out.quietDays = quietDays;
+  }
+  if (trendDays !== undefined) {
+    if (typeof trendDays !== 'number' || !Number.isSafeInteger(trendDays) || trendDays < 3) {
+      throw new TypeError(
+        `\`cutover.trendDays\` must be a whole number of days, 3 or more (got ${String(trendDays)}): a trend needs at least 3 daily points, e.g. 14`,
+      );
+    }
+    out.trendDays = trendDays;
+  }
+  return out;
+}
+
+/**
+ * The store query behind a report at `now`: the 1d/7d/30d windows, and the series of the last 48 hours (hour
+ * buckets, current hour included) or of the last 30 days (day buckets, today included; more when
+ * `criteria.trendDays` asks for more, so the projection has its data).
+ */
+export function statsQueryFor(
+  now: number,
+  seriesBucket: 'hour' | 'day',
+  criteria?: CutoverCriteria,
+): StatsQuery {
+  const seriesFrom =
+    seriesBucket === 'hour'
+      ? Math.floor(now / HOUR) * HOUR - 47 * HOUR
+      : Math.floor(now / DAY) * DAY - (Math.max(30, criteria?.trendDays ?? 0) - 1) * DAY;
+  return { now, windows: { ...DEFAULT_WINDOWS }, seriesBucket, seriesFrom };
+}
+
+export interface BuildReportInput {
+  snapshot: StatsSnapshot;
+  now: number;
+  mode: BridgeMode;
+  criteria?: CutoverCriteria;
+  recorder: RecorderReport;
+  /** The bucket size of `snapshot.series`. */
+  seriesBucket: 'hour' | 'day';
+  /**
+   * Daily series for the projection. Default: `snapshot.series` when `seriesBucket` is `'day'`. With hour buckets,
+   * pass the series of a `statsQueryFor(now, 'day', criteria)` query, or the projection is null.
+   */
+  daily?: readonly SeriesPoint[];
+}
+
+/** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
+export function buildReport(input: BuildReportInput): MigrationReport {
+  const { snapshot, now, mode, recorder, seriesBucket } = input;
+  const criteria = parseCutoverCriteria(input.criteria);
+  const windows = {} as Record<WindowName, ReportWindow>;
+  for (const name of Object.keys(DEFAULT_WINDOWS) as WindowName[]) {
+    const w = snapshot.windows[name];
+    if (!w)
+      throw new TypeError(
+        `the stats store answered no '${name}' window: its query() must answer every window asked`,
+      );
+    windows[name] = { requests: { ...w.requests }, users: { ...w.users }, approximate: w.approximate };
+  }
+  const daily = input.daily ?? (seriesBucket === 'day' ? snapshot.series : undefined);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: new Date(now).toISOString(),
+    mode,
+    approximate: snapshot.approximate,
+    totals: { requests: { ...snapshot.totals.requests }, users: { ...snapshot.totals.users } },
+    windows,
+    lastLegacyAt: snapshot.lastLegacyAt === null ? null : new Date(snapshot.lastLegacyAt).toISOString(),
+    seriesBucket,
+    series: snapshot.series.map((p) => ({
+      start: new Date(p.start).toISOString(),
+      legacyUsers: p.legacyUsers,
+      providerUsers: p.providerUsers,
+      legacyRequests: p.legacyRequests,
+      providerRequests: p.providerRequests,
+    })),
+    cutover: cutover(snapshot, now, criteria, daily),
+    requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
+    recorder: { ...recorder },
+  };
+}
+
+/**
+ * The cutover verdict.
+ *
+ * **Ready** when all of: at least one user was active in the last 7 days; the legacy share of the last 7 days
+ * (`windows['7d'].users.legacy / windows['7d'].users.active`) is at most `maxLegacyShare`; and there was no legacy
+ * sighting for `quietDays` days (or none within the retention).
+ *
+ * **Projected date** (when not ready): take the daily points of the last `trendDays` days (today included) that
+ * have data, with the daily legacy share `legacyUsers / (legacyUsers + providerUsers)`; with at least 3 points,
+ * fit a least-squares line `share = a + b * day`. When the slope `b` is negative, the line reaches
+ * `maxLegacyShare` on day `C = (maxLegacyShare - a) / b`; the projection is `max(C, lastLegacyAt) + quietDays`
+ * (never before now): it assumes legacy sightings stop once the share reaches the threshold, so it is optimistic.
+ * Otherwise (flat or rising trend, fewer than 3 points, or more than 10 years out) it is null.
+ */
+function cutover(
+  snapshot: StatsSnapshot,
+  now: number,
+  criteria: Required<CutoverCriteria>,
+  daily: readonly SeriesPoint[] | undefined,
+): CutoverReport {
+  const { maxLegacyShare, quietDays, trendDays } = criteria;
+  const week = snapshot.windows['7d']!.users;
+  const share = week.active > 0 ? week.legacy / week.active : 0;
+  const lastLegacyAt = snapshot.lastLegacyAt;
+  const quietMs = quietDays * DAY;
+  const quiet = lastLegacyAt === null || now - lastLegacyAt >= quietMs;
+  const shareOk = share <= maxLegacyShare;
+  const hasData = week.active > 0;
+  const ready = hasData && shareOk && quiet;
+
+  const reasons: string[] = [];
+  if (!hasData)
+    reasons.push('no user was active in the last 7 days, so there is no data to judge the migration by');
+  if (hasData && !shareOk) {
+    reasons.push(
+      `${percent(share)} of the users active in the last 7 days (${week.legacy} of ${week.active}) used a legacy session, above the ${percent(maxLegacyShare)} allowed`,
+    );
+  }
+  if (!quiet && lastLegacyAt !== null) {
+    reasons.push(
+      `the last legacy sighting was ${days(now - lastLegacyAt)} ago (${new Date(lastLegacyAt).toISOString()}), and ${quietDays} quiet day${quietDays === 1 ? ' is' : 's are'} required`,
+    );
+  }
+  let reason: string;
+  if (ready) {
+    const sighting =
+      lastLegacyAt === null
+        ? 'no legacy sighting within the retention'
+        : `no legacy sighting for ${days(now - lastLegacyAt)} (${quietDays} required)`;
+    reason = `Ready: ${percent(share)} of the users active in the last 7 days (${week.legacy} of ${week.active}) used a legacy session (at most ${percent(maxLegacyShare)} allowed), and ${sighting}.`;
+  } else {
+    reason = `Not ready: ${reasons.join('; ')}.`;
+  }
+
+  return {
+    ready,
+    reason,
+    legacyShare7d: share,
+    projectedReadyAt: ready ? null : project(now, criteria, lastLegacyAt, daily, trendDays),
+    criteria,
+  };
+}
+
+function project(
+  now: number,
+  criteria: Required<CutoverCriteria>,
+  lastLegacyAt: number | null,
+  daily: readonly SeriesPoint[] | undefined,
+  trendDays: number,
+): string | null {
+  if (!daily) return null;
+  const from = Math.floor(now / DAY) * DAY - (trendDays - 1) * DAY;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const p of daily) {
+    const seen = p.legacyUsers + p.providerUsers;
+    if (p.start < from || p.start > now || seen === 0) continue;
+    xs.push(p.start / DAY);
+    ys.push(p.legacyUsers / seen);
+  }
+  const line = leastSquares(xs, ys);
+  if (!line || line.slope >= 0) return null;
+  const crossingMs = ((criteria.maxLegacyShare - line.intercept) / line.slope) * DAY;
+  const projected = Math.max(
+    Math.max(crossingMs, lastLegacyAt ?? crossingMs) + criteria.quietDays * DAY,
+    now,
+  );
+  if (!Number.isFinite(projected) || projected - now > MAX_PROJECTION_MS) return null;
+  return new Date(projected).toISOString();
+}
+
+/** Ordinary least squares `y = intercept + slope * x`; null with fewer than 3 points or no spread in x. */
+export function leastSquares(
+  xs: readonly number[],
+  ys: readonly number[],
+): { slope: number; intercept: number } | null {
+  const n = xs.length;
+  if (n < 3) return null;
+  // Centre x for numerical stability (x is in days since the epoch).
+  const x0 = xs[0]!;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i]! - x0;
+    sy += ys[i]!;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = xs[i]! - x0 - mx;
+    sxx += dx * dx;
+    sxy += dx * (ys[i]! - my);
+  }
+  if (sxx === 0) return null;
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * (mx + x0) };
+}
+
+function percent(share: number): string {
+  return `${Number((share * 100).toFixed(2))} %`;
+}
+
+function days(ms: number): string {
+  const d = ms / DAY;
+  return d >= 1
+    ? `${Number(d.toFixed(1))} day${d === 1 ? '' : 's'}`
+    : `${Number((ms / HOUR).toFixed(1))} hours`;
+}

@@ -1,0 +1,42 @@
+import type { BridgeEvent } from '../types.js';
+import type { StatsEvent, StatsOutcome } from './store.js';
+
+/**
+ * Turns one bridge decision into the compact event the stats store keeps.
+ *
+ * - `kind`: `provider` when a provider credential was presented (even with a legacy one), else `legacy` when a
+ *   legacy one was, else `anonymous`.
+ * - `outcome`: `authenticated` -> `ok`; `anonymous` -> `anonymous` (or `disabled` when the legacy session was
+ *   refused by `provider-only` mode); `conflict`, `unavailable` unchanged; `rejected` -> `expired` for an
+ *   expired token, `disabled` for a refused legacy session, otherwise `invalid`.
+ * - `legacyUserId`, `providerUserId`, `provider`: copied (a sighting is recorded even when not used).
+ */
+export function toStatsEvent(event: BridgeEvent): StatsEvent {
+  const kind: StatsEvent['kind'] = event.presented.provider
+    ? 'provider'
+    : event.presented.legacy
+      ? 'legacy'
+      : 'anonymous';
+  const out: StatsEvent = { time: event.time, kind, outcome: outcomeOf(event) };
+  if (event.legacyUserId !== undefined) out.legacyUserId = event.legacyUserId;
+  if (event.providerUserId !== undefined) out.providerUserId = event.providerUserId;
+  if (event.provider !== undefined) out.provider = event.provider;
+  return out;
+}
+
+function outcomeOf(event: BridgeEvent): StatsOutcome {
+  switch (event.outcome) {
+    case 'authenticated':
+      return 'ok';
+    case 'anonymous':
+      return event.code === 'ERR_BRIDGE_LEGACY_DISABLED' ? 'disabled' : 'anonymous';
+    case 'conflict':
+      return 'conflict';
+    case 'unavailable':
+      return 'unavailable';
+    case 'rejected':
+      if (event.code === 'ERR_BRIDGE_TOKEN_EXPIRED') return 'expired';
+      if (event.code === 'ERR_BRIDGE_LEGACY_DISABLED') return 'disabled';
+      return 'invalid';
+  }
+}

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { memoryStats } from '../../src/stats/memory-store.js';
+import { buildReport, parseCutoverCriteria, statsQueryFor } from '../../src/stats/report.js';
+import { REPORT_SCHEMA_VERSION, type RecorderReport } from '../../src/stats/report-types.js';
+import type { SeriesPoint, StatsSnapshot, UserCounts, WindowSnapshot } from '../../src/stats/store.js';
+import { alignedNow, DAY, HOUR, scriptedPopulation } from '../helpers/population.js';
+
+const NOW = Date.UTC(2025, 5, 30, 15, 20);
+const TODAY = Math.floor(NOW / DAY) * DAY;
+const RECORDER: RecorderReport = {
+  buffered: 0,
+  recorded: 0,
+  dropped: 0,
+  failedFlushes: 0,
+  lastFlushAt: null,
+  lastError: null,
+};
+
+function windowOf(users: Partial<UserCounts>): WindowSnapshot {
+  return {
+    requests: { legacy: 0, provider: 0, anonymous: 0, rejected: 0, conflicts: 0, unavailable: 0 },
+    users: { legacy: 0, provider: 0, active: 0, migrated: 0, legacyOnly: 0, ...users },
+    approximate: false,
+  };
+}
+
+/** A snapshot whose 7-day window has `legacy` of `active` users on legacy, and the given daily series. */
+function snapshot(
+  legacy: number,
+  active: number,
+  lastLegacyAt: number | null,
+  series: SeriesPoint[] = [],
+): StatsSnapshot {
+  const w = windowOf({ legacy, active, provider: active - legacy });
+  return {
+    approximate: false,
+    totals: { requests: w.requests, users: w.users },
+    windows: { '1d': w, '7d': w, '30d': w },
+    lastLegacyAt,
+    series,
+    requestsByLabel: [],
+  };
+}
+
+/** Daily points for the last `days` days (today last), with `legacy(k)` of 100 users on legacy on day k. */
+function dailySeries(days: number, legacy: (k: number) => number): SeriesPoint[] {
+  return Array.from({ length: days }, (_, k) => ({
+    start: TODAY - (days - 1 - k) * DAY,
+    legacyUsers: legacy(k),
+    providerUsers: 100 - legacy(k),
+    legacyRequests: legacy(k),
+    providerRequests: 100 - legacy(k),
+  }));
+}
+
+function report(s: StatsSnapshot, criteria = {}, seriesBucket: 'hour' | 'day' = 'day') {
+  return buildReport({ snapshot: s, now: NOW, mode: 'bridge', criteria, recorder: RECORDER, seriesBucket });
+}
+
+describe('cutover readiness', () => {
+  it('is ready when the legacy share is under the limit and legacy has been quiet long enough', () => {
+    const { cutover } = report(snapshot(0, 200, NOW - 10 * DAY));
+    expect(cutover).toMatchObject({ ready: true, legacyShare7d: 0, projectedReadyAt: null });
+    expect(cutover.reason).toMatch(/^Ready/);
+    expect(cutover.criteria).toEqual({ maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 });
+  });
+
+  it('is ready when no legacy sighting is on record at all', () => {
+    expect(report(snapshot(0, 5, null)).cutover.ready).toBe(true);
+  });
+
+  it('is not ready when the 7-day legacy share is above the limit, and says so with the numbers', () => {
+    const { cutover } = report(snapshot(25, 200, NOW - HOUR));
+    expect(cutover.ready).toBe(false);
+    expect(cutover.legacyShare7d).toBe(0.125);
+    expect(cutover.reason).toContain('12.5 %');
+    expect(cutover.reason).toContain('25 of 200');
+    expect(cutover.reason).toContain('1 %');
+  });
+
+  it('is not ready while the last legacy sighting is more recent than quietDays, even under the share limit', () => {
+    const { cutover } = report(snapshot(1, 200, NOW - 2 * DAY), { maxLegacyShare: 0.01, quietDays: 7 });
+    expect(cutover.legacyShare7d).toBe(0.005);
+    expect(cutover.ready).toBe(false);
+    expect(cutover.reason).toContain('2 days ago');
+    expect(cutover.reason).toContain('7 quiet days');
+  });
+
+  it('is not ready without any active user in the last 7 days, and says there is no data', () => {
+    const { cutover } = report(snapshot(0, 0, null));
+    expect(cutover).toMatchObject({ ready: false, legacyShare7d: 0, projectedReadyAt: null });
+    expect(cutover.reason).toContain('no data');
+  });
+
+  it('applies custom criteria', () => {
+    expect(report(snapshot(25, 200, NOW - HOUR), { maxLegacyShare: 0.2, quietDays: 0 }).cutover.ready).toBe(
+      true,
+    );
+  });
+});
+
+describe('cutover projection', () => {
+  it('projects the day the fitted daily legacy share reaches the limit, plus quietDays', () => {
+    // Share on day k (k = 0 is 13 days ago): (50 - 2k) / 100 = 0.5 - 0.02 k, an exact line.
+    // It reaches 0.01 at k = (0.5 - 0.01) / 0.02 = 24.5, i.e. 24.5 days after the first point; + 7 quiet days.
+    const series = dailySeries(14, (k) => 50 - 2 * k);
+    const { cutover } = report(snapshot(30, 100, NOW - HOUR, series));
+    const expected = TODAY - 13 * DAY + 24.5 * DAY + 7 * DAY;
+    expect(cutover.ready).toBe(false);
+    expect(Math.abs(Date.parse(cutover.projectedReadyAt!) - expected)).toBeLessThan(1000);
+  });
+
+  it('uses only the last trendDays days of the series', () => {
+    // Rising for the first 16 days, then falling along 0.5 - 0.02 k for the last 5 (k = 0..4, k = 4 today).
+    const series = [...dailySeries(21, (k) => (k < 16 ? k : 50 - 2 * (k - 16)))];
+    const { cutover } = report(snapshot(30, 100, NOW - HOUR, series), { trendDays: 5 });
+    const expected = TODAY - 4 * DAY + 24.5 * DAY + 7 * DAY;
+    expect(Math.abs(Date.parse(cutover.projectedReadyAt!) - expected)).toBeLessThan(1000);
+  });
+
+  it('gives no projection when the trend is flat or rising', () => {
+    expect(
+      report(
+        snapshot(
+          30,
+          100,
+          NOW - HOUR,
+          dailySeries(14, () => 30),
+        ),
+      ).cutover.projectedReadyAt,
+    ).toBeNull();
+    expect(
+      report(
+        snapshot(
+          30,
+          100,
+          NOW - HOUR,
+          dailySeries(14, (k) => 10 + k),
+        ),
+      ).cutover.projectedReadyAt,
+    ).toBeNull();
+  });
+
+  it('gives no projection with fewer than 3 daily points with data', () => {
+    const series = dailySeries(14, (k) => 50 - 2 * k).map((p, k) =>
+      k < 12 ? { ...p, legacyUsers: 0, providerUsers: 0 } : p,
+    );
+    expect(report(snapshot(30, 100, NOW - HOUR, series)).cutover.projectedReadyAt).toBeNull();
+  });
+
+  it('counts quietDays from the last legacy sighting when the line already crossed the limit', () => {
+    // Falling share that crossed 1 % days ago, but a legacy user showed up an hour ago.
+    const series = dailySeries(14, (k) => Math.max(0, 13 - k));
+    const { cutover } = report(snapshot(0, 100, NOW - HOUR, series));
+    expect(cutover.ready).toBe(false);
+    expect(Date.parse(cutover.projectedReadyAt!)).toBe(NOW - HOUR + 7 * DAY);
+  });
+
+  it('projects from the daily series passed alongside an hourly report', () => {
+    const daily = dailySeries(14, (k) => 50 - 2 * k);
+    const s = snapshot(30, 100, NOW - HOUR);
+    const hourly = buildReport({
+      snapshot: s,
+      now: NOW,
+      mode: 'bridge',
+      recorder: RECORDER,
+      seriesBucket: 'hour',
+    });
+    expect(hourly.cutover.projectedReadyAt).toBeNull();
+    const withDaily = buildReport({
+      snapshot: s,
+      now: NOW,
+      mode: 'bridge',
+      recorder: RECORDER,
+      seriesBucket: 'hour',
+      daily,
+    });
+    expect(withDaily.cutover.projectedReadyAt).not.toBeNull();
+  });
+});
+
+describe('parseCutoverCriteria', () => {
+  it('fills the defaults', () => {
+    expect(parseCutoverCriteria()).toEqual({ maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 });
+    expect(parseCutoverCriteria({ quietDays: 0 })).toEqual({
+      maxLegacyShare: 0.01,
+      quietDays: 0,
+      trendDays: 14,
+    });
+  });
+
+  it('rejects criteria out of range with a TypeError', () => {
+    expect(() => parseCutoverCriteria({ maxLegacyShare: 1.5 })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ maxLegacyShare: -0.1 })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ maxLegacyShare: Number.NaN })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ quietDays: -1 })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ quietDays: 2.5 })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ trendDays: 2 })).toThrow(TypeError);
+    expect(() => parseCutoverCriteria({ maxShare: 0.1 } as never)).toThrow(TypeError);
+  });
+});
+
+describe('statsQueryFor', () => {
+  it('asks the three windows and 30 daily or 48 hourly buckets ending with the current one', () => {
+    const day = statsQueryFor(NOW, 'day');
+    expect(day).toEqual({
+      now: NOW,
+      windows: { '1d': DAY, '7d': 7 * DAY, '30d': 30 * DAY },
+      seriesBucket: 'day',
+      seriesFrom: TODAY - 29 * DAY,
+    });
+    expect(statsQueryFor(NOW, 'hour').seriesFrom).toBe(Math.floor(NOW / HOUR) * HOUR - 47 * HOUR);
+    expect(statsQueryFor(NOW, 'day', { trendDays: 45 }).seriesFrom).toBe(TODAY - 44 * DAY);
+  });
+});
+
+describe('buildReport', () => {
+  it('reports the scripted population from the memory store as the versioned JSON document', async () => {
+    const now = alignedNow(NOW);
+    const { events, expected } = scriptedPopulation({
+      legacyOnly: 20,
+      migrated: 30,
+      providerOnly: 10,
+      days: 35,
+      now,
+    });
+    const store = memoryStats();
+    store.record(events);
+    const q = statsQueryFor(now, 'day');
+    const r = buildReport({
+      snapshot: await store.query(q),
+      now,
+      mode: 'observe',
+      recorder: RECORDER,
+      seriesBucket: 'day',
+    });
+    expect(r).toMatchObject({
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      generatedAt: new Date(now).toISOString(),
+      mode: 'observe',
+      approximate: false,
+      totals: expected.totals,
+      lastLegacyAt: new Date(expected.lastLegacyAt!).toISOString(),
+      seriesBucket: 'day',
+      recorder: RECORDER,
+    });
+    expect(r.windows['7d']).toEqual({ ...expected.windows['7d'], approximate: false });
+    expect(r.series).toEqual(
+      expected.series('day', q.seriesFrom).map((p) => ({ ...p, start: new Date(p.start).toISOString() })),
+    );
+    expect(r.cutover.legacyShare7d).toBe(
+      expected.windows['7d'].users.legacy / expected.windows['7d'].users.active,
+    );
+    expect(r.cutover.ready).toBe(false);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it('refuses a snapshot missing a window', () => {
+    const s = snapshot(0, 1, null);
+    delete (s.windows as Record<string, unknown>)['30d'];
+    expect(() => report(s)).toThrow(TypeError);
+  });
+});

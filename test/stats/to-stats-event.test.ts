@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { toStatsEvent } from '../../src/stats/to-stats-event.js';
+import type { BridgeEvent } from '../../src/types.js';
+
+const base: BridgeEvent = {
+  time: 1_750_000_000_000,
+  mode: 'bridge',
+  presented: { legacy: false, provider: false },
+  outcome: 'anonymous',
+};
+
+describe('toStatsEvent', () => {
+  it('labels the kind provider when a provider credential was presented, even with a legacy one', () => {
+    expect(toStatsEvent({ ...base, presented: { legacy: true, provider: true } }).kind).toBe('provider');
+    expect(toStatsEvent({ ...base, presented: { legacy: true, provider: false } }).kind).toBe('legacy');
+    expect(toStatsEvent(base).kind).toBe('anonymous');
+  });
+
+  it('maps each decision to its outcome label', () => {
+    const outcome = (e: Partial<BridgeEvent>) => toStatsEvent({ ...base, ...e }).outcome;
+    expect(outcome({ outcome: 'authenticated' })).toBe('ok');
+    expect(outcome({ outcome: 'anonymous' })).toBe('anonymous');
+    expect(outcome({ outcome: 'anonymous', code: 'ERR_BRIDGE_LEGACY_DISABLED' })).toBe('disabled');
+    expect(outcome({ outcome: 'conflict', code: 'ERR_BRIDGE_CONFLICT' })).toBe('conflict');
+    expect(outcome({ outcome: 'unavailable', code: 'ERR_BRIDGE_JWKS_UNAVAILABLE' })).toBe('unavailable');
+    expect(outcome({ outcome: 'rejected', code: 'ERR_BRIDGE_TOKEN_EXPIRED' })).toBe('expired');
+    expect(outcome({ outcome: 'rejected', code: 'ERR_BRIDGE_LEGACY_DISABLED' })).toBe('disabled');
+    expect(outcome({ outcome: 'rejected', code: 'ERR_BRIDGE_TOKEN_INVALID' })).toBe('invalid');
+    expect(outcome({ outcome: 'rejected' })).toBe('invalid');
+  });
+
+  it('copies the time, both sighted user ids and the provider, and nothing else', () => {
+    const event = toStatsEvent({
+      ...base,
+      presented: { legacy: true, provider: true },
+      outcome: 'conflict',
+      code: 'ERR_BRIDGE_CONFLICT',
+      userId: 'ignored',
+      legacyUserId: 'u1',
+      providerUserId: 'u2',
+      provider: 'auth0',
+    });
+    expect(event).toEqual({
+      time: base.time,
+      kind: 'provider',
+      outcome: 'conflict',
+      legacyUserId: 'u1',
+      providerUserId: 'u2',
+      provider: 'auth0',
+    });
+    expect(toStatsEvent(base)).toEqual({ time: base.time, kind: 'anonymous', outcome: 'anonymous' });
+  });
+});
