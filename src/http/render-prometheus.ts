@@ -65,14 +65,16 @@ const USER_KINDS: ReadonlyArray<[label: string, key: keyof UserCounts]> = [
 ];
 const WINDOWS = ['1d', '7d', '30d'] as const;
 
-const SHARED = 'Read from the shared stats store: every instance exports the same value, aggregate with max(), not sum().';
+const SHARED =
+  'Read from the shared stats store: every instance exports the same value, aggregate with max(), not sum().';
 const LOCAL = 'Process-local: each instance exports its own counter, sum() them across instances in PromQL.';
 
 function requestSamples(local: readonly LabelledCount[]): MetricSample[] {
   // Every known (kind, outcome) pair is exported, zero included, so rate() sees a series from the start.
   const counts = new Map<string, MetricSample>();
   for (const kind of KINDS) {
-    for (const outcome of OUTCOMES) counts.set(`${kind}\0${outcome}`, { labels: { kind, outcome }, value: 0 });
+    for (const outcome of OUTCOMES)
+      counts.set(`${kind}\0${outcome}`, { labels: { kind, outcome }, value: 0 });
   }
   for (const entry of local) {
     const key = `${entry.kind}\0${entry.outcome}`;
@@ -124,7 +126,8 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Share of the active users of the window still seen on a legacy session (0 to 1; 0 when nobody was active). ${SHARED}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }) => (report ? [{ labels: { window: '7d' }, value: report.cutover.legacyShare7d }] : []),
+    samples: ({ report }) =>
+      report ? [{ labels: { window: '7d' }, value: report.cutover.legacyShare7d }] : [],
   },
   {
     name: 'session_bridge_cutover_ready',
@@ -230,7 +233,9 @@ export function renderPrometheus(families: readonly MetricFamily[]): string {
     if (family.samples.length === 0) continue;
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
-      const labels = Object.entries(sample.labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
+      const labels = Object.entries(sample.labels).map(
+        ([name, value]) => `${name}="${escapeLabelValue(value)}"`,
+      );
       const labelText = labels.length > 0 ? `{${labels.join(',')}}` : '';
       lines.push(`${family.name}${labelText} ${formatValue(sample.value)}`);
     }

@@ -1,0 +1,114 @@
+/**
+ * A fixed `MigrationReport` for the stats endpoint's HTTP tests (JSON, Prometheus, HTML, browser), plus the
+ * process-local counts and recorder health the Prometheus output reads. Numbers are chosen to be easy to
+ * find on the page; the series crosses over (legacy falls, provider rises) like a real migration.
+ */
+import type { MigrationReport, RecorderReport, ReportSeriesPoint } from '../../src/stats/report-types.js';
+import type { LabelledCount } from '../../src/stats/store.js';
+
+export const FIXTURE_GENERATED_AT = '2025-03-31T12:00:00.000Z';
+export const FIXTURE_SERIES_LENGTH = 30;
+
+/** Day `i` (0..29) of the series: legacy users fall from 420 to 44, provider users rise from 35 to 412. */
+export function fixtureSeriesPoint(i: number): ReportSeriesPoint {
+  const start = new Date(Date.UTC(2025, 2, 2 + i)).toISOString();
+  const legacyUsers = Math.round(420 - (376 * i) / (FIXTURE_SERIES_LENGTH - 1));
+  const providerUsers = Math.round(35 + (377 * i) / (FIXTURE_SERIES_LENGTH - 1));
+  return {
+    start,
+    legacyUsers,
+    providerUsers,
+    legacyRequests: legacyUsers * 7,
+    providerRequests: providerUsers * 9,
+  };
+}
+
+const requests = (legacy: number, provider: number, anonymous: number, rejected: number) => ({
+  legacy,
+  provider,
+  anonymous,
+  rejected,
+  conflicts: Math.floor(rejected / 10),
+  unavailable: Math.floor(rejected / 20),
+});
+
+/** A fresh copy of the fixture report, with top-level fields overridden. */
+export function makeReportFixture(overrides: Partial<MigrationReport> = {}): MigrationReport {
+  const report: MigrationReport = {
+    schemaVersion: 1,
+    generatedAt: FIXTURE_GENERATED_AT,
+    mode: 'bridge',
+    approximate: false,
+    totals: {
+      requests: requests(48_210, 61_877, 9_120, 640),
+      users: { legacy: 1_204, provider: 987, active: 1_530, migrated: 661, legacyOnly: 543 },
+    },
+    windows: {
+      '1d': {
+        requests: requests(311, 3_702, 290, 12),
+        users: { legacy: 44, provider: 412, active: 449, migrated: 17, legacyOnly: 9 },
+        approximate: false,
+      },
+      '7d': {
+        requests: requests(2_905, 24_315, 2_011, 88),
+        users: { legacy: 131, provider: 455, active: 523, migrated: 96, legacyOnly: 37 },
+        approximate: false,
+      },
+      '30d': {
+        requests: requests(41_777, 58_004, 8_421, 590),
+        users: { legacy: 1_017, provider: 901, active: 1_388, migrated: 602, legacyOnly: 420 },
+        approximate: false,
+      },
+    },
+    lastLegacyAt: '2025-03-31T09:45:00.000Z',
+    seriesBucket: 'day',
+    series: Array.from({ length: FIXTURE_SERIES_LENGTH }, (_, i) => fixtureSeriesPoint(i)),
+    cutover: {
+      ready: false,
+      reason: 'Legacy share over the last 7 days is 25.05 %, above the 1 % maximum.',
+      legacyShare7d: 131 / 523,
+      projectedReadyAt: '2025-05-09T00:00:00.000Z',
+      criteria: { maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 },
+    },
+    requestsByLabel: [
+      { kind: 'legacy', outcome: 'ok', count: 48_210 },
+      { kind: 'provider', outcome: 'ok', count: 61_877 },
+      { kind: 'anonymous', outcome: 'anonymous', count: 9_120 },
+      { kind: 'provider', outcome: 'expired', count: 600 },
+      { kind: 'provider', outcome: 'conflict', count: 40 },
+    ],
+    recorder: {
+      buffered: 3,
+      recorded: 123_456,
+      dropped: 0,
+      failedFlushes: 0,
+      lastFlushAt: '2025-03-31T11:59:59.000Z',
+      lastError: null,
+    },
+  };
+  return structuredClone({ ...report, ...overrides });
+}
+
+/** Requests decided by "this process" (the Prometheus counters). */
+export function localCountsFixture(): LabelledCount[] {
+  return [
+    { kind: 'legacy', outcome: 'ok', count: 1_234 },
+    { kind: 'provider', outcome: 'ok', count: 5_678 },
+    { kind: 'provider', outcome: 'expired', count: 12 },
+    { kind: 'anonymous', outcome: 'anonymous', count: 90 },
+    { kind: 'legacy', outcome: 'disabled', count: 3 },
+  ];
+}
+
+/** Health of "this process's" recorder. */
+export function recorderFixture(overrides: Partial<RecorderReport> = {}): RecorderReport {
+  return {
+    buffered: 7,
+    recorded: 9_999,
+    dropped: 25,
+    failedFlushes: 2,
+    lastFlushAt: '2025-03-31T11:59:59.000Z',
+    lastError: 'connect ECONNREFUSED 127.0.0.1:6379',
+    ...overrides,
+  };
+}

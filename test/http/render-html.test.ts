@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, html } from '../../src/http/html-escape.js';
+import { formatPercent, renderHtml } from '../../src/http/render-html.js';
+import { escapeLabelValue, type MetricFamily, renderPrometheus } from '../../src/http/render-prometheus.js';
+import { niceStep, renderChart } from '../../src/http/svg-chart.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
+import { fixtureSeriesPoint, makeReportFixture, recorderFixture } from '../helpers/report-fixture.js';
+
+describe('renderHtml', () => {
+  it('warns when the report is approximate and marks the approximate windows', () => {
+    const report = makeReportFixture({ approximate: true });
+    report.windows['30d'].approximate = true;
+    const page = renderHtml(report);
+    expect(page).toContain('id="approximate"');
+    expect(page).toMatch(/some user counts \(30 days and the retention totals\) are estimates/);
+    // 5 user rows x (30 days + total) are marked, request counts never are.
+    expect(page.match(/<abbr title="approximate">≈<\/abbr>/g)).toHaveLength(10);
+    expect(renderHtml(makeReportFixture())).not.toContain('id="approximate"');
+  });
+
+  it('shows readiness, a missing projection and a missing legacy sighting in words', () => {
+    const report = makeReportFixture({ lastLegacyAt: null });
+    report.cutover = { ...report.cutover, ready: true, projectedReadyAt: null };
+    const ready = renderHtml(report);
+    expect(ready).toContain('✓ Ready to switch off the legacy login');
+    expect(ready).toContain('id="projected">Now<');
+    expect(ready).toContain('id="last-legacy">Never<');
+    report.cutover.ready = false;
+    expect(renderHtml(report)).toContain('Not projected: the recent trend does not reach the criteria');
+  });
+
+  it('reports recorder losses and the last error of the instance', () => {
+    const page = renderHtml(makeReportFixture({ recorder: recorderFixture() }));
+    expect(page).toContain('Events were lost or delayed');
+    expect(page).toContain('id="recorder-dropped">25<');
+    expect(page).toContain('id="recorder-failed">2<');
+    expect(page).toContain('connect ECONNREFUSED 127.0.0.1:6379');
+  });
+
+  it('replaces the chart by a sentence when nothing was recorded yet', () => {
+    const page = renderHtml(makeReportFixture({ series: [] }));
+    expect(page).not.toContain('<svg class="chart"');
+    expect(page).not.toContain('id="series-table"');
+    expect(page).toContain('No sightings recorded yet');
+  });
+
+  it('labels hourly series by hour', () => {
+    const series = [0, 1, 2].map((i) => ({ ...fixtureSeriesPoint(i), start: `2025-03-31T0${i}:00:00.000Z` }));
+    const page = renderHtml(makeReportFixture({ seriesBucket: 'hour', series }));
+    expect(page).toContain('Mar 31 02:00');
+    expect(page).toContain('<th scope="row">2025-03-31 01:00</th>');
+    expect(page).toContain('Distinct users seen per hour (UTC)');
+  });
+});
+
+describe('renderChart', () => {
+  it('draws a lone point as dots, since a one-point line is invisible', () => {
+    const chart = renderChart({ series: [fixtureSeriesPoint(0)], bucket: 'day' }).value;
+    expect(chart.match(/<circle /g)).toHaveLength(2);
+    expect(chart.match(/<polyline /g)).toHaveLength(2);
+  });
+
+  it('scales the axis to nice round steps above the highest value', () => {
+    expect(niceStep(0, 4)).toBe(1);
+    expect(niceStep(3, 4)).toBe(1);
+    expect(niceStep(9, 4)).toBe(5);
+    expect(niceStep(420, 4)).toBe(200);
+    expect(niceStep(95, 4)).toBe(25);
+    expect(niceStep(1_000_000, 4)).toBe(250_000);
+    const chart = renderChart({
+      series: [fixtureSeriesPoint(0), fixtureSeriesPoint(1)],
+      bucket: 'day',
+    }).value;
+    expect(chart).toContain('>600 users</text>');
+  });
+});
+
+describe('escaping helpers', () => {
+  it('escapes interpolations but keeps nested html fragments', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    const inner = html`<b>${'<i>'}</b>`;
+    expect(html`<p>${inner}${['<', html`<br>`]}${null}${undefined}${false}${0}</p>`.value).toBe(
+      '<p><b>&lt;i&gt;</b>&lt;<br>0</p>',
+    );
+  });
+
+  it('formats shares as percentages with sensible precision', () => {
+    expect(formatPercent(0)).toBe('0%');
+    expect(formatPercent(0.0042)).toBe('0.42%');
+    expect(formatPercent(0.01)).toBe('1%');
+    expect(formatPercent(0.2505)).toBe('25.1%');
+    expect(formatPercent(1)).toBe('100%');
+    expect(formatPercent(Number.NaN)).toBe('–');
+  });
+
+  it('escapes Prometheus label values and HELP text so the exposition still parses', () => {
+    const tricky = 'a"b\\c\nd';
+    expect(escapeLabelValue(tricky)).toBe('a\\"b\\\\c\\nd');
+    const families: MetricFamily[] = [
+      {
+        name: 'x_total',
+        help: 'line one\nback\\slash',
+        type: 'counter',
+        aggregator: 'sum',
+        samples: [
+          { labels: { kind: tricky }, value: 1 },
+          { labels: { kind: 'plain' }, value: Number.POSITIVE_INFINITY },
+        ],
+      },
+      { name: 'empty', help: 'left out', type: 'gauge', aggregator: 'max', samples: [] },
+    ];
+    const parsed = parsePrometheusText(renderPrometheus(families));
+    expect([...parsed.keys()]).toEqual(['x_total']);
+    expect(parsed.get('x_total')?.help).toBe('line one\nback\\slash');
+    expect(parsed.get('x_total')?.samples).toEqual([
+      { labels: { kind: tricky }, value: 1 },
+      { labels: { kind: 'plain' }, value: Number.POSITIVE_INFINITY },
+    ]);
+  });
+});
