@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BridgeError } from './errors.js';
+import type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 import { sendError, withResponseHeaders } from './http/respond.js';
+import type { StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
 import { type Decision, decide } from './resolve/decide.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
 import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
-import { type ReportOptions, type StatsHandlerOptions, StatsService } from './stats/stats-service.js';
+import { type ReportOptions, StatsService } from './stats/stats-service.js';
 import type { BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
 
 /** `next` as Express calls it. */
@@ -27,6 +29,11 @@ export interface SessionBridge extends Middleware {
   requireUser(): Middleware;
   /** The stats endpoint: JSON, Prometheus text or an HTML dashboard. Requires `authorize` or `public: true`. */
   statsHandler(options: StatsHandlerOptions): Middleware;
+  /**
+   * Registers the migration metrics into a prom-client registry (prom-client stays optional: it is never
+   * imported by this package), e.g. `bridge.registerMetrics(client.register)`.
+   */
+  registerMetrics(registry: PromClientRegistryLike, options?: PromClientCollectorOptions): void;
   /** The adoption report the stats endpoint serves as JSON. */
   report(options?: ReportOptions): Promise<MigrationReport>;
   /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
@@ -163,6 +170,10 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     mode: { value: config.mode, enumerable: true },
     requireUser: { value: requireUser },
     statsHandler: { value: (options: StatsHandlerOptions) => requireStats().handler(options) },
+    registerMetrics: {
+      value: (registry: PromClientRegistryLike, options?: PromClientCollectorOptions) =>
+        requireStats().registerMetrics(registry, options),
+    },
     report: { value: async (options?: ReportOptions) => requireStats().report(options) },
     flushStats: { value: async () => stats?.flush() },
     close: { value: async () => stats?.close() },

@@ -1,13 +1,13 @@
-export { sessionBridge } from './bridge.js';
 export type { Middleware, NextFunction, SessionBridge } from './bridge.js';
-export { BridgeError, isBridgeError } from './errors.js';
+export { sessionBridge } from './bridge.js';
 export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
-export { memoryStats } from './stats/memory-store.js';
-export type { MemoryStatsOptions } from './stats/memory-store.js';
-export { redisStats } from './stats/redis-store.js';
-export type { RedisStatsOptions } from './stats/redis-store.js';
-export type { ReportOptions } from './stats/stats-service.js';
+export { BridgeError, isBridgeError } from './errors.js';
+export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
+export type { MemoryStatsOptions } from './stats/memory-store.js';
+export { memoryStats } from './stats/memory-store.js';
+export type { RedisStatsOptions } from './stats/redis-store.js';
+export { redisStats } from './stats/redis-store.js';
 export type {
   CutoverCriteria,
   CutoverReport,
@@ -16,6 +16,7 @@ export type {
   ReportSeriesPoint,
   ReportWindow,
 } from './stats/report-types.js';
+export type { ReportOptions } from './stats/stats-service.js';
 export type {
   LabelledCount,
   RecorderOptions,

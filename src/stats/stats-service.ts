@@ -1,3 +1,14 @@
+import {
+  createPromClientCollector,
+  type PromClientCollectorOptions,
+  type PromClientRegistryLike,
+} from '../http/prom-client-collector.js';
+import {
+  createStatsHandler,
+  parseStatsHandlerOptions,
+  type StatsHandlerOptions,
+  type StatsRequestHandler,
+} from '../http/stats-handler.js';
 import type { BridgeConfig } from '../options.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -5,7 +16,7 @@ import { memoryStats } from './memory-store.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport } from './report-types.js';
-import type { StatsStore } from './store.js';
+import type { StatsQuery, StatsSnapshot, StatsStore } from './store.js';
 import { toStatsEvent } from './to-stats-event.js';
 
 /** Options of `bridge.report()`. */
@@ -46,11 +57,12 @@ export class StatsService {
     }
     const criteria = parseCutoverCriteria(options.cutover);
     const now = this.#config.now();
-    const snapshot = await withTimeout(
-      Promise.resolve(this.store.query(statsQueryFor(now, seriesBucket))),
-      QUERY_TIMEOUT_MS,
-      'stats store query',
-    );
+    const snapshot = await this.#query(statsQueryFor(now, seriesBucket, criteria));
+    // The projection needs daily data; an hourly report asks the store for it separately.
+    const daily =
+      seriesBucket === 'day'
+        ? snapshot.series
+        : (await this.#query(statsQueryFor(now, 'day', criteria))).series;
     return buildReport({
       snapshot,
       now,
@@ -58,7 +70,36 @@ export class StatsService {
       criteria,
       recorder: this.recorder.health(),
       seriesBucket,
+      daily,
     });
+  }
+
+  #query(query: StatsQuery): Promise<StatsSnapshot> {
+    return withTimeout(Promise.resolve(this.store.query(query)), QUERY_TIMEOUT_MS, 'stats store query');
+  }
+
+  /** The stats endpoint. Options are validated here, once. */
+  handler(options: StatsHandlerOptions): StatsRequestHandler {
+    const { authorize, public: isPublic, cutover } = parseStatsHandlerOptions(options);
+    return createStatsHandler({
+      ...(authorize ? { authorize } : { public: isPublic }),
+      getReport: () => this.report({ cutover }),
+      local: () => this.recorder.local(),
+      recorder: () => this.recorder.health(),
+      debug: this.#config.debug,
+    });
+  }
+
+  /** Registers the migration metrics into a prom-client registry. */
+  registerMetrics(registry: PromClientRegistryLike, options: PromClientCollectorOptions = {}): void {
+    createPromClientCollector(
+      {
+        getReport: () => this.report(),
+        local: () => this.recorder.local(),
+        recorder: () => this.recorder.health(),
+      },
+      options,
+    ).register(registry);
   }
 
   flush(): Promise<void> {
