@@ -1,0 +1,105 @@
+/**
+ * The *new* identity provider, running locally: a real OpenID provider (the `oidc-provider` package)
+ * with its development login screen. It issues JWT access tokens (RFC 9068) for the API audience,
+ * which is what the bridge verifies.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+import { providerAccounts } from './users.js';
+
+/**
+ * @param {{ issuer: string, audience: string, client: { id: string, secret: string, redirectUri: string, postLogoutRedirectUri: string } }} options
+ */
+export function createOidcProvider({ issuer, audience, client }) {
+  // A fresh signing key per start: tokens do not survive a restart, which is fine for a demo.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingKey = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' };
+
+  return new Provider(issuer, {
+    clients: [
+      {
+        client_id: client.id,
+        client_secret: client.secret,
+        client_name: 'Example backend',
+        redirect_uris: [client.redirectUri],
+        post_logout_redirect_uris: [client.postLogoutRedirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    jwks: { keys: [signingKey] },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    pkce: { required: () => true },
+    // Lifetimes in seconds (set explicitly: the library's defaults print a notice).
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      Grant: 14 * 86400,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 14 * 86400,
+    },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
+
+    // Only the accounts in the table can sign in (the development screen accepts any password).
+    async findAccount(_ctx, id) {
+      const account = providerAccounts[id];
+      if (!account) return undefined;
+      return { accountId: id, claims: async () => ({ sub: id, name: account.name, email: account.email }) };
+    },
+
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // RFC 8707: the API is a resource server; its access tokens are JWTs with `aud` = the API.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, resource) {
+          if (resource !== audience) throw new errors.InvalidTarget();
+          return {
+            scope: 'api:read',
+            audience,
+            accessTokenTTL: 60 * 60,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    renderError,
+  });
+}
+
+const page = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
+button{font:inherit;padding:.5rem 1rem;margin:.25rem .5rem .25rem 0;border-radius:6px;border:1px solid #888;background:#fff}
+button[value=yes]{background:#0b5cad;color:#fff;border-color:#0b5cad}pre{white-space:pre-wrap}</style>
+</head><body><p><small>New provider (local OpenID provider)</small></p>${body}</body></html>`;
+
+async function logoutSource(ctx, form) {
+  ctx.body = page(
+    'Sign out of the provider',
+    `<h1>Sign out of the new provider?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+  );
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.body = page(
+    'Signed out',
+    '<h1>Signed out of the provider</h1><p><a href="/">Back to the example app</a></p>',
+  );
+}
+
+async function renderError(ctx, out) {
+  ctx.type = 'html';
+  const text = Object.entries(out)
+    .map(([key, value]) => `${key}: ${String(value).replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`)}`)
+    .join('\n');
+  ctx.body = page('Provider error', `<h1>Provider error</h1><pre>${text}</pre><p><a href="/">Back</a></p>`);
+}
