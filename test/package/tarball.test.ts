@@ -45,7 +45,7 @@ describe('the packed tarball', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'esb-pack-'));
-    const out = run('npm', ['pack', '--silent', '--pack-destination', dir], root)
+    const out = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], root)
       .trim()
       .split('\n')
       .pop() as string;
