@@ -42,7 +42,8 @@ export type BridgeRequest = IncomingMessage & { auth?: BridgeAuth };
 
 /** Minimal express-session `Store` contract the bridge reads from. Any express-session store satisfies it. */
 export interface LegacySessionStore {
-  get(sid: string, callback: (err: unknown, session?: LegacySessionData | null) => void): void;
+  // `object`, not `LegacySessionData`, so express-session's own `Store` and `SessionData` types fit as they are.
+  get(sid: string, callback: (err: unknown, session?: object | null) => void): void;
 }
 
 /** A stored legacy session. Only `cookie.expires` is interpreted; the rest is yours. */
@@ -145,7 +146,11 @@ export interface BridgeEvent {
   /** Milliseconds since the epoch (from the `now` option). */
   time: number;
   mode: BridgeMode;
-  /** Credentials the request carried, valid or not. */
+  /**
+   * Credentials the request carried. `provider`: a provider token was sent, valid or not. `legacy`: a legacy
+   * login was found (a validly signed cookie whose session holds a user), or could not be checked because the
+   * store failed; a cookie with a bad signature or for a destroyed session is no credential, as in express-session.
+   */
   presented: { legacy: boolean; provider: boolean };
   /**
    * The decision. In `observe` mode this is what `bridge` mode would have decided.

@@ -1,4 +1,4 @@
-import { decodeJwt, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
@@ -46,6 +46,7 @@ function route(
   let iss: unknown;
   try {
     if (token.length > MAX_TOKEN_LENGTH) throw new Error('too large');
+    decodeProtectedHeader(token);
     iss = decodeJwt(token).iss;
   } catch (cause) {
     throw new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The token is not a well-formed JWT.', { cause });
