@@ -27,9 +27,14 @@ console.log('cjs ok', bridge.mode);
 `;
 const ts = `
 import express from 'express';
+import session from 'express-session';
 import 'express-session-bridge/augment';
 import { sessionBridge, type BridgeAuth, type BridgeOptions, type MigrationReport } from 'express-session-bridge';
-const options: BridgeOptions = { provider: { issuer: 'https://tenant.example.com/', audience: 'api' }, mode: 'bridge' };
+const options: BridgeOptions = {
+  legacy: { store: new session.MemoryStore(), secret: ['new', 'old'] },
+  provider: { issuer: 'https://tenant.example.com/', audience: 'api' },
+  mode: 'bridge',
+};
 const bridge = sessionBridge(options);
 const app = express();
 app.use(bridge);
