@@ -10,7 +10,7 @@ import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
-import type { BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
+import type { BridgeAuth, BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
 
 /** `next` as Express calls it. */
 export type NextFunction = (err?: unknown) => void;
@@ -59,14 +59,27 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   const runtimes = config.providers.map((p) => new ProviderRuntime(p));
   const stats = config.stats === false ? undefined : new StatsService(config);
   const states = new WeakMap<IncomingMessage, RequestState>();
+  // The `req.auth` objects this instance created: `requireUser()` accepts only these.
+  const issued = new WeakSet<BridgeAuth>();
 
   function emit(event: BridgeEvent): void {
     try {
-      config.onEvent?.(event);
+      // An async hook that rejects must not become an unhandled rejection (it would stop the process).
+      const result: unknown = config.onEvent?.(event);
+      if (result instanceof Promise)
+        result.catch((err: unknown) => logSafely(`onEvent rejected: ${String(err)}`));
     } catch (err) {
-      config.debug(`onEvent threw: ${String(err)}`);
+      logSafely(`onEvent threw: ${String(err)}`);
     }
     stats?.record(event);
+  }
+
+  function logSafely(message: string): void {
+    try {
+      config.debug(message);
+    } catch {
+      // A failing debug logger must not fail a request.
+    }
   }
 
   async function evaluate(req: BridgeRequest): Promise<Decision> {
@@ -79,7 +92,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     ]);
     const decision = decide(config.mode, config.onConflict, legacy, provider);
     const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
-    if (decision.error) config.debug(`${decision.error.code}: ${decision.error.message}`);
+    if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
     emit({
       time,
       mode: config.mode,
@@ -106,7 +119,9 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     next: NextFunction,
   ) {
     const request = req as BridgeRequest;
-    if (states.has(req) || request.auth !== undefined) {
+    // Idempotent per instance: a request is decided once by this bridge. A `req.auth` set by anything else
+    // (another bridge with other options, express-jwt, basic auth) is never taken as this bridge's decision.
+    if (states.has(req)) {
       next();
       return;
     }
@@ -115,14 +130,17 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     if (config.mode === 'observe') {
       // Measure only: the request goes on at once and the decision is made off the request path.
       next();
-      evaluate(request).catch((err: unknown) => config.debug(`observe: ${String(err)}`));
+      evaluate(request).catch((err: unknown) => logSafely(`observe: ${String(err)}`));
       return;
     }
     evaluate(request).then(
       (decision) => {
         state.legacyDisabled = decision.legacyDisabled;
         if (decision.error) return fail(res, next, decision.error);
-        if (decision.auth) request.auth = decision.auth;
+        if (decision.auth) {
+          issued.add(decision.auth);
+          request.auth = decision.auth;
+        }
         next();
       },
       (err: unknown) => {
@@ -141,8 +159,8 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   function requireUser(): Middleware {
     return function requireUserMiddleware(req, res, next) {
       const check = () => {
-        const request = req as BridgeRequest;
-        if (config.mode === 'observe' || request.auth !== undefined) return next();
+        const { auth } = req as BridgeRequest;
+        if (config.mode === 'observe' || (auth !== undefined && issued.has(auth))) return next();
         const error = states.get(req)?.legacyDisabled
           ? new BridgeError(
               'ERR_BRIDGE_LEGACY_DISABLED',
@@ -152,7 +170,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
           : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
         fail(res, next, error);
       };
-      if (states.has(req) || (req as BridgeRequest).auth !== undefined) check();
+      if (states.has(req)) check();
       else bridge(req, res, (err) => (err === undefined ? check() : next(err)));
     };
   }

@@ -14,10 +14,11 @@ export function readBearer(header: string | string[] | undefined): BearerHeader 
   if (header === undefined) return { type: 'none' };
   if (Array.isArray(header)) return { type: 'malformed', reason: 'more than one Authorization header' };
   const value = header.trim();
-  const space = value.indexOf(' ');
-  const scheme = space === -1 ? value : value.slice(0, space);
+  // RFC 7235: the scheme ends at the first space; tabs are tolerated so `Bearer<TAB>token` is not ignored.
+  const match = /^(\S+)(?:[ \t]+([\s\S]*))?$/.exec(value);
+  const scheme = match?.[1] ?? '';
   if (scheme.toLowerCase() !== 'bearer') return { type: 'none' };
-  const token = space === -1 ? '' : value.slice(space + 1).trim();
+  const token = (match?.[2] ?? '').trim();
   if (token.length === 0) return { type: 'malformed', reason: 'the Bearer scheme needs a token' };
   return { type: 'token', token };
 }

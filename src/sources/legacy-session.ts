@@ -18,7 +18,9 @@ const NONE: LegacyResult = { state: 'none' };
 function storeGet(store: LegacySessionStore, sid: string): Promise<LegacySessionData | null | undefined> {
   return new Promise((resolve, reject) => {
     try {
-      store.get(sid, (err, session) => (err ? reject(err) : resolve(session as LegacySessionData | null | undefined)));
+      store.get(sid, (err, session) =>
+        err ? reject(err) : resolve(session as LegacySessionData | null | undefined),
+      );
     } catch (err) {
       reject(err);
     }
