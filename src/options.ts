@@ -310,6 +310,14 @@ function parseProviders(value: unknown): ProviderConfig[] {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) fail('`provider` is an empty array: pass at least one provider, or leave it out.');
   const providers = list.map((p, i) => parseProvider(p, i, Array.isArray(value)));
+  if (providers.length > 1) {
+    const unlinked = providers.findIndex((p) => p.userId === undefined);
+    if (unlinked !== -1) {
+      fail(
+        `\`provider[${unlinked}].userId\` is required when several providers are configured: only (iss, sub) identifies a user (OIDC Core 5.7), so the same \`sub\` from two issuers must not become the same user. Map each identity to your user id, e.g. (claims) => db.userIdFor(claims.iss, claims.sub).`,
+      );
+    }
+  }
   const names = new Set<string>();
   const issuers = new Set<string>();
   for (const p of providers) {

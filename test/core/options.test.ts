@@ -24,9 +24,24 @@ describe('options are validated at construction', () => {
     expect(() => build({ legacy: legacy() })).not.toThrow();
     expect(() => build({ provider })).not.toThrow();
     expect(() =>
-      build({ legacy: legacy(), provider: [provider, { ...provider, issuer: 'https://b.test/' }] }),
+      build({
+        legacy: legacy(),
+        provider: [
+          { ...provider, userId: (c: { sub?: string }) => c.sub },
+          { ...provider, issuer: 'https://b.test/', userId: (c: { sub?: string }) => c.sub },
+        ],
+      }),
     ).not.toThrow();
     expect(() => build({ legacy: { resolve: () => null } })).not.toThrow();
+  });
+
+  it('requires identity linking when several providers are configured (the same sub from two issuers is not one user)', () => {
+    expect(() => build({ provider: [provider, { ...provider, issuer: 'https://b.test/' }] })).toThrow(
+      TypeError,
+    );
+    expect(() => build({ provider: [provider, { ...provider, issuer: 'https://b.test/' }] })).toThrow(
+      /userId/,
+    );
   });
 
   it('requires at least one of legacy and provider', () => {

@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
@@ -693,7 +694,12 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
     });
 
     function twoProviders() {
-      return providerApp(express, [alpha.options({ name: 'alpha' }), beta.options({ name: 'beta' })]);
+      // Several providers need explicit identity linking: here each subject already is the app's user id.
+      const userId = (claims: JWTPayload) => claims.sub;
+      return providerApp(express, [
+        alpha.options({ name: 'alpha', userId }),
+        beta.options({ name: 'beta', userId }),
+      ]);
     }
 
     it('routes each token to the provider named by its iss', async () => {
