@@ -204,11 +204,12 @@ if trimmedAt == nil or now - trimmedAt >= 60000 then
   redis.call('SET', p .. 'trimmedAt', int(now), 'PX', int(ret))
 end
 
--- Eviction of the least recently seen users beyond maxUsers.
+-- Eviction of the least recently seen users beyond maxUsers, at most 2000 per call so one script never
+-- blocks Redis for long (a batch adds at most 1000 users, so the table still converges to maxUsers).
 local evicted = 0
 local total = redis.call('ZCARD', p .. 'last:any')
 if total > maxUsers then
-  local popped = redis.call('ZPOPMIN', p .. 'last:any', total - maxUsers)
+  local popped = redis.call('ZPOPMIN', p .. 'last:any', math.min(total - maxUsers, 2000))
   local horizon = tonumber(redis.call('GET', p .. 'evictedHorizon'))
   local members = {}
   for i = 1, #popped, 2 do

@@ -64,7 +64,7 @@ const OPTION_KEYS: Record<keyof RedisStatsOptions, true> = {
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 /** Most events sent in one script call: bounds the time Redis spends in one script (about 20 ms per 1000). */
-const MAX_EVENTS_PER_CALL = 5000;
+const MAX_EVENTS_PER_CALL = 1000;
 /** Length of the stored digest in base64url characters: 22 characters = 132 bits. */
 const DIGEST_LENGTH = 22;
 

@@ -391,6 +391,25 @@ await describeRedis('redisStats against a real Redis', () => {
     expect(wide.requests.provider).toBe(300);
   });
 
+  it('evicts at most 2000 users per record call when maxUsers is lowered, and converges over later calls', async () => {
+    const prefix = freshPrefix('eviction-cap');
+    const t0 = Date.now() - DAY;
+    const users: StatsEvent[] = [];
+    for (let i = 0; i < 5000; i++)
+      users.push({ time: t0 + i, kind: 'legacy', outcome: 'ok', legacyUserId: `cap-${i}` });
+    await recordInBatches(redisStats({ sendCommand: nodeRedis.sendCommand, prefix }), users, 1000);
+    const lowered = redisStats({ sendCommand: nodeRedis.sendCommand, prefix, maxUsers: 100 });
+    const tracked = async () => Number(await nodeRedis.sendCommand('ZCARD', `${prefix}last:any`));
+    expect(await tracked()).toBe(5000);
+    const anonymous: StatsEvent = { time: t0 + 10_000, kind: 'anonymous', outcome: 'anonymous' };
+    await lowered.record([anonymous]);
+    expect(await tracked()).toBe(3000);
+    await lowered.record([anonymous]);
+    expect(await tracked()).toBe(1000);
+    await lowered.record([anonymous]);
+    expect(await tracked()).toBe(100);
+  });
+
   it('flags the windows in which an evicted user came back as approximate', async () => {
     const now = alignedNow();
     const prefix = freshPrefix('returning');
