@@ -158,7 +158,8 @@ function render(
  *   `req.auth`, else 403; a throwing `authorize` denies, never 500), unless the endpoint is public;
  * - format: `?format=json|prometheus|html`, else `Accept` (browsers get HTML, Prometheus gets text, the
  *   rest JSON); an unknown `?format` is 400;
- * - a report that fails or times out is 503 `ERR_BRIDGE_STATS_UNAVAILABLE` with `Retry-After`.
+ * - a report that fails or times out is 503 `ERR_BRIDGE_STATS_UNAVAILABLE` with `Retry-After`, except for
+ *   Prometheus, which still gets this instance's metrics with `session_bridge_stats_report_up 0`.
  * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON.
  */
 export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHandler {
@@ -220,6 +221,17 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
       );
     } catch (cause) {
       debug(`stats: the report failed: ${String(cause)}`);
+      if (choice.format === 'prometheus' && !res.headersSent) {
+        // A scrape must keep working while the store is down: this instance's counters and recorder health
+        // (dropped events, failed flushes) matter most then. The store gauges are left out, report_up is 0.
+        const families = buildMetricFamilies({
+          report: null,
+          local: sources.local(),
+          recorder: sources.recorder(),
+        });
+        send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
+        return;
+      }
       const err = new BridgeError(
         'ERR_BRIDGE_STATS_UNAVAILABLE',
         'The stats store could not answer; try again shortly.',

@@ -310,13 +310,13 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
   });
 
   describe('failures', () => {
-    it('answers 503 with Retry-After when the report fails, in every format, without leaking the cause', async () => {
+    it('answers 503 with Retry-After when the report fails, as JSON or HTML, without leaking the cause', async () => {
       const app = buildStatsApp(express, {
         getReport: async () => {
           throw new Error('secret redis password in message');
         },
       });
-      for (const format of ['json', 'prometheus', 'html']) {
+      for (const format of ['json', 'html']) {
         const res = await asAdmin(app).query({ format });
         expect(res.status).toBe(503);
         expect(res.headers['retry-after']).toMatch(/^\d+$/);
@@ -328,6 +328,23 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
         expect(res.text).not.toContain('secret');
         expectSafeHeaders(res);
       }
+    });
+
+    it('keeps answering a Prometheus scrape when the report fails: local metrics, report_up 0, no store gauges', async () => {
+      const app = buildStatsApp(express, {
+        getReport: async () => {
+          throw new Error('secret redis password in message');
+        },
+      });
+      const res = await asAdmin(app).query({ format: 'prometheus' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(res.text).toMatch(/^session_bridge_stats_report_up 0$/m);
+      expect(res.text).toMatch(/^session_bridge_requests_total\{/m);
+      expect(res.text).toMatch(/^session_bridge_stats_dropped_total /m);
+      expect(res.text).not.toMatch(/^session_bridge_users\{/m);
+      expect(res.text).not.toContain('secret');
+      expectSafeHeaders(res);
     });
 
     it('answers 503 when getReport throws synchronously or does not settle in time', async () => {
