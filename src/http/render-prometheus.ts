@@ -8,8 +8,10 @@
  * - gauges read from the shared stats store (distinct users, legacy share, cutover): every instance exports
  *   the same value, so use `max()` (never `sum()`) across instances.
  */
+
+import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
-import type { LabelledCount, StatsEvent, StatsOutcome, UserCounts } from '../stats/store.js';
+import type { LabelledCount, UserCounts } from '../stats/store.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -46,16 +48,6 @@ export interface MetricFamily {
   samples: MetricSample[];
 }
 
-const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOMES: readonly StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
 const USER_KINDS: ReadonlyArray<[label: string, key: keyof UserCounts]> = [
   ['legacy', 'legacy'],
   ['provider', 'provider'],

@@ -1,10 +1,9 @@
 import { LRUCache } from 'lru-cache';
+import { STATS_KINDS as KINDS, LABEL_COUNT, labelledCounts, STATS_OUTCOMES as OUTCOMES } from './labels.js';
 import type {
-  LabelledCount,
   RequestCounts,
   SeriesPoint,
   StatsEvent,
-  StatsOutcome,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
@@ -31,17 +30,7 @@ const OPTION_HINTS: Record<keyof MemoryStatsOptions, string> = {
   hourlyRetentionDays: 'the days of hourly data to keep, e.g. 7',
 };
 
-const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOMES: readonly StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
-const LABELS = KINDS.length * OUTCOMES.length;
+const LABELS = LABEL_COUNT;
 const label = (kind: number, outcome: number) => kind * OUTCOMES.length + outcome;
 const LEGACY = 0;
 const PROVIDER = 1;
@@ -258,7 +247,7 @@ class MemoryStatsStore implements StatsStore {
       windows,
       lastLegacyAt: this.#lastLegacyAt >= retentionStart ? this.#lastLegacyAt : null,
       series: this.#series(query),
-      requestsByLabel: toLabels(totalRequests),
+      requestsByLabel: labelledCounts(totalRequests),
     };
   }
 
@@ -493,17 +482,6 @@ function toRequestCounts(counts: Float64Array): RequestCounts {
       out.rejected += c;
       if (outcome === 'conflict') out.conflicts += c;
       if (outcome === 'unavailable') out.unavailable += c;
-    }
-  }
-  return out;
-}
-
-function toLabels(counts: Float64Array): LabelledCount[] {
-  const out: LabelledCount[] = [];
-  for (let k = 0; k < KINDS.length; k++) {
-    for (let o = 0; o < OUTCOMES.length; o++) {
-      const count = counts[label(k, o)]!;
-      if (count > 0) out.push({ kind: KINDS[k]!, outcome: OUTCOMES[o]!, count });
     }
   }
   return out;

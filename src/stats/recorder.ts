@@ -1,16 +1,6 @@
+import { LABEL_COUNT, labelIndex, labelledCounts } from './labels.js';
 import type { RecorderReport } from './report-types.js';
-import type { LabelledCount, RecorderOptions, StatsEvent, StatsOutcome, StatsStore } from './store.js';
-
-const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOMES: readonly StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
+import type { LabelledCount, RecorderOptions, StatsEvent, StatsStore } from './store.js';
 
 const DEFAULTS: Required<RecorderOptions> = {
   bufferSize: 10_000,
@@ -72,7 +62,7 @@ export class Recorder {
   readonly #ring: (StatsEvent | undefined)[];
   #head = 0;
   #count = 0;
-  readonly #local = new Float64Array(KINDS.length * OUTCOMES.length);
+  readonly #local = new Float64Array(LABEL_COUNT);
   #recorded = 0;
   #dropped = 0;
   #failedFlushes = 0;
@@ -98,9 +88,8 @@ export class Recorder {
   push(event: StatsEvent): void {
     try {
       if (this.#closed) return;
-      const kind = KINDS.indexOf(event.kind);
-      const outcome = OUTCOMES.indexOf(event.outcome);
-      if (kind >= 0 && outcome >= 0) this.#local[kind * OUTCOMES.length + outcome]!++;
+      const index = labelIndex(event.kind, event.outcome);
+      if (index >= 0) this.#local[index]!++;
       const size = this.#ring.length;
       if (this.#count === size) {
         this.#ring[this.#head] = undefined;
@@ -138,14 +127,7 @@ export class Recorder {
 
   /** Requests pushed into this process since start, by (kind, outcome), non-zero only (Prometheus counters). */
   local(): LabelledCount[] {
-    const out: LabelledCount[] = [];
-    for (let k = 0; k < KINDS.length; k++) {
-      for (let o = 0; o < OUTCOMES.length; o++) {
-        const count = this.#local[k * OUTCOMES.length + o]!;
-        if (count > 0) out.push({ kind: KINDS[k]!, outcome: OUTCOMES[o]!, count });
-      }
-    }
-    return out;
+    return labelledCounts(this.#local);
   }
 
   /** Stops the timer and flushes what is buffered. Does not close the store. Later pushes are ignored. */

@@ -1,11 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
+import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from './labels.js';
 import { QUERY_SCRIPT, RECORD_SCRIPT, type RedisScript } from './redis-scripts.js';
 import type {
   LabelledCount,
   RequestCounts,
   SeriesPoint,
   StatsEvent,
-  StatsOutcome,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
@@ -67,17 +67,6 @@ const DAY = 86_400_000;
 const MAX_EVENTS_PER_CALL = 1000;
 /** Length of the stored digest in base64url characters: 22 characters = 132 bits. */
 const DIGEST_LENGTH = 22;
-
-const KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOMES: readonly StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
 
 interface Config {
   sendCommand: RedisSendCommand;
