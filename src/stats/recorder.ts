@@ -69,6 +69,8 @@ export class Recorder {
   #lastFlushAt: number | null = null;
   #lastError: string | null = null;
   #draining: Promise<void> | null = null;
+  /** A `store.record` call that timed out and has not settled yet: no other call starts until it does. */
+  #abandoned: Promise<unknown> | null = null;
   #timer: NodeJS.Timeout | null;
   #closed = false;
 
@@ -110,6 +112,7 @@ export class Recorder {
    */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
+    if (this.#abandoned) return; // the store still holds a timed-out call: one call at a time
     await this.#startDrain();
   }
 
@@ -139,7 +142,7 @@ export class Recorder {
   }
 
   #tick(): void {
-    if (this.#draining || this.#count === 0) return;
+    if (this.#draining || this.#abandoned || this.#count === 0) return;
     void this.#startDrain();
   }
 
@@ -186,7 +189,16 @@ export class Recorder {
       }
     })();
     try {
-      return await Promise.race([call, timeout]);
+      const result = await Promise.race([call, timeout]);
+      if (result?.startsWith('store.record did not settle')) {
+        // Keep the store's contract (one call at a time) and keep hung calls from piling up: the next flush
+        // waits until this one settles. Clients should have command timeouts so it eventually does.
+        this.#abandoned = call;
+        void call.finally(() => {
+          if (this.#abandoned === call) this.#abandoned = null;
+        });
+      }
+      return result;
     } finally {
       clearTimeout(timer);
     }

@@ -9,7 +9,9 @@
 export interface StatsStore {
   /**
    * Required. Persist a batch of events, oldest first. Called by the recorder's flush timer with at most
-   * `RecorderOptions.batchSize` events, one call at a time per bridge instance.
+   * `RecorderOptions.batchSize` events, one call at a time per bridge instance. A call that takes longer than
+   * `flushTimeoutMs` counts as failed and its batch is retried, but only after that call has settled
+   * (delivery is at least once: a late success followed by the retry records the batch twice).
    */
   record(events: readonly StatsEvent[]): Promise<void> | void;
   /** Required. Answer a report query. Called by the stats endpoint and `bridge.report()`. */
