@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import { parseRecorderOptions } from './stats/recorder.js';
 import type { RecorderOptions, StatsStore } from './stats/store.js';
 import type {
   BridgeEvent,
@@ -43,11 +43,9 @@ export interface ProviderConfig {
   audience: string | string[];
   jwksUri: string | undefined;
   algorithms: ProviderAlgorithm[];
-  header: boolean;
+  bearer: boolean;
   cookieName: string | undefined;
-  userId:
-    | ((claims: JWTPayload) => string | null | undefined | Promise<string | null | undefined>)
-    | undefined;
+  userId: ProviderOptions['userId'];
   clockToleranceSeconds: number;
   strictAccessToken: boolean;
   requiredClaims: string[];
@@ -60,12 +58,14 @@ export interface ProviderConfig {
 export interface BridgeConfig {
   legacy: LegacyConfig | undefined;
   providers: ProviderConfig[];
+  /** Some provider accepts `Authorization: Bearer`. */
+  acceptsBearer: boolean;
   mode: BridgeMode;
   onConflict: ConflictPolicy;
   realm: string;
   onEvent: ((event: BridgeEvent) => void) | undefined;
   stats: StatsStore | false | undefined;
-  recorder: RecorderOptions;
+  recorder: Required<RecorderOptions>;
   errors: 'respond' | 'next';
   now: () => number;
   debug: (message: string) => void;
@@ -99,7 +99,7 @@ const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
   name: true,
   jwksUri: true,
   algorithms: true,
-  header: true,
+  bearer: true,
   cookieName: true,
   userId: true,
   clockToleranceSeconds: true,
@@ -259,14 +259,14 @@ function parseProvider(value: unknown, index: number, many: boolean): ProviderCo
       );
     }
   }
-  const header = value.header ?? true;
-  if (typeof header !== 'boolean') fail(`\`${at}header\` must be a boolean.`);
+  const bearer = value.bearer ?? true;
+  if (typeof bearer !== 'boolean') fail(`\`${at}bearer\` must be a boolean.`);
   const cookieName = value.cookieName;
   if (cookieName !== undefined && (typeof cookieName !== 'string' || cookieName.length === 0)) {
     fail(`\`${at}cookieName\` must be a non-empty string such as 'stytch_session_jwt'.`);
   }
-  if (!header && cookieName === undefined) {
-    fail(`\`${at}\` accepts no credential: set \`header: true\` or a \`cookieName\`.`);
+  if (!bearer && cookieName === undefined) {
+    fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
   }
   const name = value.name ?? issuer;
   if (typeof name !== 'string' || name.length === 0) fail(`\`${at}name\` must be a non-empty string.`);
@@ -289,7 +289,7 @@ function parseProvider(value: unknown, index: number, many: boolean): ProviderCo
         ? undefined
         : secureUrl(`${at}jwksUri`, value.jwksUri, 'https://tenant.auth0.com/.well-known/jwks.json'),
     algorithms: algorithms as ProviderAlgorithm[],
-    header,
+    bearer,
     cookieName,
     userId: optionalFunction(`${at}userId`, value.userId as ProviderOptions['userId']),
     clockToleranceSeconds: nonNegativeNumber(`${at}clockToleranceSeconds`, value.clockToleranceSeconds, 5),
@@ -361,8 +361,8 @@ export function parseOptions(options: unknown): BridgeConfig {
       '`stats` must be a stats store such as `memoryStats()` or `redisStats({ sendCommand })`, or `false`.',
     );
   }
-  const recorder = options.recorder ?? {};
-  if (!isObject(recorder)) fail('`recorder` must be an object.');
+  // Validated here even with `stats: false`, so a typo never goes unnoticed.
+  const recorder = parseRecorderOptions(options.recorder as RecorderOptions | undefined);
   const realm = options.realm ?? 'api';
   if (typeof realm !== 'string' || /["\\\r\n]/.test(realm)) {
     fail('`realm` must be a string without quotes, backslashes or line breaks.');
@@ -372,12 +372,13 @@ export function parseOptions(options: unknown): BridgeConfig {
   return {
     legacy,
     providers,
+    acceptsBearer: providers.some((p) => p.bearer),
     mode: oneOf('mode', options.mode, MODES, 'bridge'),
     onConflict: oneOf('onConflict', options.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
     onEvent: optionalFunction('onEvent', options.onEvent as BridgeOptions['onEvent']),
     stats,
-    recorder: recorder as RecorderOptions,
+    recorder,
     errors: oneOf('errors', options.errors, ['respond', 'next'] as const, 'respond'),
     now: now ?? Date.now,
     debug: debug ?? (() => {}),

@@ -115,7 +115,7 @@ function parseOptions(options: MemoryStatsOptions): Required<MemoryStatsOptions>
     hourlyRetentionDays: 7,
   };
   for (const [name, value] of Object.entries(options)) {
-    if (!(name in OPTION_HINTS)) {
+    if (!Object.hasOwn(OPTION_HINTS, name)) {
       throw new TypeError(
         `\`memoryStats({ ${name} })\` is not an option: use one of ${Object.keys(OPTION_HINTS).join(', ')}`,
       );

@@ -25,7 +25,7 @@ export function parseRecorderOptions(options: RecorderOptions = {}): Required<Re
   }
   const config = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
-    if (!(name in HINTS)) {
+    if (!Object.hasOwn(HINTS, name)) {
       throw new TypeError(
         `\`recorder.${name}\` is not a recorder option: use one of ${Object.keys(HINTS).join(', ')}`,
       );

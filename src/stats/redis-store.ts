@@ -84,7 +84,7 @@ function parseOptions(options: RedisStatsOptions | undefined): Config {
     );
   }
   for (const key of Object.keys(options)) {
-    if (!(key in OPTION_KEYS)) {
+    if (!Object.hasOwn(OPTION_KEYS, key)) {
       throw new TypeError(
         `redisStats: unknown option \`${key}\`: the options are ${Object.keys(OPTION_KEYS).join(', ')}`,
       );
@@ -122,7 +122,7 @@ function parseOptions(options: RedisStatsOptions | undefined): Config {
     );
   }
   if (typeof maxUsers !== 'number' || !Number.isSafeInteger(maxUsers) || maxUsers < 1) {
-    throw new TypeError('redisStats: `maxUsers` must be a positive integer, e.g. 2_000_000');
+    throw new TypeError('redisStats: `maxUsers` must be a positive integer, e.g. 1_000_000');
   }
   return {
     sendCommand,
@@ -148,7 +148,7 @@ function parseOptions(options: RedisStatsOptions | undefined): Config {
  * ```
  *
  * **Writes.** One `record(batch)` is one round trip: a single `EVALSHA` of a Lua script with the batch, sorted
- * by time, as arguments (up to 5000 events per call; larger batches are split). The script's SHA-1 is computed
+ * by time, as arguments (up to 1000 events per call; larger batches are split). The script's SHA-1 is computed
  * locally, so nothing is loaded ahead: on `NOSCRIPT` (first use, restart, failover, `SCRIPT FLUSH`) the store
  * sends `EVAL` once, which caches the script. Malformed events (non-finite time, unknown kind or outcome) are
  * skipped, as a retry would fail the same way.
@@ -196,8 +196,8 @@ function parseOptions(options: RedisStatsOptions | undefined): Config {
  *
  * **Memory.** About 600 bytes of Redis memory per tracked user (Redis 7.0, 100,000 users of which 30%
  * migrated: `used_memory` from INFO memory went up by 594 bytes per user, buckets and HyperLogLogs included;
- * test/stats/redis-store.memory.test.ts prints it). The default `maxUsers` of 2 million is therefore about
- * 1.2 GB; lower `maxUsers` to bound it.
+ * test/stats/redis-store.memory.test.ts prints it). The default `maxUsers` of 1 million is therefore about
+ * 600 MB; lower `maxUsers` to bound it.
  *
  * **Redis Cluster.** The scripts declare one key (`<prefix>last:any`) for routing and build the others from
  * the prefix: put a hash tag in the prefix (`'{esb}:'`) so that every key lives in one slot, or use a single

@@ -33,7 +33,7 @@ export function parseCutoverCriteria(criteria: CutoverCriteria = {}): Required<C
     );
   }
   for (const name of Object.keys(criteria)) {
-    if (!(name in CRITERIA_NAMES)) {
+    if (!Object.hasOwn(CRITERIA_NAMES, name)) {
       throw new TypeError(
         `\`cutover.${name}\` is not a cutover criterion: use one of ${Object.keys(CRITERIA_NAMES).join(', ')}`,
       );

@@ -44,6 +44,12 @@ describe('options are validated at construction', () => {
     );
   });
 
+  it('validates recorder options even when stats are disabled, and never takes inherited names as options', () => {
+    expectTypeError({ provider, stats: false, recorder: { bufferSzie: 10 } }, /bufferSzie/);
+    expectTypeError({ provider, recorder: { toString: 1 } }, /toString/);
+    expectTypeError({ provider, constructor: 1 }, /constructor/);
+  });
+
   it('requires at least one of legacy and provider', () => {
     expectTypeError({}, /legacy|provider/);
     expectTypeError({ mode: 'bridge' }, /legacy|provider/);
