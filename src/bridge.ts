@@ -6,6 +6,7 @@ import type { StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
 import { type Decision, decide } from './resolve/decide.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
+import { readCookies } from './sources/cookies.js';
 import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
@@ -84,10 +85,17 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
 
   async function evaluate(req: BridgeRequest): Promise<Decision> {
     const time = config.now();
+    let parsed: Record<string, string | undefined> | undefined;
+    const cookies = () => {
+      parsed ??= readCookies(req);
+      return parsed;
+    };
     const credential =
-      runtimes.length > 0 ? readProviderCredential(req, config.providers) : { type: 'none' as const };
+      runtimes.length > 0
+        ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
+        : { type: 'none' as const };
     const [legacy, provider]: [LegacyResult, ProviderResult] = await Promise.all([
-      config.legacy ? readLegacy(req, config.legacy, time, config.debug) : NO_LEGACY,
+      config.legacy ? readLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
       checkProvider(credential, runtimes, time),
     ]);
     const decision = decide(config.mode, config.onConflict, legacy, provider);

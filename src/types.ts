@@ -117,14 +117,16 @@ export interface ProviderOptions {
   /** Allowed signing algorithms: an explicit allowlist, never `none` or HMAC. Default `['RS256']`. */
   algorithms?: ProviderAlgorithm[];
   /** Accept `Authorization: Bearer <jwt>`. Default `true`. */
-  header?: boolean;
+  bearer?: boolean;
   /** Also accept the JWT from this cookie (e.g. `stytch_session_jwt`). Default: none. */
   cookieName?: string;
   /**
    * Maps verified claims to your user id (identity linking). May be async; results are cached (LRU).
    * Return `null`/`undefined` when the identity is linked to no user (401). Default: `claims.sub`.
    */
-  userId?: (claims: JWTPayload) => string | null | undefined | Promise<string | null | undefined>;
+  userId?: (
+    claims: JWTPayload,
+  ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Seconds of clock skew tolerated for `exp`/`nbf`/`iat`. Default `5`. */
   clockToleranceSeconds?: number;
   /** RFC 9068 strict mode: require `typ: at+jwt` and the access-token claims. Default `false`. */

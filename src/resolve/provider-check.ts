@@ -1,20 +1,28 @@
-import { decodeJwt, decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
 import { ProviderKeys } from './provider-keys.js';
 import { UserLinker } from './user-linker.js';
-import { MAX_TOKEN_LENGTH, verifyToken } from './verify-token.js';
+import { MAX_TOKEN_LENGTH, verifyOptionsFor, verifyToken } from './verify-token.js';
 
 /** One configured provider with the machinery built once at construction. */
 export class ProviderRuntime {
   readonly config: ProviderConfig;
   readonly keys: ProviderKeys;
   readonly linker: UserLinker;
+  readonly verifyOptions: JWTVerifyOptions;
   constructor(config: ProviderConfig) {
     this.config = config;
     this.keys = new ProviderKeys(config);
     this.linker = new UserLinker(config);
+    this.verifyOptions = verifyOptionsFor(config);
   }
 }
 
@@ -53,7 +61,7 @@ function route(
   }
   const runtime =
     typeof iss === 'string' ? runtimes.find((r) => r.config.issuers.includes(iss as string)) : undefined;
-  if (!runtime || (source === 'header' ? !runtime.config.header : runtime.config.cookieName === undefined)) {
+  if (!runtime || (source === 'header' ? !runtime.config.bearer : runtime.config.cookieName === undefined)) {
     throw new BridgeError(
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
       'The token was issued by an issuer this API does not trust.',
@@ -83,7 +91,7 @@ export async function checkProvider(
   let runtime: ProviderRuntime | undefined;
   try {
     runtime = route(token, source, runtimes);
-    const { payload, header } = await verifyToken(token, runtime.config, runtime.keys, now);
+    const { payload, header } = await verifyToken(token, runtime.verifyOptions, runtime.keys, now);
     const userId = await runtime.linker.userId(payload);
     if (userId === undefined) {
       throw new BridgeError(

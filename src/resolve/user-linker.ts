@@ -2,7 +2,8 @@ import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
-import { withTimeout } from '../util/with-timeout.js';
+import { toUserId } from '../util/user-id.js';
+import { settle } from '../util/with-timeout.js';
 
 /** How long one `provider.userId` call may take before the request answers 503. */
 export const LINK_TIMEOUT_MS = 5000;
@@ -23,11 +24,12 @@ export class UserLinker {
       max: config.userIdCache.max,
       ttl: config.userIdCache.ttlMs,
       fetchMethod: async (_key, _stale, { context }) => {
-        const id = await withTimeout(Promise.resolve(link(context)), LINK_TIMEOUT_MS, 'provider.userId');
-        if (id === null || id === undefined) return undefined;
-        if (typeof id !== 'string' || id.length === 0) {
+        const raw: unknown = await settle(link(context), LINK_TIMEOUT_MS, 'provider.userId');
+        if (raw === null || raw === undefined) return undefined;
+        const id = toUserId(raw);
+        if (id === undefined) {
           throw new TypeError(
-            `provider.userId must return a non-empty string, null or undefined (got ${typeof id})`,
+            `provider.userId must return a non-empty string, a number, null or undefined (got ${typeof raw})`,
           );
         }
         return id;

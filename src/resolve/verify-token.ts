@@ -1,4 +1,10 @@
-import { type JWTHeaderParameters, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
 import { KeysUnavailableError, type ProviderKeys } from './provider-keys.js';
@@ -64,35 +70,41 @@ function checkClaims(payload: JWTPayload): void {
   }
 }
 
+/** The `jwtVerify` options of a provider, built once at construction (only the clock changes per call). */
+export function verifyOptionsFor(config: ProviderConfig): JWTVerifyOptions {
+  return {
+    issuer: config.issuers,
+    audience: config.audience,
+    algorithms: config.algorithms,
+    clockTolerance: config.clockToleranceSeconds,
+    requiredClaims: [
+      ...new Set([
+        'exp',
+        'sub',
+        ...(config.strictAccessToken ? RFC9068_CLAIMS : []),
+        ...config.requiredClaims,
+      ]),
+    ],
+    ...(config.strictAccessToken ? { typ: 'at+jwt' } : {}),
+  };
+}
+
 /**
  * Verifies a provider JWT with jose against the provider's keys: explicit algorithm allowlist, issuer,
  * audience, `exp` and `sub` required, finite numeric dates, small clock tolerance, RFC 9068 `typ` in strict mode.
  * `jku`, `x5u` and embedded `jwk` headers are never followed (keys come only from the provider's JWKS).
- * Throws a `BridgeError`.
+ * The caller bounds the token's length. Throws a `BridgeError`.
  */
 export async function verifyToken(
   token: string,
-  config: ProviderConfig,
+  options: JWTVerifyOptions,
   keys: ProviderKeys,
   now: number,
 ): Promise<VerifiedToken> {
-  if (token.length > MAX_TOKEN_LENGTH) throw invalid('The token is too large.');
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
-      issuer: config.issuers,
-      audience: config.audience,
-      algorithms: config.algorithms,
-      clockTolerance: config.clockToleranceSeconds,
+      ...options,
       currentDate: new Date(now),
-      requiredClaims: [
-        ...new Set([
-          'exp',
-          'sub',
-          ...(config.strictAccessToken ? RFC9068_CLAIMS : []),
-          ...config.requiredClaims,
-        ]),
-      ],
-      ...(config.strictAccessToken ? { typ: 'at+jwt' } : {}),
     });
     checkClaims(payload);
     return { payload, header: protectedHeader };

@@ -1,8 +1,8 @@
 import { BridgeError } from '../errors.js';
 import type { LegacyConfig } from '../options.js';
 import type { BridgeRequest, LegacySessionData, LegacySessionStore } from '../types.js';
-import { withTimeout } from '../util/with-timeout.js';
-import { readCookies } from './cookies.js';
+import { toUserId } from '../util/user-id.js';
+import { settle, withTimeout } from '../util/with-timeout.js';
 import { unsignSessionCookie } from './legacy-cookie.js';
 
 /** What the legacy side found on a request. */
@@ -34,13 +34,6 @@ function expired(session: LegacySessionData, now: number): boolean {
   return Number.isFinite(at) && at <= now;
 }
 
-/** Accepts string ids and finite numeric ids (stringified); anything else means "no user". */
-function toUserId(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.length > 0 ? value : undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
 /**
  * Reads the legacy login of a request without ever writing: the signed express-session cookie is
  * unsigned with every secret, then `store.get(sid)` is called once. Nothing is touched, saved or re-signed.
@@ -50,14 +43,11 @@ export async function readLegacy(
   config: LegacyConfig,
   now: number,
   debug: (message: string) => void,
+  cookies: () => Record<string, string | undefined>,
 ): Promise<LegacyResult> {
   if (config.type === 'resolve') {
     try {
-      const identity = await withTimeout(
-        Promise.resolve(config.resolve(req)),
-        config.timeoutMs,
-        'legacy.resolve',
-      );
+      const identity = await settle(config.resolve(req), config.timeoutMs, 'legacy.resolve');
       const userId = toUserId(identity?.userId);
       if (!identity || userId === undefined) return NONE;
       return { state: 'ok', userId, sessionId: identity.sessionId, session: identity.session };
@@ -71,7 +61,7 @@ export async function readLegacy(
     }
   }
 
-  const raw = readCookies(req)[config.cookieName];
+  const raw = cookies()[config.cookieName];
   if (raw === undefined) return NONE;
   const sid = unsignSessionCookie(raw, config.secrets);
   if (sid === undefined) {
@@ -99,9 +89,7 @@ export async function readLegacy(
   }
   let userId: string | undefined;
   try {
-    userId = toUserId(
-      await withTimeout(Promise.resolve(config.userId(session)), config.timeoutMs, 'legacy.userId'),
-    );
+    userId = toUserId(await settle(config.userId(session), config.timeoutMs, 'legacy.userId'));
   } catch (cause) {
     return {
       state: 'unavailable',

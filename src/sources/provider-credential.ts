@@ -1,7 +1,6 @@
 import type { ProviderConfig } from '../options.js';
 import type { BridgeRequest } from '../types.js';
 import { readBearer } from './bearer.js';
-import { readCookies } from './cookies.js';
 
 /** Where a provider token came from; decides whether a legacy session may stand in for an invalid one. */
 export type CredentialSource = 'header' | 'cookie';
@@ -19,17 +18,17 @@ export type ProviderCredential =
 export function readProviderCredential(
   req: BridgeRequest,
   providers: readonly ProviderConfig[],
+  acceptsBearer: boolean,
+  cookies: () => Record<string, string | undefined>,
 ): ProviderCredential {
-  if (providers.some((p) => p.header)) {
+  if (acceptsBearer) {
     const bearer = readBearer(req.headers.authorization);
     if (bearer.type === 'malformed') return bearer;
     if (bearer.type === 'token') return { type: 'token', token: bearer.token, source: 'header' };
   }
-  let cookies: Record<string, string | undefined> | undefined;
   for (const p of providers) {
     if (p.cookieName === undefined) continue;
-    cookies ??= readCookies(req);
-    const value = cookies[p.cookieName];
+    const value = cookies()[p.cookieName];
     if (value !== undefined && value.length > 0) return { type: 'token', token: value, source: 'cookie' };
   }
   return { type: 'none' };

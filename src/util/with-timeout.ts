@@ -23,3 +23,12 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
     );
   });
 }
+
+/**
+ * Awaits a value that may be a promise, with a timeout only when it is one: synchronous callbacks (the
+ * default `legacy.userId`, most `provider.userId`) cost no timer and no extra promise.
+ */
+export function settle<T>(value: T | PromiseLike<T>, ms: number, what: string): T | Promise<T> {
+  if (typeof (value as PromiseLike<T> | undefined)?.then !== 'function') return value as T;
+  return withTimeout(Promise.resolve(value), ms, what);
+}

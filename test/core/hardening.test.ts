@@ -67,6 +67,14 @@ describe.each(expressVersions)('%s: hardening', (_name, express) => {
     );
   });
 
+  it('accepts a numeric user id from provider.userId (a database key) as its string', async () => {
+    const app = buildApp(express, makeBridge({ provider: fixture.options({ userId: async () => 1001 }) }));
+    const res = await request(app)
+      .get('/whoami')
+      .set('Authorization', `Bearer ${await fixture.mint({ sub: 'p-9' })}`);
+    expect(authFrom(res)).toMatchObject({ userId: '1001', kind: 'provider' });
+  });
+
   it('swallows an async onEvent hook that rejects instead of crashing the process', async () => {
     const before = unhandled.length;
     const app = buildApp(
