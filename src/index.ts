@@ -6,7 +6,7 @@ export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/
 export type { StatsHandlerOptions } from './http/stats-handler.js';
 export type { MemoryStatsOptions } from './stats/memory-store.js';
 export { memoryStats } from './stats/memory-store.js';
-export type { RedisStatsOptions } from './stats/redis-store.js';
+export type { RedisSendCommand, RedisStatsOptions } from './stats/redis-store.js';
 export { redisStats } from './stats/redis-store.js';
 export type {
   CutoverCriteria,

@@ -120,9 +120,9 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       ).toBeNull();
     });
 
-    it('ignores the Authorization header when header: false', async () => {
+    it('ignores the Authorization header when bearer: false', async () => {
       const token = await provider.mint();
-      const { app } = providerApp(express, provider.options({ header: false, cookieName: 'jwt' }));
+      const { app } = providerApp(express, provider.options({ bearer: false, cookieName: 'jwt' }));
       expect(
         authFrom(
           await request(app)
