@@ -10,7 +10,20 @@ const base: BridgeEvent = {
 };
 
 describe('toStatsEvent', () => {
-  it('labels the kind provider when a provider credential was presented, even with a legacy one', () => {
+  it('labels an authenticated request with the credential that authenticated it, whatever else was presented', () => {
+    const both = { ...base, presented: { legacy: true, provider: true }, outcome: 'authenticated' as const };
+    // A stale provider cookie next to a valid legacy session, or onConflict: 'prefer-legacy'.
+    expect(toStatsEvent({ ...both, resolvedKind: 'legacy' })).toMatchObject({
+      kind: 'legacy',
+      outcome: 'ok',
+    });
+    expect(toStatsEvent({ ...both, resolvedKind: 'provider' })).toMatchObject({
+      kind: 'provider',
+      outcome: 'ok',
+    });
+  });
+
+  it('labels a request that was not authenticated provider when a provider credential was presented, even with a legacy one', () => {
     expect(toStatsEvent({ ...base, presented: { legacy: true, provider: true } }).kind).toBe('provider');
     expect(toStatsEvent({ ...base, presented: { legacy: true, provider: false } }).kind).toBe('legacy');
     expect(toStatsEvent(base).kind).toBe('anonymous');
