@@ -1,5 +1,5 @@
 /**
- * Lua sources of the Redis stats store (see `redis-store.ts` for the key layout and the semantics).
+ * Lua sources of the Redis stats store (see `store.ts` for the key layout and the semantics).
  *
  * Both scripts declare one key (`<prefix>last:any`) so that cluster-aware clients route them to the right
  * node, and compute every other key from the prefix passed in `ARGV[1]`. On Redis Cluster the prefix must

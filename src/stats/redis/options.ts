@@ -1,0 +1,117 @@
+import { DAY } from '../time.js';
+
+/**
+ * Sends one Redis command and resolves with its reply. Bind it to your client:
+ *
+ * - node-redis 4/5: `(...args) => client.sendCommand(args)` (or `client.sendCommand(args, { timeout: 2000 })`)
+ * - ioredis: `(command, ...args) => client.call(command, ...args)`
+ */
+export type RedisSendCommand = (...args: string[]) => Promise<unknown>;
+
+export interface RedisStatsOptions {
+  /**
+   * Required. Sends one command to Redis (see {@link RedisSendCommand}). The store depends on no client.
+   * Make commands fail fast while Redis is down, so a flush rejects instead of waiting in an offline queue:
+   * node-redis `createClient({ disableOfflineQueue: true, socket: { connectTimeout: 2000 } })`,
+   * ioredis `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })`.
+   */
+  sendCommand: RedisSendCommand;
+  /**
+   * Prefix of every key. Default `'esb:'`. Use one prefix per application. On Redis Cluster it must hold a
+   * hash tag, e.g. `'{esb}:'`, because the scripts compute their keys (all keys must share one slot).
+   */
+  prefix?: string;
+  /**
+   * Secret for HMAC-SHA-256 of user ids. Default: none, user ids are stored as a plain SHA-256 digest,
+   * which anyone holding a list of candidate ids (e-mails, sequential numbers) can match. Set a secret of
+   * at least 32 random characters to make the stored digests unlinkable without it. Changing it starts
+   * the per-user stats afresh.
+   */
+  hashKey?: string;
+  /** Days of data kept (users, day buckets, HyperLogLogs). Default `90`. */
+  retentionDays?: number;
+  /** Days of hourly buckets kept (hourly series, sub-day window precision). Default `7`; at most `retentionDays`. */
+  hourlyRetentionDays?: number;
+  /**
+   * Most distinct users tracked exactly. Default `1_000_000` (about 600 MB of Redis memory at ~600 bytes per user, see the store docs).
+   * Beyond it the least recently seen users are evicted and the affected windows become approximate.
+   */
+  maxUsers?: number;
+}
+
+const OPTION_KEYS: Record<keyof RedisStatsOptions, true> = {
+  sendCommand: true,
+  prefix: true,
+  hashKey: true,
+  retentionDays: true,
+  hourlyRetentionDays: true,
+  maxUsers: true,
+};
+
+/** The options with every default filled, retentions in milliseconds. */
+export interface RedisStatsConfig {
+  sendCommand: RedisSendCommand;
+  prefix: string;
+  hashKey: string | undefined;
+  retentionMs: number;
+  hourlyRetentionMs: number;
+  maxUsers: number;
+}
+
+/** Validates the options once, at construction; every error names the fix. */
+export function parseOptions(options: RedisStatsOptions | undefined): RedisStatsConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      'redisStats: options are required: pass { sendCommand: (...args) => client.sendCommand(args) } for node-redis',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(OPTION_KEYS, key)) {
+      throw new TypeError(
+        `redisStats: unknown option \`${key}\`: the options are ${Object.keys(OPTION_KEYS).join(', ')}`,
+      );
+    }
+  }
+  const { sendCommand, prefix = 'esb:', hashKey, retentionDays = 90, hourlyRetentionDays = 7 } = options;
+  const maxUsers = options.maxUsers ?? 1_000_000;
+  if (typeof sendCommand !== 'function') {
+    throw new TypeError(
+      'redisStats: `sendCommand` is required: pass (...args) => client.sendCommand(args) for node-redis, ' +
+        'or (command, ...args) => client.call(command, ...args) for ioredis',
+    );
+  }
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new TypeError(
+      "redisStats: `prefix` must be a non-empty string, e.g. 'esb:' (or '{esb}:' on Redis Cluster)",
+    );
+  }
+  if (hashKey !== undefined && (typeof hashKey !== 'string' || hashKey === '')) {
+    throw new TypeError(
+      'redisStats: `hashKey` must be a non-empty string (at least 32 random characters), or left out',
+    );
+  }
+  if (typeof retentionDays !== 'number' || !Number.isFinite(retentionDays) || retentionDays <= 0) {
+    throw new TypeError('redisStats: `retentionDays` must be a positive number of days, e.g. 90');
+  }
+  if (
+    typeof hourlyRetentionDays !== 'number' ||
+    !Number.isFinite(hourlyRetentionDays) ||
+    hourlyRetentionDays <= 0 ||
+    hourlyRetentionDays > retentionDays
+  ) {
+    throw new TypeError(
+      `redisStats: \`hourlyRetentionDays\` must be a positive number of days no larger than \`retentionDays\` (${retentionDays}), e.g. 7`,
+    );
+  }
+  if (typeof maxUsers !== 'number' || !Number.isSafeInteger(maxUsers) || maxUsers < 1) {
+    throw new TypeError('redisStats: `maxUsers` must be a positive integer, e.g. 1_000_000');
+  }
+  return {
+    sendCommand,
+    prefix,
+    hashKey,
+    retentionMs: Math.round(retentionDays * DAY),
+    hourlyRetentionMs: Math.round(hourlyRetentionDays * DAY),
+    maxUsers,
+  };
+}

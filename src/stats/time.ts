@@ -1,0 +1,3 @@
+/** Bucket sizes of the stats stores and the report, in milliseconds (UTC, aligned to the epoch). */
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
