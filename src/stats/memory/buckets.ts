@@ -1,0 +1,132 @@
+import { LABEL_COUNT as LABELS, labelIndex } from '../labels.js';
+import type { SeriesPoint, StatsQuery } from '../store.js';
+import { DAY, HOUR } from '../time.js';
+
+/** The counters of one hour or one day (epoch-aligned, UTC). */
+export interface Bucket {
+  /** Requests by (kind, outcome). */
+  requests: Float64Array;
+  /** Distinct users with a legacy / provider sighting in the bucket. */
+  legacyUsers: number;
+  providerUsers: number;
+}
+
+/** The buckets of one event: its day, and its hour unless the event is older than the hourly retention. */
+export interface EventBuckets {
+  hourStart: number;
+  dayStart: number;
+  hour: Bucket | undefined;
+  day: Bucket;
+}
+
+const LEGACY_OK = labelIndex('legacy', 'ok');
+const PROVIDER_OK = labelIndex('provider', 'ok');
+
+/** Hour buckets for `hourlyRetentionMs` and day buckets for `retentionMs`: request sums, series and pruning. */
+export class Buckets {
+  readonly #retentionMs: number;
+  readonly #hourlyRetentionMs: number;
+  readonly #hours = new Map<number, Bucket>();
+  readonly #days = new Map<number, Bucket>();
+
+  constructor(retentionMs: number, hourlyRetentionMs: number) {
+    this.#retentionMs = retentionMs;
+    this.#hourlyRetentionMs = hourlyRetentionMs;
+  }
+
+  /**
+   * Counts a request (`label`, an index of `labelIndex`) at `t` in its day bucket and, when `t` lies within
+   * the hourly retention of `latest` (the newest event time), in its hour bucket; returns those buckets.
+   */
+  count(t: number, latest: number, label: number): EventBuckets {
+    const hourStart = Math.floor(t / HOUR) * HOUR;
+    const dayStart = Math.floor(t / DAY) * DAY;
+    const hour = t >= latest - this.#hourlyRetentionMs ? bucket(this.#hours, hourStart) : undefined;
+    const day = bucket(this.#days, dayStart);
+    if (hour) hour.requests[label]!++;
+    day.requests[label]!++;
+    return { hourStart, dayStart, hour, day };
+  }
+
+  /** Requests of a window: the hour buckets from `start` when it lies within the hourly retention, else the day buckets. */
+  windowRequests(now: number, start: number): Float64Array {
+    return start >= now - this.#hourlyRetentionMs
+      ? sumBuckets(this.#hours, start)
+      : sumBuckets(this.#days, start);
+  }
+
+  /** Requests of the day buckets starting at or after `start`. */
+  dayRequests(start: number): Float64Array {
+    return sumBuckets(this.#days, start);
+  }
+
+  series(query: StatsQuery): SeriesPoint[] {
+    const hourly = query.seriesBucket === 'hour';
+    const size = hourly ? HOUR : DAY;
+    const buckets = hourly ? this.#hours : this.#days;
+    const keep = hourly ? this.#hourlyRetentionMs : this.#retentionMs;
+    const last = Math.floor(query.now / size) * size;
+    const first = Math.max(
+      Math.floor(query.seriesFrom / size) * size,
+      Math.floor((query.now - keep) / size) * size,
+    );
+    const out: SeriesPoint[] = [];
+    for (let start = first; start <= last; start += size) {
+      const b = buckets.get(start);
+      out.push({
+        start,
+        legacyUsers: b?.legacyUsers ?? 0,
+        providerUsers: b?.providerUsers ?? 0,
+        legacyRequests: b?.requests[LEGACY_OK] ?? 0,
+        providerRequests: b?.requests[PROVIDER_OK] ?? 0,
+      });
+    }
+    return out;
+  }
+
+  /** Drops the buckets past each retention of `now`, keeping a day of margin. */
+  prune(now: number): void {
+    const cutoff = now - this.#retentionMs;
+    // A day of margin beyond each retention, so queries at a slightly later `now` see full data.
+    dropBefore(this.#days, Math.floor(cutoff / DAY) * DAY - DAY);
+    dropBefore(this.#hours, Math.floor((now - this.#hourlyRetentionMs) / HOUR) * HOUR - DAY);
+  }
+
+  clear(): void {
+    this.#hours.clear();
+    this.#days.clear();
+  }
+}
+
+/** Counts a user in those of an event's buckets that start after its `previous` sighting of that kind. */
+export function countDistinctUser(
+  at: EventBuckets,
+  field: 'legacyUsers' | 'providerUsers',
+  previous: number,
+): void {
+  if (previous < at.hourStart && at.hour) at.hour[field]++;
+  if (previous < at.dayStart) at.day[field]++;
+}
+
+/** Deletes the entries of a map keyed by bucket start that start before `cutoff`. */
+export function dropBefore(buckets: Map<number, unknown>, cutoff: number): void {
+  for (const start of buckets.keys()) if (start < cutoff) buckets.delete(start);
+}
+
+function bucket(buckets: Map<number, Bucket>, start: number): Bucket {
+  let b = buckets.get(start);
+  if (!b) {
+    b = { requests: new Float64Array(LABELS), legacyUsers: 0, providerUsers: 0 };
+    buckets.set(start, b);
+  }
+  return b;
+}
+
+function sumBuckets(buckets: Map<number, Bucket>, start: number): Float64Array {
+  const sum = new Float64Array(LABELS);
+  for (const [bucketStart, b] of buckets) {
+    if (bucketStart < start) continue;
+    for (let i = 0; i < LABELS; i++) sum[i]! += b.requests[i]!;
+  }
+  return sum;
+}
