@@ -1,4 +1,4 @@
-import type { LabelledCount, StatsEvent, StatsOutcome } from './store.js';
+import type { LabelledCount, RequestCounts, StatsEvent, StatsOutcome } from './store.js';
 
 /** The fixed label sets of request counters, shared by the stores, the recorder and the Prometheus output. */
 export const STATS_KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
@@ -29,6 +29,33 @@ export function labelledCounts(counts: ArrayLike<number>): LabelledCount[] {
     for (let o = 0; o < STATS_OUTCOMES.length; o++) {
       const count = counts[k * STATS_OUTCOMES.length + o] ?? 0;
       if (count > 0) out.push({ kind: STATS_KINDS[k]!, outcome: STATS_OUTCOMES[o]!, count });
+    }
+  }
+  return out;
+}
+
+/** Maps counters indexed by `labelIndex` to the report's request counts (see `RequestCounts`). */
+export function requestCounts(counts: ArrayLike<number>): RequestCounts {
+  const out: RequestCounts = {
+    legacy: counts[labelIndex('legacy', 'ok')] ?? 0,
+    provider: counts[labelIndex('provider', 'ok')] ?? 0,
+    anonymous: 0,
+    rejected: 0,
+    conflicts: 0,
+    unavailable: 0,
+  };
+  for (let k = 0; k < STATS_KINDS.length; k++) {
+    for (let o = 0; o < STATS_OUTCOMES.length; o++) {
+      const c = counts[k * STATS_OUTCOMES.length + o] ?? 0;
+      const outcome = STATS_OUTCOMES[o];
+      if (outcome === 'ok') continue;
+      if (outcome === 'anonymous') {
+        out.anonymous += c;
+        continue;
+      }
+      out.rejected += c;
+      if (outcome === 'conflict') out.conflicts += c;
+      if (outcome === 'unavailable') out.unavailable += c;
     }
   }
   return out;

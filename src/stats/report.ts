@@ -8,9 +8,8 @@ import {
   type ReportWindow,
 } from './report-types.js';
 import type { SeriesPoint, StatsQuery, StatsSnapshot } from './store.js';
+import { DAY, HOUR } from './time.js';
 
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 /** Projections further out than this are reported as null (the trend does not get there in a useful time). */
 const MAX_PROJECTION_MS = 3650 * DAY;
 

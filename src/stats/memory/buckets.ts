@@ -1,6 +1,6 @@
 import { LABEL_COUNT as LABELS, labelIndex } from '../labels.js';
 import type { SeriesPoint, StatsQuery } from '../store.js';
-import { DAY, HOUR } from '../time.js';
+import { DAY, HOUR, seriesRange } from '../time.js';
 
 /** The counters of one hour or one day (epoch-aligned, UTC). */
 export interface Bucket {
@@ -61,24 +61,23 @@ export class Buckets {
   }
 
   series(query: StatsQuery): SeriesPoint[] {
-    const hourly = query.seriesBucket === 'hour';
-    const size = hourly ? HOUR : DAY;
-    const buckets = hourly ? this.#hours : this.#days;
-    const keep = hourly ? this.#hourlyRetentionMs : this.#retentionMs;
-    const last = Math.floor(query.now / size) * size;
-    const first = Math.max(
-      Math.floor(query.seriesFrom / size) * size,
-      Math.floor((query.now - keep) / size) * size,
+    const { hourly, size, first, last } = seriesRange(
+      query,
+      query.now,
+      this.#hourlyRetentionMs,
+      this.#retentionMs,
     );
+    const buckets = hourly ? this.#hours : this.#days;
     const out: SeriesPoint[] = [];
-    for (let start = first; start <= last; start += size) {
-      const b = buckets.get(start);
+    for (let b = first; b <= last; b++) {
+      const start = b * size;
+      const bucket = buckets.get(start);
       out.push({
         start,
-        legacyUsers: b?.legacyUsers ?? 0,
-        providerUsers: b?.providerUsers ?? 0,
-        legacyRequests: b?.requests[LEGACY_OK] ?? 0,
-        providerRequests: b?.requests[PROVIDER_OK] ?? 0,
+        legacyUsers: bucket?.legacyUsers ?? 0,
+        providerUsers: bucket?.providerUsers ?? 0,
+        legacyRequests: bucket?.requests[LEGACY_OK] ?? 0,
+        providerRequests: bucket?.requests[PROVIDER_OK] ?? 0,
       });
     }
     return out;

@@ -1,19 +1,9 @@
-import { STATS_KINDS as KINDS, labelledCounts, STATS_OUTCOMES as OUTCOMES } from '../labels.js';
-import type {
-  RequestCounts,
-  StatsEvent,
-  StatsQuery,
-  StatsSnapshot,
-  StatsStore,
-  WindowSnapshot,
-} from '../store.js';
-import { DAY, HOUR, NEVER } from '../time.js';
+import { labelIndex, labelledCounts, requestCounts } from '../labels.js';
+import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore, WindowSnapshot } from '../store.js';
+import { DAY, HOUR, NEVER, windowStarts } from '../time.js';
 import { Buckets, countDistinctUser } from './buckets.js';
 import { type MemoryStatsOptions, parseOptions } from './options.js';
 import { LEGACY, PROVIDER, UserTable } from './user-table.js';
-
-const label = (kind: number, outcome: number) => kind * OUTCOMES.length + outcome;
-const OK = 0;
 
 /**
  * The embedded stats store: everything in this process's memory, nothing shared between instances (use
@@ -92,14 +82,7 @@ class MemoryStatsStore implements StatsStore {
     const { now } = query;
     const names = Object.keys(query.windows);
     const retentionStart = now - this.#retentionMs;
-    // Windows longer than the retention are cut to it.
-    const starts = names.map((name) => {
-      const length = query.windows[name];
-      if (typeof length !== 'number' || !(length >= 0)) {
-        throw new TypeError(`memoryStats: window \`${name}\` must have a length in milliseconds >= 0`);
-      }
-      return Math.max(now - length, retentionStart);
-    });
+    const starts = windowStarts('memoryStats', query.windows, now, retentionStart);
     starts.push(retentionStart); // the totals, last
     const n = starts.length;
     const { users, approximate } = this.#users.count(starts);
@@ -107,7 +90,7 @@ class MemoryStatsStore implements StatsStore {
     const windows: Record<string, WindowSnapshot> = {};
     names.forEach((name, w) => {
       windows[name] = {
-        requests: toRequestCounts(this.#buckets.windowRequests(now, starts[w]!)),
+        requests: requestCounts(this.#buckets.windowRequests(now, starts[w]!)),
         users: users[w]!,
         approximate: approximate[w]!,
       };
@@ -115,7 +98,7 @@ class MemoryStatsStore implements StatsStore {
     const totalRequests = this.#buckets.dayRequests(retentionStart);
     return {
       approximate: approximate.some(Boolean),
-      totals: { requests: toRequestCounts(totalRequests), users: users[n - 1]! },
+      totals: { requests: requestCounts(totalRequests), users: users[n - 1]! },
       windows,
       lastLegacyAt: this.#lastLegacyAt >= retentionStart ? this.#lastLegacyAt : null,
       series: this.#buckets.series(query),
@@ -131,12 +114,11 @@ class MemoryStatsStore implements StatsStore {
   #recordOne(event: StatsEvent): void {
     const t = event?.time;
     if (typeof t !== 'number' || !Number.isFinite(t)) return; // malformed: skipped, a retry would fail again
-    const kind = KINDS.indexOf(event.kind);
-    const outcome = OUTCOMES.indexOf(event.outcome);
-    if (kind < 0 || outcome < 0) return;
+    const label = labelIndex(event.kind, event.outcome);
+    if (label < 0) return;
     if (t > this.#latest) this.#latest = t;
     if (t < this.#latest - this.#retentionMs) return; // already out of the retention
-    const at = this.#buckets.count(t, this.#latest, label(kind, outcome));
+    const at = this.#buckets.count(t, this.#latest, label);
     if (typeof event.legacyUserId === 'string') {
       countDistinctUser(at, 'legacyUsers', this.#users.sight(event.legacyUserId, LEGACY, t));
       if (t > this.#lastLegacyAt) this.#lastLegacyAt = t;
@@ -156,31 +138,4 @@ class MemoryStatsStore implements StatsStore {
     this.#buckets.prune(now);
     if (this.#lastLegacyAt < cutoff) this.#lastLegacyAt = NEVER;
   }
-}
-
-/** Maps (kind, outcome) counters to the report's request counts (see `RequestCounts`). */
-function toRequestCounts(counts: Float64Array): RequestCounts {
-  const out: RequestCounts = {
-    legacy: counts[label(LEGACY, OK)]!,
-    provider: counts[label(PROVIDER, OK)]!,
-    anonymous: 0,
-    rejected: 0,
-    conflicts: 0,
-    unavailable: 0,
-  };
-  for (let k = 0; k < KINDS.length; k++) {
-    for (let o = 0; o < OUTCOMES.length; o++) {
-      const c = counts[label(k, o)]!;
-      const outcome = OUTCOMES[o];
-      if (outcome === 'ok') continue;
-      if (outcome === 'anonymous') {
-        out.anonymous += c;
-        continue;
-      }
-      out.rejected += c;
-      if (outcome === 'conflict') out.conflicts += c;
-      if (outcome === 'unavailable') out.unavailable += c;
-    }
-  }
-  return out;
 }

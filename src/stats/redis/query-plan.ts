@@ -1,5 +1,5 @@
 import type { StatsQuery } from '../store.js';
-import { DAY, HOUR } from '../time.js';
+import { DAY, HOUR, type SeriesRange, seriesRange, windowStarts } from '../time.js';
 import type { RedisStatsConfig } from './options.js';
 
 /** Buckets summed for a range: hours `hourFrom..hourTo` and days `dayFrom..dayTo` (indices since the epoch). */
@@ -20,11 +20,7 @@ export interface QueryPlan {
   ranges: number[];
   /** The buckets summed for each range, in `ranges` order. */
   plans: BucketPlan[];
-  hourly: boolean;
-  /** Series buckets `seriesFirst..seriesLast` (indices of `seriesSize` milliseconds since the epoch). */
-  seriesSize: number;
-  seriesFirst: number;
-  seriesLast: number;
+  series: SeriesRange;
   /** Index of the first hour and day hash read: the reply's `hours` and `days` start there. */
   hourFrom: number;
   dayFrom: number;
@@ -47,25 +43,10 @@ export function planQuery(
   const nowHour = Math.floor(now / HOUR);
   const nowDay = Math.floor(now / DAY);
   const windowNames = Object.keys(q.windows);
-  const ranges = [retentionStart];
-  for (const name of windowNames) {
-    const length = q.windows[name]!;
-    if (typeof length !== 'number' || !(length >= 0)) {
-      throw new TypeError(`redisStats: window \`${name}\` must have a length in milliseconds >= 0`);
-    }
-    ranges.push(Math.max(now - length, retentionStart));
-  }
+  const ranges = [retentionStart, ...windowStarts('redisStats', q.windows, now, retentionStart)];
   const plans = ranges.map((start) => bucketPlan(start, now, hourFloor));
 
-  // Series from `seriesFrom` aligned down, clamped to the retention of that bucket size (like the memory store).
-  const hourly = q.seriesBucket === 'hour';
-  const seriesSize = hourly ? HOUR : DAY;
-  const seriesKeep = hourly ? hourlyRetentionMs : retentionMs;
-  const seriesFirst = Math.max(
-    Math.floor(q.seriesFrom / seriesSize),
-    Math.floor((now - seriesKeep) / seriesSize),
-  );
-  const seriesLast = Math.floor(now / seriesSize);
+  const series = seriesRange(q, now, hourlyRetentionMs, retentionMs);
 
   // Bucket hashes to read: every plan's and the series'.
   let hourFrom = nowHour + 1;
@@ -74,8 +55,8 @@ export function planQuery(
     if (plan.hourFrom <= plan.hourTo) hourFrom = Math.min(hourFrom, plan.hourFrom);
     if (plan.dayFrom <= plan.dayTo) dayFrom = Math.min(dayFrom, plan.dayFrom);
   }
-  if (hourly) hourFrom = Math.min(hourFrom, seriesFirst);
-  else dayFrom = Math.min(dayFrom, seriesFirst);
+  if (series.hourly) hourFrom = Math.min(hourFrom, series.first);
+  else dayFrom = Math.min(dayFrom, series.first);
   const dayTo = nowDay;
 
   const args = [prefix, String(now), String(ranges.length)];
@@ -89,10 +70,7 @@ export function planQuery(
     windowNames,
     ranges,
     plans,
-    hourly,
-    seriesSize,
-    seriesFirst,
-    seriesLast,
+    series,
     hourFrom,
     dayFrom,
     args,

@@ -1,8 +1,8 @@
-import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../labels.js';
+import { LABEL_COUNT, labelIndex, labelledCounts, requestCounts } from '../labels.js';
 import type {
-  LabelledCount,
-  RequestCounts,
   SeriesPoint,
+  StatsEvent,
+  StatsOutcome,
   StatsSnapshot,
   UserCounts,
   WindowSnapshot,
@@ -12,7 +12,7 @@ import type { QueryReply } from './query-reply.js';
 
 /** Assembles the snapshot of a query from its plan and the script's reply. */
 export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
-  const { ranges, plans, windowNames, hourFrom, dayFrom, hourly, seriesSize, seriesFirst, seriesLast } = plan;
+  const { ranges, plans, windowNames, hourFrom, dayFrom } = plan;
   const hours = new Map<number, Map<string, number>>();
   reply.hours.forEach((fields, i) => {
     hours.set(hourFrom + i, fields);
@@ -23,11 +23,15 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
   });
   const horizon = reply.horizon;
 
-  const labelsOf = (bucketPlan: BucketPlan): Map<string, number> => {
-    const sum = new Map<string, number>();
+  // Requests by label, as a counter array indexed by `labelIndex`.
+  const labelsOf = (bucketPlan: BucketPlan): Float64Array => {
+    const sum = new Float64Array(LABEL_COUNT);
     const add = (fields: Map<string, number> | undefined) => {
       if (!fields) return;
-      for (const [field, count] of fields) sum.set(field, (sum.get(field) ?? 0) + count);
+      for (const [field, count] of fields) {
+        const index = fieldIndex(field);
+        if (index >= 0) sum[index]! += count;
+      }
     };
     for (let h = bucketPlan.hourFrom; h <= bucketPlan.hourTo; h++) add(hours.get(h));
     for (let d = bucketPlan.dayFrom; d <= bucketPlan.dayTo; d++) add(days.get(d));
@@ -52,25 +56,17 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
     windows[name] = rangeSnapshot(i + 1);
   });
 
+  const { hourly, size, first, last } = plan.series;
   const series: SeriesPoint[] = [];
-  for (let b = seriesFirst; b <= seriesLast; b++) {
+  for (let b = first; b <= last; b++) {
     const fields = (hourly ? hours : days).get(b);
     series.push({
-      start: b * seriesSize,
+      start: b * size,
       legacyUsers: fields?.get('users:legacy') ?? 0,
       providerUsers: fields?.get('users:provider') ?? 0,
       legacyRequests: fields?.get('legacy:ok') ?? 0,
       providerRequests: fields?.get('provider:ok') ?? 0,
     });
-  }
-
-  const totalLabels = labelsOf(plans[0]!);
-  const requestsByLabel: LabelledCount[] = [];
-  for (const kind of KINDS) {
-    for (const outcome of OUTCOMES) {
-      const count = totalLabels.get(`${kind}:${outcome}`) ?? 0;
-      if (count > 0) requestsByLabel.push({ kind, outcome, count });
-    }
   }
 
   const lastLegacyAt =
@@ -81,48 +77,17 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
     windows,
     lastLegacyAt,
     series,
-    requestsByLabel,
+    requestsByLabel: labelledCounts(labelsOf(plans[0]!)),
   };
 }
 
-function requestCounts(labels: Map<string, number>): RequestCounts {
-  const counts: RequestCounts = {
-    legacy: 0,
-    provider: 0,
-    anonymous: 0,
-    rejected: 0,
-    conflicts: 0,
-    unavailable: 0,
-  };
-  for (const [label, count] of labels) {
-    const colon = label.indexOf(':');
-    const kind = label.slice(0, colon);
-    const outcome = label.slice(colon + 1);
-    if (kind === 'users') continue;
-    switch (outcome) {
-      case 'ok':
-        if (kind === 'legacy') counts.legacy += count;
-        else if (kind === 'provider') counts.provider += count;
-        break;
-      case 'anonymous':
-        counts.anonymous += count;
-        break;
-      case 'conflict':
-        counts.conflicts += count;
-        counts.rejected += count;
-        break;
-      case 'unavailable':
-        counts.unavailable += count;
-        counts.rejected += count;
-        break;
-      case 'invalid':
-      case 'expired':
-      case 'disabled':
-        counts.rejected += count;
-        break;
-    }
-  }
-  return counts;
+/**
+ * Index of a bucket hash field `<kind>:<outcome>` in a counter array indexed by `labelIndex`, or -1 for the
+ * other fields (`users:legacy`, `users:provider`).
+ */
+function fieldIndex(field: string): number {
+  const colon = field.indexOf(':');
+  return labelIndex(field.slice(0, colon) as StatsEvent['kind'], field.slice(colon + 1) as StatsOutcome);
 }
 
 /**
