@@ -6,6 +6,7 @@
  * Series are told apart by colour and dash pattern, not colour alone.
  */
 import type { ReportSeriesPoint } from '../stats/report-types.js';
+import { groupDigits, pad } from './format.js';
 import { html, type SafeHtml } from './html-escape.js';
 
 export const CHART_WIDTH = 640;
@@ -23,7 +24,7 @@ export function axisLabel(iso: string, bucket: 'hour' | 'day'): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const day = `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}`;
-  return bucket === 'hour' ? `${day} ${String(date.getUTCHours()).padStart(2, '0')}:00` : day;
+  return bucket === 'hour' ? `${day} ${pad(date.getUTCHours())}:00` : day;
 }
 
 /** A "nice" tick step (1, 2, 2.5 or 5 times a power of ten) giving about `count` steps up to `max`. */
@@ -35,10 +36,6 @@ export function niceStep(max: number, count: number): number {
   const nice =
     fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 && power >= 10 ? 2.5 : fraction <= 5 ? 5 : 10;
   return nice * power;
-}
-
-function formatCount(value: number): string {
-  return value.toLocaleString('en-US');
 }
 
 /** Indices of the x labels: at most 5 spread evenly, first and last included. */
@@ -62,8 +59,8 @@ export function describeSeries(series: readonly ReportSeriesPoint[], bucket: 'ho
   const unit = bucket === 'hour' ? 'hour' : 'day';
   return (
     `Distinct users per ${unit} from ${axisLabel(first.start, bucket)} to ${axisLabel(last.start, bucket)} (UTC): ` +
-    `legacy session users went from ${formatCount(first.legacyUsers)} to ${formatCount(last.legacyUsers)}, ` +
-    `provider users from ${formatCount(first.providerUsers)} to ${formatCount(last.providerUsers)}.`
+    `legacy session users went from ${groupDigits(first.legacyUsers)} to ${groupDigits(last.legacyUsers)}, ` +
+    `provider users from ${groupDigits(first.providerUsers)} to ${groupDigits(last.providerUsers)}.`
   );
 }
 
@@ -93,7 +90,7 @@ export function renderChart({ series, bucket }: ChartOptions): SafeHtml {
   const grid: SafeHtml[] = [];
   const yLabels: SafeHtml[] = [];
   for (let value = 0; value <= top + 1e-9; value += step) {
-    const label = value === top ? `${formatCount(value)} users` : formatCount(value);
+    const label = value === top ? `${groupDigits(value)} users` : groupDigits(value);
     grid.push(
       html`<line class="grid${value === 0 ? ' axis' : ''}" x1="${plot.left}" x2="${plot.right}" y1="${round1(y(value))}" y2="${round1(y(value))}"/>`,
     );
