@@ -2,7 +2,7 @@
  * Measures the Redis memory the stats store takes per tracked user: 100,000 users (50k legacy-only, 30k
  * migrated, 20k provider-only) over 30 days, recorded in batches of 1000 into a private redis-server, with
  * INFO memory `used_memory` read before and after. Buckets, HyperLogLogs and the script cache are included.
- * The figure is printed and documented in src/stats/redis-store.ts.
+ * The figure is printed and documented in src/stats/redis/store.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStats } from '../../src/stats/redis-store.js';
