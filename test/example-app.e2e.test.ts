@@ -4,23 +4,15 @@
  * ground truth. Browser tests skip without /usr/bin/chromium unless CI=true or REQUIRE_BROWSER=1.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExample } from '../example-app/server.js';
+import { launchChromium, skipBrowserSuite } from './helpers/browser.js';
 
 const root = resolve(import.meta.dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
-const browserRequired = process.env.CI === 'true' || process.env.REQUIRE_BROWSER === '1';
-const browserMissing = !existsSync(CHROMIUM);
-if (browserMissing && !browserRequired) {
-  console.warn(
-    `example-app browser tests skipped: ${CHROMIUM} not found (apt-get install chromium; CI=true makes this fail)`,
-  );
-}
-
 interface Me {
   userId: string;
   kind: 'legacy' | 'provider';
@@ -111,25 +103,13 @@ describe('example app over HTTP', () => {
   });
 });
 
-describe.skipIf(browserMissing && !browserRequired)('example app in headless Chromium', () => {
+describe.skipIf(skipBrowserSuite('example-app browser'))('example app in headless Chromium', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     // oidc-provider's development screens import a web font; nothing may leave the machine.
     await context.route('**/*', (route) =>

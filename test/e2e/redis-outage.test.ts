@@ -31,7 +31,7 @@ import { badSignatureCookie, createLegacyLogin } from '../helpers/legacy.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   connectNodeRedis,
-  hasRedisServer,
+  describeWithRedisServer,
   type NodeRedisClient,
   type RedisConnection,
   type RedisServer,
@@ -45,15 +45,6 @@ import {
   type SigningKey,
   wrongKeyToken,
 } from '../helpers/tokens.js';
-
-const canStart = hasRedisServer();
-if (!canStart && process.env.REQUIRE_REDIS === '1') {
-  throw new Error(
-    'redis-server is not on the PATH: install it (apt-get install redis-server). REQUIRE_REDIS=1',
-  );
-}
-const describeServer = canStart ? describe : describe.skip;
-const suffix = canStart ? '' : ' [skipped: no redis-server binary on the PATH]';
 
 const SECRET = 'outage-session-secret';
 const ADMIN_KEY = 'outage-admin-key';
@@ -241,7 +232,7 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what: stri
 /** Median milliseconds per request of the healthy phase, for the ratio logged by the never-answering test. */
 let healthyMedian: number | undefined;
 
-describeServer(`the bridge while the Redis behind redisStats is stopped and restarted${suffix}`, () => {
+describeWithRedisServer('the bridge while the Redis behind redisStats is stopped and restarted', () => {
   const BUFFER = 64;
   let server: RedisServer;
   let redis: RedisConnection & { client: NodeRedisClient };

@@ -182,6 +182,23 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * `describe` for suites that start their own redis-server (to stop and restart it): skips with a clear
+ * message when the binary is missing, unless REQUIRE_REDIS=1, where that is a failure.
+ */
+export function describeWithRedisServer(name: string, fn: () => void): void {
+  if (hasRedisServer()) {
+    describe(name, fn);
+    return;
+  }
+  if (process.env.REQUIRE_REDIS === '1') {
+    throw new Error(
+      'redis-server is not on the PATH: install it (apt-get install redis-server). REQUIRE_REDIS=1',
+    );
+  }
+  describe.skip(`${name} [skipped: no redis-server binary on the PATH]`, fn);
+}
+
 export interface RedisServer {
   port: number;
   url: string;

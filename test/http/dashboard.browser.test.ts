@@ -5,26 +5,17 @@
  *
  * Without Chromium the suite skips with a message, unless CI=true or REQUIRE_BROWSER=1 (then it fails).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, skipBrowserSuite } from '../helpers/browser.js';
 import { FIXTURE_SERIES_LENGTH, fixtureSeriesPoint } from '../helpers/report-fixture.js';
 import { ADMIN_USER, buildStatsApp, STATS_PATH } from '../helpers/stats-app.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const REQUIRED = process.env.CI === 'true' || process.env.REQUIRE_BROWSER === '1';
-const AVAILABLE = existsSync(CHROMIUM_PATH);
 const RESULTS_DIR = new URL('../../test-results/', import.meta.url);
-
-if (!AVAILABLE && !REQUIRED) {
-  console.warn(
-    `[dashboard.browser] SKIPPED: no Chromium at ${CHROMIUM_PATH}. Install Debian's package ` +
-      '(apt-get install chromium) or set CHROMIUM_PATH; set REQUIRE_BROWSER=1 to make this a failure.',
-  );
-}
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -45,36 +36,19 @@ interface BrowserPolyline extends BrowserElement {
   points: { numberOfItems: number };
 }
 
-describe.skipIf(!AVAILABLE && !REQUIRED)('stats dashboard in headless Chromium', () => {
+describe.skipIf(skipBrowserSuite('dashboard.browser'))('stats dashboard in headless Chromium', () => {
   let server: Server;
   let browser: Browser;
   let url: string;
 
   beforeAll(async () => {
-    if (!AVAILABLE) {
-      throw new Error(
-        `Chromium is required (CI=true or REQUIRE_BROWSER=1) but ${CHROMIUM_PATH} does not exist.`,
-      );
-    }
     mkdirSync(RESULTS_DIR, { recursive: true });
     const app = buildStatsApp(express);
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${STATS_PATH}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

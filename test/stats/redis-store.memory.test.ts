@@ -4,25 +4,17 @@
  * INFO memory `used_memory` read before and after. Buckets, HyperLogLogs and the script cache are included.
  * The figure is printed and documented in src/stats/redis/store.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redisStats } from '../../src/stats/redis-store.js';
 import type { StatsEvent } from '../../src/stats/store.js';
 import { alignedNow, DAY } from '../helpers/population.js';
 import {
   connectNodeRedis,
-  hasRedisServer,
+  describeWithRedisServer,
   type RedisConnection,
   type RedisServer,
   startRedisServer,
 } from '../helpers/redis.js';
-
-const canStart = hasRedisServer();
-if (!canStart && process.env.REQUIRE_REDIS === '1') {
-  throw new Error(
-    'redis-server is not on the PATH: install it (apt-get install redis-server). REQUIRE_REDIS=1',
-  );
-}
-const describeServer = canStart ? describe : describe.skip;
 
 const USERS = 100_000;
 
@@ -33,7 +25,7 @@ async function usedMemory(redis: RedisConnection): Promise<number> {
   return Number(match[1]);
 }
 
-describeServer(`redisStats memory per user${canStart ? '' : ' [skipped: no redis-server binary]'}`, () => {
+describeWithRedisServer('redisStats memory per user', () => {
   let server: RedisServer;
   let redis: RedisConnection;
 

@@ -12,22 +12,13 @@ import { alignedNow, DAY } from '../helpers/population.js';
 import {
   connectIoredis,
   connectNodeRedis,
+  describeWithRedisServer,
   freePort,
-  hasRedisServer,
   type RedisConnection,
   type RedisServer,
   startRedisServer,
   testPrefix,
 } from '../helpers/redis.js';
-
-const canStart = hasRedisServer();
-if (!canStart && process.env.REQUIRE_REDIS === '1') {
-  throw new Error(
-    'redis-server is not on the PATH: install it (apt-get install redis-server). REQUIRE_REDIS=1',
-  );
-}
-const describeServer = canStart ? describe : describe.skip;
-const suffix = canStart ? '' : ' [skipped: no redis-server binary on the PATH]';
 
 const now = alignedNow();
 const batch = (user: string, at = now - 1000): StatsEvent[] => [
@@ -43,7 +34,7 @@ async function waitUntil(condition: () => boolean, what: string): Promise<void> 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describeServer(`redisStats while Redis is down${suffix}`, () => {
+describeWithRedisServer('redisStats while Redis is down', () => {
   let server: RedisServer;
 
   beforeAll(async () => {
