@@ -176,6 +176,13 @@ function secureUrl(name: string, value: unknown, example: string): string {
   return value;
 }
 
+/** A non-empty string, or a non-empty array of them, as a list; undefined for anything else. */
+function nonEmptyStrings(value: unknown): string[] | undefined {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  return list.every((s): s is string => typeof s === 'string' && s.length > 0) ? list : undefined;
+}
+
 function defaultLegacyUserId(session: LegacySessionData): unknown {
   const passport = session.passport;
   if (isObject(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
@@ -202,13 +209,8 @@ function parseLegacy(value: unknown): LegacyConfig | undefined {
       '`legacy.store` is required: pass the express-session store your login uses (MemoryStore, connect-redis, ...), or use `legacy: { resolve }`.',
     );
   }
-  const secret = value.secret;
-  const secrets = typeof secret === 'string' ? [secret] : secret;
-  if (
-    !Array.isArray(secrets) ||
-    secrets.length === 0 ||
-    !secrets.every((s): s is string => typeof s === 'string' && s.length > 0)
-  ) {
+  const secrets = nonEmptyStrings(value.secret);
+  if (!secrets) {
     fail(
       '`legacy.secret` is required: pass the same `secret` as your express-session setup (a string, or an array for rotation).',
     );
@@ -238,12 +240,8 @@ function parseProvider(value: unknown, index: number, many: boolean): ProviderCo
   rejectUnknownKeys(at, value, PROVIDER_KEYS);
   const issuer = secureUrl(`${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
   const audience = value.audience;
-  const audiences = typeof audience === 'string' ? [audience] : audience;
-  if (
-    !Array.isArray(audiences) ||
-    audiences.length === 0 ||
-    !audiences.every((a): a is string => typeof a === 'string' && a.length > 0)
-  ) {
+  const audiences = nonEmptyStrings(audience);
+  if (!audiences) {
     fail(
       `\`${at}audience\` is required: pass the API identifier your provider puts in \`aud\`, e.g. https://api.example.com.`,
     );
