@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BridgeErrorCode } from '../../src/errors.js';
 import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
@@ -56,6 +57,18 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
     const fixture = await startProvider(...args);
     servers.push(fixture.server);
     return fixture;
+  }
+
+  /** Sends `token` as a Bearer to an app with the default provider options and expects a 401 with `code`. */
+  async function expectRejected(token: string, code: BridgeErrorCode): Promise<void> {
+    const { app } = providerApp(express, provider.options());
+    expectBridgeError(
+      await request(app)
+        .get('/whoami')
+        .set(...bearer(token)),
+      401,
+      code,
+    );
   }
 
   describe('accepted credentials', () => {
@@ -318,14 +331,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
   describe('claims', () => {
     it('rejects an expired token with ERR_BRIDGE_TOKEN_EXPIRED', async () => {
       const token = await provider.mint({ exp: nowSeconds() - 120, iat: nowSeconds() - 720 });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_EXPIRED',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_EXPIRED');
     });
 
     it('accepts a token expired within clockToleranceSeconds and rejects one beyond it', async () => {
@@ -362,26 +368,12 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
 
     it('rejects a token that is not valid yet (nbf in the future)', async () => {
       const token = await provider.mint({ nbf: nowSeconds() + 3600 });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects a token minted for another audience', async () => {
       const token = await provider.mint({ aud: 'https://other-api.example.test' });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('accepts any of several configured audiences', async () => {
@@ -411,26 +403,12 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
 
     it('requires exp', async () => {
       const token = await provider.mint({ exp: null });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects an exp that parses as Infinity (1e400)', async () => {
       const token = await infiniteExpToken(provider.key, { iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it.each([
@@ -440,14 +418,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       ['an object', { id: 'x' }],
     ])('rejects a token whose sub is %s', async (_label, sub) => {
       const token = await provider.mint({ sub });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('requires the claims listed in requiredClaims', async () => {
@@ -559,62 +530,27 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
 
     it('rejects alg none', async () => {
       const token = algNoneToken({ iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects HS256 signed with the public key (algorithm confusion)', async () => {
       const token = await hs256ConfusionToken(provider.key, { iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects a token signed by another key that names a trusted kid', async () => {
       const token = await wrongKeyToken(provider.key, { iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects a token whose payload was altered after signing', async () => {
       const token = tamperPayload(await provider.mint({ sub: 'user-1' }), { sub: 'admin' });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('never trusts a key embedded in the header (jwk)', async () => {
       const token = await embeddedJwkToken({ iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('never follows a jku header', async () => {
@@ -622,14 +558,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const attackerServer = await startJwksServer({ keys: [attacker] });
       servers.push(attackerServer);
       const token = await jkuToken(attacker, attackerServer.jwksUri, { iss: provider.issuer, aud: AUDIENCE });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
       expect(attackerServer.counts).toEqual({ discovery: 0, jwks: 0, other: 0 });
     });
 
@@ -639,14 +568,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       ['a kid with quotes', '"; DROP TABLE keys; --'],
     ])('treats %s as untrusted input (401, not 500)', async (_label, kid) => {
       const token = await provider.mint({ kid });
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it.each([
@@ -655,14 +577,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       ['garbage parts', 'a.b.c'],
       ['a JWE-shaped value', 'a.b.c.d.e'],
     ])('rejects %s with 401 invalid_token', async (_label, token) => {
-      const { app } = providerApp(express, provider.options());
-      expectBridgeError(
-        await request(app)
-          .get('/whoami')
-          .set(...bearer(token)),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      await expectRejected(token, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('rejects a Bearer value with spaces in it with 401 or 400, never 500', async () => {
