@@ -9,8 +9,8 @@ import session from 'express-session';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
+import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
-import type { StatsEvent, StatsOutcome } from '../../src/stats/store.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,
@@ -35,17 +35,6 @@ const ADMIN_KEY = 'memory-e2e-admin-key';
 const AUDIENCE = 'https://api.example.test';
 const now = alignedNow();
 const traffic = scriptedTraffic({ legacyOnly: 7, migrated: 24, providerOnly: 6, days: 12, now });
-
-const KINDS: StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOMES: StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
 
 describe('memoryStats through the bridge: scripted population to the stats endpoint', () => {
   let jwks: JwksServer;
@@ -125,8 +114,8 @@ describe('memoryStats through the bridge: scripted population to the stats endpo
     const families = parsePrometheusText(res.text);
     const sent = countByLabel(plan);
     let total = 0;
-    for (const kind of KINDS) {
-      for (const outcome of OUTCOMES) {
+    for (const kind of STATS_KINDS) {
+      for (const outcome of STATS_OUTCOMES) {
         const count = sent.find((l) => l.kind === kind && l.outcome === outcome)?.count ?? 0;
         total += count;
         expect(

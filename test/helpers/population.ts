@@ -24,12 +24,13 @@
  * The expected answers are computed in closed form from these rules (counting indices by residue), never by
  * aggregating the generated events.
  */
+
+import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
 import type {
   LabelledCount,
   RequestCounts,
   SeriesPoint,
   StatsEvent,
-  StatsOutcome,
   UserCounts,
 } from '../../src/stats/store.js';
 
@@ -98,23 +99,12 @@ function largestWithResidue(n: number, p: number, r: number): number {
   return r + p * Math.floor((n - 1 - r) / p);
 }
 
-const KIND_ORDER: StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
-const OUTCOME_ORDER: StatsOutcome[] = [
-  'ok',
-  'anonymous',
-  'invalid',
-  'expired',
-  'conflict',
-  'unavailable',
-  'disabled',
-];
-
 /** Sorts labelled counters by kind (legacy, provider, anonymous) then outcome, for order-independent comparison. */
 export function sortLabels(labels: readonly LabelledCount[]): LabelledCount[] {
   return [...labels].sort(
     (a, b) =>
-      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
-      OUTCOME_ORDER.indexOf(a.outcome) - OUTCOME_ORDER.indexOf(b.outcome),
+      STATS_KINDS.indexOf(a.kind) - STATS_KINDS.indexOf(b.kind) ||
+      STATS_OUTCOMES.indexOf(a.outcome) - STATS_OUTCOMES.indexOf(b.outcome),
   );
 }
 
