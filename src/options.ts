@@ -1,12 +1,10 @@
+import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type { RecorderOptions, StatsStore } from './stats/store.js';
 import type {
-  BridgeEvent,
   BridgeMode,
   BridgeOptions,
-  BridgeRequest,
   ConflictPolicy,
-  LegacyIdentity,
   LegacyResolverOptions,
   LegacySessionData,
   LegacySessionStore,
@@ -16,60 +14,8 @@ import type {
 } from './types.js';
 import { parseKeysUrl } from './util/keys-url.js';
 
-/** Legacy configuration with every default filled. */
-export type LegacyConfig =
-  | {
-      type: 'store';
-      store: LegacySessionStore;
-      secrets: string[];
-      cookieName: string;
-      userId: (session: LegacySessionData) => unknown;
-      timeoutMs: number;
-    }
-  | {
-      type: 'resolve';
-      resolve: (
-        req: BridgeRequest,
-      ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
-      timeoutMs: number;
-    };
-
-/** Provider configuration with every default filled. */
-export interface ProviderConfig {
-  name: string;
-  issuer: string;
-  /** The issuer and its trailing-slash twin, both accepted as `iss`. */
-  issuers: string[];
-  audience: string | string[];
-  jwksUri: string | undefined;
-  algorithms: ProviderAlgorithm[];
-  bearer: boolean;
-  cookieName: string | undefined;
-  userId: ProviderOptions['userId'];
-  clockToleranceSeconds: number;
-  strictAccessToken: boolean;
-  requiredClaims: string[];
-  jwksTimeoutMs: number;
-  jwksCooldownMs: number;
-  jwksCacheMaxAgeMs: number;
-  userIdCache: { max: number; ttlMs: number };
-}
-
-export interface BridgeConfig {
-  legacy: LegacyConfig | undefined;
-  providers: ProviderConfig[];
-  /** Some provider accepts `Authorization: Bearer`. */
-  acceptsBearer: boolean;
-  mode: BridgeMode;
-  onConflict: ConflictPolicy;
-  realm: string;
-  onEvent: ((event: BridgeEvent) => void) | undefined;
-  stats: StatsStore | false | undefined;
-  recorder: Required<RecorderOptions>;
-  errors: 'respond' | 'next';
-  now: () => number;
-  debug: (message: string) => void;
-}
+// provider-keys.ts, verify-token.ts and sources/provider-credential.ts still import the config types from here.
+export type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 
 // Records keep the lists of known option names complete at compile time.
 const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {

@@ -1,0 +1,91 @@
+/**
+ * The internal configuration of one bridge: what `parseOptions` (options.ts) makes of the user's
+ * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
+ * reads these types, never the raw options.
+ */
+import type { RecorderOptions, StatsStore } from './stats/store.js';
+import type {
+  BridgeEvent,
+  BridgeMode,
+  BridgeRequest,
+  ConflictPolicy,
+  LegacyIdentity,
+  LegacySessionData,
+  LegacySessionStore,
+  ProviderAlgorithm,
+  ProviderOptions,
+} from './types.js';
+
+/** How legacy logins are read: from an express-session store, or by the app's own resolver. */
+export type LegacyConfig =
+  | {
+      type: 'store';
+      /** The express-session store the legacy login writes to; only `get(sid, cb)` is called. */
+      store: LegacySessionStore;
+      /** Every secret to try when unsigning the cookie (`legacy.secret` as a list; rotation). */
+      secrets: string[];
+      /** Name of the express-session cookie (`connect.sid` unless set). */
+      cookieName: string;
+      /** Extracts the user id from a stored session; the default reads `passport.user`, then `userId`. */
+      userId: (session: LegacySessionData) => unknown;
+      /** Milliseconds `store.get` and an async `userId` may each take before the request answers 503. */
+      timeoutMs: number;
+    }
+  | {
+      type: 'resolve';
+      /** `legacy.resolve`: the legacy identity of a request, or null/undefined for none. */
+      resolve: (
+        req: BridgeRequest,
+      ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
+      /** Milliseconds an async `resolve` may take before the request answers 503. */
+      timeoutMs: number;
+    };
+
+/** One identity provider. The fields mirror `ProviderOptions` (see there for each default). */
+export interface ProviderConfig {
+  /** Shown in `req.auth.provider`, events and stats; the issuer unless `name` is set. Unique per bridge. */
+  name: string;
+  /** The issuer as configured. */
+  issuer: string;
+  /** The issuer and its trailing-slash twin, both accepted as `iss`. */
+  issuers: string[];
+  audience: string | string[];
+  /** The JWKS URL, or undefined to discover it from the issuer. */
+  jwksUri: string | undefined;
+  algorithms: ProviderAlgorithm[];
+  /** Tokens are accepted from `Authorization: Bearer`. */
+  bearer: boolean;
+  /** Tokens are also accepted from this cookie. */
+  cookieName: string | undefined;
+  /** Identity linking; undefined means "the user id is `sub`". */
+  userId: ProviderOptions['userId'];
+  clockToleranceSeconds: number;
+  strictAccessToken: boolean;
+  requiredClaims: string[];
+  jwksTimeoutMs: number;
+  jwksCooldownMs: number;
+  jwksCacheMaxAgeMs: number;
+  userIdCache: { max: number; ttlMs: number };
+}
+
+/** The whole bridge, as `sessionBridge()` runs it. */
+export interface BridgeConfig {
+  /** Undefined when the bridge reads no legacy login. */
+  legacy: LegacyConfig | undefined;
+  /** In configuration order; empty when the bridge accepts no provider token. */
+  providers: ProviderConfig[];
+  /** Some provider accepts `Authorization: Bearer`. */
+  acceptsBearer: boolean;
+  mode: BridgeMode;
+  onConflict: ConflictPolicy;
+  /** Realm of `WWW-Authenticate`, checked to need no escaping. */
+  realm: string;
+  onEvent: ((event: BridgeEvent) => void) | undefined;
+  /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
+  stats: StatsStore | false | undefined;
+  /** Recorder options with every default filled (checked even when `stats` is `false`). */
+  recorder: Required<RecorderOptions>;
+  errors: 'respond' | 'next';
+  now: () => number;
+  debug: (message: string) => void;
+}
