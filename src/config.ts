@@ -83,8 +83,11 @@ export interface BridgeConfig {
   onEvent: ((event: BridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
-  /** Recorder options with every default filled (checked even when `stats` is `false`). */
-  recorder: Required<RecorderOptions>;
+  /**
+   * Recorder options as given: the `Recorder` parses them when it is built (`parseRecorderOptions`). With
+   * `stats: false` no recorder is built, so `parseOptions` checks them instead: a typo never goes unnoticed.
+   */
+  recorder: RecorderOptions | undefined;
   errors: 'respond' | 'next';
   now: () => number;
   debug: (message: string) => void;

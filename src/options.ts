@@ -1,3 +1,7 @@
+/**
+ * `sessionBridge()` options -> `BridgeConfig` (config.ts): every option checked once, at construction, through
+ * the shared checks of validate.ts, and every default filled.
+ */
 import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type { RecorderOptions, StatsStore } from './stats/store.js';
@@ -13,6 +17,7 @@ import type {
   ProviderOptions,
 } from './types.js';
 import { parseKeysUrl } from './util/keys-url.js';
+import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
 
 // provider-keys.ts, verify-token.ts and sources/provider-credential.ts still import the config types from here.
 export type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
@@ -56,6 +61,10 @@ const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
   jwksCacheMaxAgeMs: true,
   userIdCache: true,
 };
+const USER_ID_CACHE_KEYS: Record<keyof NonNullable<ProviderOptions['userIdCache']>, true> = {
+  max: true,
+  ttlMs: true,
+};
 const ALGORITHMS: Record<ProviderAlgorithm, true> = {
   RS256: true,
   RS384: true,
@@ -72,106 +81,79 @@ const ALGORITHMS: Record<ProviderAlgorithm, true> = {
 const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'prefer-provider', 'prefer-legacy'];
 
-function fail(message: string): never {
-  throw new TypeError(`sessionBridge: ${message}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function rejectUnknownKeys(where: string, value: Record<string, unknown>, known: Record<string, true>): void {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(known, key)) {
-      fail(`unknown option \`${where}${key}\`. Known options: ${Object.keys(known).join(', ')}.`);
-    }
-  }
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    fail(`\`${name}\` must be a positive integer (got ${String(value)}).`);
-  }
-  return value;
-}
-
-function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail(`\`${name}\` must be a finite number >= 0 (got ${String(value)}).`);
-  }
-  return value;
-}
-
-function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') fail(`\`${name}\` must be a function.`);
-  return value;
-}
+const check: OptionChecks = new OptionChecks('sessionBridge');
 
 /** URLs we fetch keys from must be https, except on the loopback interface (development, tests). */
 function secureUrl(name: string, value: unknown, example: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    fail(`\`${name}\` is required: pass your provider's URL, e.g. ${example}.`);
+    check.fail(`\`${name}\` is required: pass your provider's URL, e.g. ${example}.`);
   }
   if (!parseKeysUrl(value)) {
-    fail(
+    check.fail(
       `\`${name}\` must be an absolute https URL (plain http is only allowed on localhost), e.g. ${example} (got ${JSON.stringify(value)}).`,
     );
   }
   return value;
 }
 
-/** A non-empty string, or a non-empty array of them, as a list; undefined for anything else. */
-function nonEmptyStrings(value: unknown): string[] | undefined {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  return list.every((s): s is string => typeof s === 'string' && s.length > 0) ? list : undefined;
-}
-
 function defaultLegacyUserId(session: LegacySessionData): unknown {
   const passport = session.passport;
-  if (isObject(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
+  if (isRecord(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
   return session.userId;
 }
 
-function parseLegacy(value: unknown): LegacyConfig | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) fail('`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
+function legacyTimeout(value: OptionRecord): number {
+  return check.integer(
+    'legacy.timeoutMs',
+    value.timeoutMs,
+    1,
+    2000,
+    'the milliseconds to wait for the legacy login before answering 503, e.g. 2000',
+  );
+}
+
+function parseLegacy(option: unknown): LegacyConfig | undefined {
+  if (option === undefined) return undefined;
+  const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
-    rejectUnknownKeys('legacy.', value, LEGACY_RESOLVE_KEYS);
-    if (typeof value.resolve !== 'function')
-      fail('`legacy.resolve` must be a function `(req) => ({ userId }) | null`.');
-    return {
-      type: 'resolve',
-      resolve: value.resolve as LegacyResolverOptions['resolve'],
-      timeoutMs: positiveInteger('legacy.timeoutMs', value.timeoutMs, 2000),
-    };
+    check.knownKeys(value, LEGACY_RESOLVE_KEYS, 'legacy.');
+    const resolve = check.requiredFunction<LegacyResolverOptions['resolve']>(
+      'legacy.resolve',
+      value.resolve,
+      'pass a function `(req) => ({ userId }) | null`.',
+    );
+    return { type: 'resolve', resolve, timeoutMs: legacyTimeout(value) };
   }
-  rejectUnknownKeys('legacy.', value, LEGACY_STORE_KEYS);
+  check.knownKeys(value, LEGACY_STORE_KEYS, 'legacy.');
   const store = value.store;
-  if (!isObject(store) || typeof store.get !== 'function') {
-    fail(
+  if (!isRecord(store) || typeof store.get !== 'function') {
+    check.fail(
       '`legacy.store` is required: pass the express-session store your login uses (MemoryStore, connect-redis, ...), or use `legacy: { resolve }`.',
     );
   }
-  const secrets = nonEmptyStrings(value.secret);
-  if (!secrets) {
-    fail(
-      '`legacy.secret` is required: pass the same `secret` as your express-session setup (a string, or an array for rotation).',
-    );
-  }
-  const cookieName = value.cookieName ?? 'connect.sid';
-  if (typeof cookieName !== 'string' || cookieName.length === 0)
-    fail('`legacy.cookieName` must be a non-empty string.');
-  const userId = optionalFunction('legacy.userId', value.userId as LegacyStoreOptions['userId']);
+  const secrets = check.strings(
+    'legacy.secret',
+    value.secret,
+    'pass the same `secret` as your express-session setup (a string, or an array for rotation).',
+  );
+  const cookieName = check.string(
+    'legacy.cookieName',
+    value.cookieName,
+    'connect.sid',
+    "the name of your express-session cookie, e.g. 'connect.sid'",
+  );
+  const userId = check.optionalFunction<LegacyStoreOptions['userId']>(
+    'legacy.userId',
+    value.userId,
+    '(session) => userId',
+  );
   return {
     type: 'store',
     store: store as unknown as LegacySessionStore,
     secrets,
     cookieName,
     userId: userId ?? defaultLegacyUserId,
-    timeoutMs: positiveInteger('legacy.timeoutMs', value.timeoutMs, 2000),
+    timeoutMs: legacyTimeout(value),
   };
 }
 
@@ -179,72 +161,117 @@ function issuerTwins(issuer: string): string[] {
   return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`];
 }
 
-function parseProvider(value: unknown, index: number, many: boolean): ProviderConfig {
-  const at = many ? `provider[${index}].` : 'provider.';
-  if (!isObject(value))
-    fail(`\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`.`);
-  rejectUnknownKeys(at, value, PROVIDER_KEYS);
-  const issuer = secureUrl(`${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
-  const audience = value.audience;
-  const audiences = nonEmptyStrings(audience);
-  if (!audiences) {
-    fail(
-      `\`${at}audience\` is required: pass the API identifier your provider puts in \`aud\`, e.g. https://api.example.com.`,
-    );
+function parseAlgorithms(name: string, value: unknown): ProviderAlgorithm[] {
+  if (value === undefined) return ['RS256'];
+  if (!Array.isArray(value) || value.length === 0) {
+    check.fail(`\`${name}\` must be a non-empty array such as ['RS256'].`);
   }
-  const algorithms = value.algorithms ?? ['RS256'];
-  if (!Array.isArray(algorithms) || algorithms.length === 0) {
-    fail(`\`${at}algorithms\` must be a non-empty array such as ['RS256'].`);
-  }
-  for (const alg of algorithms) {
+  for (const alg of value) {
     if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
-      fail(
-        `\`${at}algorithms\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${Object.keys(ALGORITHMS).join(', ')}); never 'none' or HMAC.`,
+      check.fail(
+        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${Object.keys(ALGORITHMS).join(', ')}); never 'none' or HMAC.`,
       );
     }
   }
-  const bearer = value.bearer ?? true;
-  if (typeof bearer !== 'boolean') fail(`\`${at}bearer\` must be a boolean.`);
-  const cookieName = value.cookieName;
-  if (cookieName !== undefined && (typeof cookieName !== 'string' || cookieName.length === 0)) {
-    fail(`\`${at}cookieName\` must be a non-empty string such as 'stytch_session_jwt'.`);
-  }
+  return value as ProviderAlgorithm[];
+}
+
+function parseProvider(option: unknown, index: number, many: boolean): ProviderConfig {
+  const at = many ? `provider[${index}].` : 'provider.';
+  const value = check.record(
+    option,
+    `\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`.`,
+  );
+  check.knownKeys(value, PROVIDER_KEYS, at);
+  const issuer = secureUrl(`${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
+  const audiences = check.strings(
+    `${at}audience`,
+    value.audience,
+    'pass the API identifier your provider puts in `aud`, e.g. https://api.example.com.',
+  );
+  const algorithms = parseAlgorithms(`${at}algorithms`, value.algorithms);
+  const bearer = check.boolean(`${at}bearer`, value.bearer, true);
+  const cookieName = check.string(
+    `${at}cookieName`,
+    value.cookieName,
+    undefined,
+    "a cookie name such as 'stytch_session_jwt'",
+  );
   if (!bearer && cookieName === undefined) {
-    fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
+    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
   }
-  const name = value.name ?? issuer;
-  if (typeof name !== 'string' || name.length === 0) fail(`\`${at}name\` must be a non-empty string.`);
   const requiredClaims = value.requiredClaims ?? [];
   if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
-    fail(`\`${at}requiredClaims\` must be an array of claim names.`);
+    check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
   }
-  const strictAccessToken = value.strictAccessToken ?? false;
-  if (typeof strictAccessToken !== 'boolean') fail(`\`${at}strictAccessToken\` must be a boolean.`);
-  const cache = value.userIdCache ?? {};
-  if (!isObject(cache)) fail(`\`${at}userIdCache\` must be an object \`{ max, ttlMs }\`.`);
-  rejectUnknownKeys(`${at}userIdCache.`, cache, { max: true, ttlMs: true });
+  const cache = check.optionalRecord(
+    value.userIdCache,
+    `\`${at}userIdCache\` must be an object \`{ max, ttlMs }\`.`,
+  );
+  check.knownKeys(cache, USER_ID_CACHE_KEYS, `${at}userIdCache.`);
   return {
-    name,
+    name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
     issuer,
     issuers: issuerTwins(issuer),
-    audience: typeof audience === 'string' ? audience : audiences,
+    audience: typeof value.audience === 'string' ? value.audience : audiences,
     jwksUri:
       value.jwksUri === undefined
         ? undefined
         : secureUrl(`${at}jwksUri`, value.jwksUri, 'https://tenant.auth0.com/.well-known/jwks.json'),
-    algorithms: algorithms as ProviderAlgorithm[],
+    algorithms,
     bearer,
     cookieName,
-    userId: optionalFunction(`${at}userId`, value.userId as ProviderOptions['userId']),
-    clockToleranceSeconds: nonNegativeNumber(`${at}clockToleranceSeconds`, value.clockToleranceSeconds, 5),
-    strictAccessToken,
+    userId: check.optionalFunction<ProviderOptions['userId']>(
+      `${at}userId`,
+      value.userId,
+      '(claims) => userId',
+    ),
+    clockToleranceSeconds: check.number(
+      `${at}clockToleranceSeconds`,
+      value.clockToleranceSeconds,
+      0,
+      Number.POSITIVE_INFINITY,
+      5,
+      'the seconds of clock skew to tolerate, e.g. 5',
+    ),
+    strictAccessToken: check.boolean(`${at}strictAccessToken`, value.strictAccessToken, false),
     requiredClaims,
-    jwksTimeoutMs: positiveInteger(`${at}jwksTimeoutMs`, value.jwksTimeoutMs, 5000),
-    jwksCooldownMs: nonNegativeNumber(`${at}jwksCooldownMs`, value.jwksCooldownMs, 30_000),
-    jwksCacheMaxAgeMs: positiveInteger(`${at}jwksCacheMaxAgeMs`, value.jwksCacheMaxAgeMs, 600_000),
+    jwksTimeoutMs: check.integer(
+      `${at}jwksTimeoutMs`,
+      value.jwksTimeoutMs,
+      1,
+      5000,
+      'the milliseconds before a JWKS or discovery request is abandoned, e.g. 5000',
+    ),
+    jwksCooldownMs: check.integer(
+      `${at}jwksCooldownMs`,
+      value.jwksCooldownMs,
+      0,
+      30_000,
+      'the minimum milliseconds between two refetches for an unknown kid, e.g. 30000',
+    ),
+    jwksCacheMaxAgeMs: check.integer(
+      `${at}jwksCacheMaxAgeMs`,
+      value.jwksCacheMaxAgeMs,
+      1,
+      600_000,
+      'the milliseconds after which cached keys are refetched, e.g. 600000',
+    ),
     userIdCache: {
-      max: positiveInteger(`${at}userIdCache.max`, cache.max, 10_000),
-      ttlMs: positiveInteger(`${at}userIdCache.ttlMs`, cache.ttlMs, 600_000),
+      max: check.integer(
+        `${at}userIdCache.max`,
+        cache.max,
+        1,
+        10_000,
+        'the most cached identities, e.g. 10000',
+      ),
+      ttlMs: check.integer(
+        `${at}userIdCache.ttlMs`,
+        cache.ttlMs,
+        1,
+        600_000,
+        'the milliseconds an identity stays cached, e.g. 600000',
+      ),
     },
   };
 }
@@ -252,12 +279,13 @@ function parseProvider(value: unknown, index: number, many: boolean): ProviderCo
 function parseProviders(value: unknown): ProviderConfig[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0) fail('`provider` is an empty array: pass at least one provider, or leave it out.');
+  if (list.length === 0)
+    check.fail('`provider` is an empty array: pass at least one provider, or leave it out.');
   const providers = list.map((p, i) => parseProvider(p, i, Array.isArray(value)));
   if (providers.length > 1) {
     const unlinked = providers.findIndex((p) => p.userId === undefined);
     if (unlinked !== -1) {
-      fail(
+      check.fail(
         `\`provider[${unlinked}].userId\` is required when several providers are configured: only (iss, sub) identifies a user (OIDC Core 5.7), so the same \`sub\` from two issuers must not become the same user. Map each identity to your user id, e.g. (claims) => db.userIdFor(claims.iss, claims.sub).`,
       );
     }
@@ -266,65 +294,62 @@ function parseProviders(value: unknown): ProviderConfig[] {
   const issuers = new Set<string>();
   for (const p of providers) {
     if (names.has(p.name))
-      fail(`two providers share the name ${JSON.stringify(p.name)}: give each a distinct \`name\`.`);
+      check.fail(`two providers share the name ${JSON.stringify(p.name)}: give each a distinct \`name\`.`);
     names.add(p.name);
     for (const iss of p.issuers) {
-      if (issuers.has(iss)) fail(`two providers share the issuer ${JSON.stringify(p.issuer)}.`);
+      if (issuers.has(iss)) check.fail(`two providers share the issuer ${JSON.stringify(p.issuer)}.`);
       issuers.add(iss);
     }
   }
   return providers;
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(
-      `\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(value)}).`,
+function parseStats(value: unknown): StatsStore | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (!isRecord(value) || typeof value.record !== 'function' || typeof value.query !== 'function') {
+    check.fail(
+      '`stats` must be a stats store such as `memoryStats()` or `redisStats({ sendCommand })`, or `false`.',
     );
   }
-  return value as T;
-}
-
-function isStatsStore(value: unknown): value is StatsStore {
-  return isObject(value) && typeof value.record === 'function' && typeof value.query === 'function';
+  return value as unknown as StatsStore;
 }
 
 /** Validates `sessionBridge()` options once, at construction, and fills every default. */
 export function parseOptions(options: unknown): BridgeConfig {
-  if (!isObject(options)) fail('options are required: `sessionBridge({ legacy: {...}, provider: {...} })`.');
-  rejectUnknownKeys('', options, BRIDGE_KEYS);
-  const legacy = parseLegacy(options.legacy);
-  const providers = parseProviders(options.provider);
+  const value = check.record(
+    options,
+    'options are required: `sessionBridge({ legacy: {...}, provider: {...} })`.',
+  );
+  check.knownKeys(value, BRIDGE_KEYS);
+  const legacy = parseLegacy(value.legacy);
+  const providers = parseProviders(value.provider);
   if (!legacy && providers.length === 0) {
-    fail('pass `legacy` (your express-session store and secret), `provider` (your new issuer), or both.');
-  }
-  const stats = options.stats;
-  if (stats !== undefined && stats !== false && !isStatsStore(stats)) {
-    fail(
-      '`stats` must be a stats store such as `memoryStats()` or `redisStats({ sendCommand })`, or `false`.',
+    check.fail(
+      'pass `legacy` (your express-session store and secret), `provider` (your new issuer), or both.',
     );
   }
-  // Validated here even with `stats: false`, so a typo never goes unnoticed.
-  const recorder = parseRecorderOptions(options.recorder as RecorderOptions | undefined);
-  const realm = options.realm ?? 'api';
+  const stats = parseStats(value.stats);
+  const recorder = value.recorder as RecorderOptions | undefined;
+  // The Recorder parses its options when it is built; with `stats: false` none is, so a typo is caught here.
+  if (stats === false) parseRecorderOptions(recorder);
+  const realm = value.realm === undefined ? 'api' : value.realm;
   if (typeof realm !== 'string' || /["\\\r\n]/.test(realm)) {
-    fail('`realm` must be a string without quotes, backslashes or line breaks.');
+    check.fail('`realm` must be a string without quotes, backslashes or line breaks.');
   }
-  const now = optionalFunction('now', options.now as BridgeOptions['now']);
-  const debug = optionalFunction('debug', options.debug as BridgeOptions['debug']);
   return {
     legacy,
     providers,
     acceptsBearer: providers.some((p) => p.bearer),
-    mode: oneOf('mode', options.mode, MODES, 'bridge'),
-    onConflict: oneOf('onConflict', options.onConflict, CONFLICT_POLICIES, 'reject'),
+    mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
+    onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
-    onEvent: optionalFunction('onEvent', options.onEvent as BridgeOptions['onEvent']),
+    onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),
     stats,
     recorder,
-    errors: oneOf('errors', options.errors, ['respond', 'next'] as const, 'respond'),
-    now: now ?? Date.now,
-    debug: debug ?? (() => {}),
+    errors: check.oneOf('errors', value.errors, ['respond', 'next'] as const, 'respond'),
+    now: check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now,
+    debug:
+      check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
+      (() => {}),
   };
 }

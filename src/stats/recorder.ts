@@ -1,3 +1,4 @@
+import { OptionChecks } from '../validate.js';
 import { LABEL_COUNT, labelIndex, labelledCounts } from './labels.js';
 import type { RecorderReport } from './report-types.js';
 import type { LabelledCount, RecorderOptions, StatsEvent, StatsStore } from './store.js';
@@ -16,28 +17,18 @@ const HINTS: Record<keyof RecorderOptions, string> = {
   flushTimeoutMs: 'the milliseconds before a store.record call counts as failed, e.g. 5000',
 };
 
-/** Fills the defaults of `RecorderOptions` and validates them (positive integers, no unknown names). */
+const check: OptionChecks = new OptionChecks('sessionBridge');
+
+/** Fills the defaults of `RecorderOptions` and validates them (positive whole numbers, no unknown names). */
 export function parseRecorderOptions(options: RecorderOptions = {}): Required<RecorderOptions> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      '`recorder` must be an object such as { bufferSize: 10000 }, or left out for the defaults',
-    );
-  }
+  const value = check.optionalRecord(
+    options,
+    '`recorder` must be an object such as { bufferSize: 10000 }, or left out for the defaults.',
+  );
+  check.knownKeys(value, HINTS, 'recorder.');
   const config = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(options)) {
-    if (!Object.hasOwn(HINTS, name)) {
-      throw new TypeError(
-        `\`recorder.${name}\` is not a recorder option: use one of ${Object.keys(HINTS).join(', ')}`,
-      );
-    }
-    if (value === undefined) continue;
-    const key = name as keyof RecorderOptions;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      throw new TypeError(
-        `\`recorder.${key}\` must be a positive integer (got ${String(value)}): pass ${HINTS[key]}, or leave it out for ${DEFAULTS[key]}`,
-      );
-    }
-    config[key] = value;
+  for (const key of Object.keys(HINTS) as (keyof RecorderOptions)[]) {
+    config[key] = check.integer(`recorder.${key}`, value[key], 1, DEFAULTS[key], HINTS[key]);
   }
   return config;
 }
@@ -74,10 +65,8 @@ export class Recorder {
   #timer: NodeJS.Timeout | null;
   #closed = false;
 
-  constructor(store: StatsStore, options: RecorderOptions, now: () => number) {
-    if (typeof store?.record !== 'function' || typeof store.query !== 'function') {
-      throw new TypeError('`stats` must be a stats store with record() and query(), e.g. memoryStats()');
-    }
+  /** `options` are parsed here, once (`parseRecorderOptions`); `store` is the one `sessionBridge()` checked. */
+  constructor(store: StatsStore, options: RecorderOptions | undefined, now: () => number) {
     this.#store = store;
     this.#now = now;
     this.#config = parseRecorderOptions(options);

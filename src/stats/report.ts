@@ -1,4 +1,5 @@
 import type { BridgeMode } from '../types.js';
+import { OptionChecks } from '../validate.js';
 import {
   type CutoverCriteria,
   type CutoverReport,
@@ -24,47 +25,49 @@ const CRITERIA_NAMES: Record<keyof CutoverCriteria, true> = {
   trendDays: true,
 };
 
+// Cutover criteria belong to a call (`statsHandler()`, `bridge.report()`): their messages stand alone.
+const check: OptionChecks = new OptionChecks();
+
 /** Fills the defaults of the cutover criteria and validates them. */
-export function parseCutoverCriteria(criteria: CutoverCriteria = {}): Required<CutoverCriteria> {
-  if (typeof criteria !== 'object' || criteria === null) {
-    throw new TypeError(
-      '`cutover` must be an object such as { maxLegacyShare: 0.01, quietDays: 7 }, or left out',
-    );
-  }
-  for (const name of Object.keys(criteria)) {
-    if (!Object.hasOwn(CRITERIA_NAMES, name)) {
-      throw new TypeError(
-        `\`cutover.${name}\` is not a cutover criterion: use one of ${Object.keys(CRITERIA_NAMES).join(', ')}`,
-      );
-    }
-  }
-  const out = { ...CRITERIA_DEFAULTS };
-  const { maxLegacyShare, quietDays, trendDays } = criteria;
-  if (maxLegacyShare !== undefined) {
-    if (typeof maxLegacyShare !== 'number' || !(maxLegacyShare >= 0 && maxLegacyShare <= 1)) {
-      throw new TypeError(
-        `\`cutover.maxLegacyShare\` must be a number from 0 to 1 (got ${String(maxLegacyShare)}): pass a share, e.g. 0.01 for 1 %`,
-      );
-    }
-    out.maxLegacyShare = maxLegacyShare;
-  }
-  if (quietDays !== undefined) {
-    if (typeof quietDays !== 'number' || !Number.isSafeInteger(quietDays) || quietDays < 0) {
-      throw new TypeError(
-        `\`cutover.quietDays\` must be a whole number of days, 0 or more (got ${String(quietDays)}): e.g. 7`,
-      );
-    }
-    out.quietDays = quietDays;
-  }
-  if (trendDays !== undefined) {
-    if (typeof trendDays !== 'number' || !Number.isSafeInteger(trendDays) || trendDays < 3) {
-      throw new TypeError(
-        `\`cutover.trendDays\` must be a whole number of days, 3 or more (got ${String(trendDays)}): a trend needs at least 3 daily points, e.g. 14`,
-      );
-    }
-    out.trendDays = trendDays;
-  }
-  return out;
+export function parseCutoverCriteria(criteria?: CutoverCriteria): Required<CutoverCriteria> {
+  const value = check.optionalRecord(
+    criteria,
+    '`cutover` must be an object such as { maxLegacyShare: 0.01, quietDays: 7 }, or left out.',
+  );
+  check.knownKeys(value, CRITERIA_NAMES, 'cutover.');
+  return {
+    maxLegacyShare: check.number(
+      'cutover.maxLegacyShare',
+      value.maxLegacyShare,
+      0,
+      1,
+      CRITERIA_DEFAULTS.maxLegacyShare,
+      'a share, e.g. 0.01 for 1 %',
+    ),
+    quietDays: check.integer(
+      'cutover.quietDays',
+      value.quietDays,
+      0,
+      CRITERIA_DEFAULTS.quietDays,
+      'the days without any legacy sighting required, e.g. 7',
+    ),
+    trendDays: check.integer(
+      'cutover.trendDays',
+      value.trendDays,
+      3,
+      CRITERIA_DEFAULTS.trendDays,
+      'the days of daily series the projection fits (a trend needs at least 3 points), e.g. 14',
+    ),
+  };
+}
+
+/** Criteria already checked by `parseCutoverCriteria`, or left out, with the defaults filled; nothing is checked again. */
+function withDefaults(criteria: CutoverCriteria = {}): Required<CutoverCriteria> {
+  return {
+    maxLegacyShare: criteria.maxLegacyShare ?? CRITERIA_DEFAULTS.maxLegacyShare,
+    quietDays: criteria.quietDays ?? CRITERIA_DEFAULTS.quietDays,
+    trendDays: criteria.trendDays ?? CRITERIA_DEFAULTS.trendDays,
+  };
 }
 
 /**
@@ -88,6 +91,7 @@ export interface BuildReportInput {
   snapshot: StatsSnapshot;
   now: number;
   mode: BridgeMode;
+  /** Criteria checked by `parseCutoverCriteria` (they are not checked again); missing ones take the defaults. */
   criteria?: CutoverCriteria;
   recorder: RecorderReport;
   /** The bucket size of `snapshot.series`. */
@@ -102,7 +106,7 @@ export interface BuildReportInput {
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
 export function buildReport(input: BuildReportInput): MigrationReport {
   const { snapshot, now, mode, recorder, seriesBucket } = input;
-  const criteria = parseCutoverCriteria(input.criteria);
+  const criteria = withDefaults(input.criteria);
   const windows = {} as Record<WindowName, ReportWindow>;
   for (const name of Object.keys(DEFAULT_WINDOWS) as WindowName[]) {
     const w = snapshot.windows[name];

@@ -1,3 +1,5 @@
+import { OptionChecks } from '../../validate.js';
+import { parseStoreLimits } from '../store-limits.js';
 import { DAY } from '../time.js';
 
 /**
@@ -28,9 +30,9 @@ export interface RedisStatsOptions {
    * the per-user stats afresh.
    */
   hashKey?: string;
-  /** Days of data kept (users, day buckets, HyperLogLogs). Default `90`. */
+  /** Whole days of data kept (users, day buckets, HyperLogLogs). Default `90`. */
   retentionDays?: number;
-  /** Days of hourly buckets kept (hourly series, sub-day window precision). Default `7`; at most `retentionDays`. */
+  /** Whole days of hourly buckets kept (hourly series, sub-day window precision). Default `7`; at most `retentionDays`. */
   hourlyRetentionDays?: number;
   /**
    * Most distinct users tracked exactly. Default `1_000_000` (about 600 MB of Redis memory at ~600 bytes per user, see the store docs).
@@ -58,60 +60,39 @@ export interface RedisStatsConfig {
   maxUsers: number;
 }
 
+const check: OptionChecks = new OptionChecks('redisStats');
+
 /** Validates the options once, at construction; every error names the fix. */
 export function parseOptions(options: RedisStatsOptions | undefined): RedisStatsConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      'redisStats: options are required: pass { sendCommand: (...args) => client.sendCommand(args) } for node-redis',
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(OPTION_KEYS, key)) {
-      throw new TypeError(
-        `redisStats: unknown option \`${key}\`: the options are ${Object.keys(OPTION_KEYS).join(', ')}`,
-      );
-    }
-  }
-  const { sendCommand, prefix = 'esb:', hashKey, retentionDays = 90, hourlyRetentionDays = 7 } = options;
-  const maxUsers = options.maxUsers ?? 1_000_000;
-  if (typeof sendCommand !== 'function') {
-    throw new TypeError(
-      'redisStats: `sendCommand` is required: pass (...args) => client.sendCommand(args) for node-redis, ' +
-        'or (command, ...args) => client.call(command, ...args) for ioredis',
-    );
-  }
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new TypeError(
-      "redisStats: `prefix` must be a non-empty string, e.g. 'esb:' (or '{esb}:' on Redis Cluster)",
-    );
-  }
-  if (hashKey !== undefined && (typeof hashKey !== 'string' || hashKey === '')) {
-    throw new TypeError(
-      'redisStats: `hashKey` must be a non-empty string (at least 32 random characters), or left out',
-    );
-  }
-  if (typeof retentionDays !== 'number' || !Number.isFinite(retentionDays) || retentionDays <= 0) {
-    throw new TypeError('redisStats: `retentionDays` must be a positive number of days, e.g. 90');
-  }
-  if (
-    typeof hourlyRetentionDays !== 'number' ||
-    !Number.isFinite(hourlyRetentionDays) ||
-    hourlyRetentionDays <= 0 ||
-    hourlyRetentionDays > retentionDays
-  ) {
-    throw new TypeError(
-      `redisStats: \`hourlyRetentionDays\` must be a positive number of days no larger than \`retentionDays\` (${retentionDays}), e.g. 7`,
-    );
-  }
-  if (typeof maxUsers !== 'number' || !Number.isSafeInteger(maxUsers) || maxUsers < 1) {
-    throw new TypeError('redisStats: `maxUsers` must be a positive integer, e.g. 1_000_000');
-  }
+  const value = check.record(
+    options,
+    'options are required: pass { sendCommand: (...args) => client.sendCommand(args) } for node-redis.',
+  );
+  check.knownKeys(value, OPTION_KEYS);
+  const sendCommand = check.requiredFunction<RedisSendCommand>(
+    'sendCommand',
+    value.sendCommand,
+    'pass (...args) => client.sendCommand(args) for node-redis, or (command, ...args) => client.call(command, ...args) for ioredis.',
+  );
+  const prefix = check.string(
+    'prefix',
+    value.prefix,
+    'esb:',
+    "a key prefix such as 'esb:' (or '{esb}:' on Redis Cluster)",
+  );
+  const hashKey = check.string(
+    'hashKey',
+    value.hashKey,
+    undefined,
+    'a secret of at least 32 random characters, or leave it out',
+  );
+  const limits = parseStoreLimits(check, value, 1_000_000);
   return {
     sendCommand,
     prefix,
     hashKey,
-    retentionMs: Math.round(retentionDays * DAY),
-    hourlyRetentionMs: Math.round(hourlyRetentionDays * DAY),
-    maxUsers,
+    retentionMs: limits.retentionDays * DAY,
+    hourlyRetentionMs: limits.hourlyRetentionDays * DAY,
+    maxUsers: limits.maxUsers,
   };
 }
