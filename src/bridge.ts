@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BridgeError } from './errors.js';
-import type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
+import {
+  createPromClientCollector,
+  type PromClientCollectorOptions,
+  type PromClientRegistryLike,
+} from './http/prom-client-collector.js';
 import { sendError, withResponseHeaders } from './http/respond.js';
-import type { StatsHandlerOptions } from './http/stats-handler.js';
+import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
 import { type Decision, decide } from './resolve/decide.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
@@ -195,10 +199,12 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   Object.defineProperties(bridge, {
     mode: { value: config.mode, enumerable: true },
     requireUser: { value: requireUser },
-    statsHandler: { value: (options: StatsHandlerOptions) => requireStats().handler(options) },
+    statsHandler: {
+      value: (options: StatsHandlerOptions) => bridgeStatsHandler(options, requireStats(), config.debug),
+    },
     registerMetrics: {
       value: (registry: PromClientRegistryLike, options?: PromClientCollectorOptions) =>
-        requireStats().registerMetrics(registry, options),
+        createPromClientCollector(requireStats().metricsSource(), options).register(registry),
     },
     report: { value: async (options?: ReportOptions) => requireStats().report(options) },
     flushStats: { value: async () => stats?.flush() },

@@ -5,8 +5,9 @@
  * `name`, `help`, `type`, `aggregator`, `get()`, `reset()`).
  */
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
+import { attemptReport } from '../stats/stats-service.js';
 import type { LabelledCount } from '../stats/store.js';
-import { withTimeout } from '../util/with-timeout.js';
+import { OptionChecks } from '../validate.js';
 import { METRIC_FAMILIES, type MetricAggregator, type MetricSources } from './render-prometheus.js';
 
 /** Where the collector reads its numbers, on every scrape. */
@@ -25,6 +26,8 @@ export interface PromClientCollectorOptions {
   /** Called with the error when the report fails (the scrape still succeeds). Default: none. */
   onError?: (error: unknown) => void;
 }
+
+const OPTION_KEYS: Record<keyof PromClientCollectorOptions, true> = { timeoutMs: true, onError: true };
 
 /** What prom-client's `get()` returns. */
 export interface PromClientMetricObject {
@@ -74,36 +77,37 @@ export function createPromClientCollector(
   source: StatsMetricsSource,
   options: PromClientCollectorOptions = {},
 ): PromClientCollector {
-  if (typeof source?.getReport !== 'function' || typeof source.local !== 'function') {
-    throw new TypeError('createPromClientCollector(source) needs `getReport` and `local` functions.');
+  const check: OptionChecks = new OptionChecks('registerMetrics');
+  const value = check.record(source, 'pass the source `{ getReport, local, recorder }`.');
+  for (const name of ['getReport', 'local', 'recorder'] as const) {
+    check.requiredFunction(name, value[name], 'the metrics source needs it.');
   }
-  if (typeof source.recorder !== 'function') {
-    throw new TypeError('createPromClientCollector(source) needs a `recorder` function.');
-  }
-  const timeoutMs = options.timeoutMs ?? 5000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError('`timeoutMs` must be a positive number of milliseconds, e.g. 5000.');
-  }
+  const opts = check.optionalRecord(options, 'options must be an object such as { timeoutMs: 5000 }.');
+  check.knownKeys(opts, OPTION_KEYS);
+  const timeoutMs = check.integer(
+    'timeoutMs',
+    opts.timeoutMs,
+    1,
+    5000,
+    'the milliseconds to wait for the report before scraping without it, e.g. 5000',
+  );
+  const onError = check.optionalFunction<PromClientCollectorOptions['onError']>(
+    'onError',
+    opts.onError,
+    '(error) => void',
+  );
 
   let pending: Promise<MetricSources> | undefined;
   const load = async (): Promise<MetricSources> => {
-    const local = source.local();
-    const recorder = source.recorder();
-    let report: MigrationReport | null = null;
+    const sources = { local: source.local(), recorder: source.recorder() };
+    const attempt = await attemptReport(() => source.getReport(), timeoutMs);
+    if (attempt.ok) return { ...sources, report: attempt.report };
     try {
-      report = await withTimeout(
-        Promise.resolve().then(() => source.getReport()),
-        timeoutMs,
-        'The stats store',
-      );
-    } catch (error) {
-      try {
-        options.onError?.(error);
-      } catch {
-        // A failing error callback must not fail the scrape.
-      }
+      onError?.(attempt.error);
+    } catch {
+      // A failing error callback must not fail the scrape.
     }
-    return { report, local, recorder };
+    return { ...sources, report: null };
   };
   // Registry.metrics() calls every get() in the same tick: they share one load.
   const sources = (): Promise<MetricSources> => {

@@ -6,9 +6,10 @@ import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors.js';
 import { parseCutoverCriteria } from '../stats/report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
+import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
 import type { LabelledCount } from '../stats/store.js';
 import type { BridgeRequest } from '../types.js';
-import { withTimeout } from '../util/with-timeout.js';
+import { OptionChecks } from '../validate.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';
 import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
@@ -32,61 +33,86 @@ export interface StatsHandlerOptions {
   cutover?: CutoverCriteria;
 }
 
-/** `StatsHandlerOptions` validated. `authorize` is undefined only for a public endpoint. */
-export interface StatsHandlerConfig {
+/** Who may see the stats: `authorize` is undefined only for a public endpoint. */
+export interface StatsAccess {
   authorize: ((req: BridgeRequest) => boolean | Promise<boolean>) | undefined;
   public: boolean;
-  /** Validated by the report's `parseCutoverCriteria`, defaults filled. */
+}
+
+/** `StatsHandlerOptions` validated, defaults filled. */
+export interface StatsHandlerConfig extends StatsAccess {
   cutover: Required<CutoverCriteria>;
 }
 
 const OPTION_KEYS: Record<keyof StatsHandlerOptions, true> = { authorize: true, public: true, cutover: true };
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
-function rejectUnknownKeys(value: Record<string, unknown>, known: Record<string, true>, where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(known, key)) {
-      throw new TypeError(
-        `Unknown option \`${where}${key}\`: the known options are ${Object.keys(known).join(', ')}.`,
-      );
-    }
-  }
-}
+// Options of a call on the bridge: the messages stand alone.
+const check: OptionChecks = new OptionChecks();
 
-/**
- * Validates the user's options of `bridge.statsHandler()` once, at construction. The endpoint reveals
- * adoption figures, so it needs `authorize` or an explicit `public: true`.
- */
-export function parseStatsHandlerOptions(options: StatsHandlerOptions | undefined): StatsHandlerConfig {
-  const value: unknown = options ?? {};
-  if (!isPlainObject(value)) {
-    throw new TypeError('statsHandler(options) takes an object, e.g. { authorize: (req) => ... }.');
-  }
-  rejectUnknownKeys(value, OPTION_KEYS, '');
-  const { authorize, public: isPublic, cutover } = value;
-  if (authorize !== undefined && typeof authorize !== 'function') {
-    throw new TypeError('`authorize` must be a function (req) => boolean | Promise<boolean>.');
-  }
-  if (isPublic !== undefined && typeof isPublic !== 'boolean') {
-    throw new TypeError('`public` must be true or false.');
-  }
-  if (authorize === undefined && isPublic !== true) {
-    throw new TypeError(
+/** The access rule: the endpoint reveals adoption figures, so it needs `authorize` or an explicit `public: true`. */
+function parseAccess(authorize: unknown, isPublic: unknown): StatsAccess {
+  const rule = check.optionalFunction<StatsAccess['authorize']>(
+    'authorize',
+    authorize,
+    '(req) => boolean | Promise<boolean>',
+  );
+  const open = check.boolean('public', isPublic, false);
+  if (rule === undefined && !open) {
+    check.fail(
       'statsHandler() needs `authorize` or `public: true`: the stats endpoint reveals how many users still use ' +
         'the old login; pass authorize: (req) => req.auth?.userId === ADMIN_USER_ID (any check of yours, may be ' +
         'async), or public: true if it is already protected upstream.',
     );
   }
-  if (authorize !== undefined && isPublic === true) {
-    throw new TypeError('Pass either `authorize` or `public: true` to statsHandler(), not both.');
-  }
+  if (rule !== undefined && open)
+    check.fail('pass either `authorize` or `public: true` to statsHandler(), not both.');
+  return { authorize: rule, public: open };
+}
+
+/** Validates the user's options of `bridge.statsHandler()` once, at construction. */
+export function parseStatsHandlerOptions(options: StatsHandlerOptions | undefined): StatsHandlerConfig {
+  const value = check.optionalRecord(
+    options,
+    'statsHandler(options) takes an object, e.g. { authorize: (req) => ... }.',
+  );
+  check.knownKeys(value, OPTION_KEYS);
   return {
-    authorize: authorize as StatsHandlerConfig['authorize'],
-    public: isPublic === true,
-    cutover: parseCutoverCriteria(cutover as CutoverCriteria | undefined),
+    ...parseAccess(value.authorize, value.public),
+    cutover: parseCutoverCriteria(value.cutover as CutoverCriteria | undefined),
   };
+}
+
+/** What the endpoint reads on each request. */
+interface EndpointSource {
+  /** The report, or why there is none; its deadline is already set. Never rejects. */
+  report: () => Promise<ReportAttempt>;
+  /** Requests decided by this process since it started (the Prometheus counters). */
+  local: () => readonly LabelledCount[];
+  /** Health of this process's recorder (the Prometheus recorder metrics). */
+  recorder: () => RecorderReport;
+  debug: (message: string) => void;
+}
+
+/** The stats of a bridge, as the endpoint reads them (see `StatsService`). */
+export interface BridgeStats {
+  attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
+  local(): readonly LabelledCount[];
+  health(): RecorderReport;
+}
+
+/** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
+export function bridgeStatsHandler(
+  options: StatsHandlerOptions,
+  stats: BridgeStats,
+  debug: (message: string) => void,
+): StatsRequestHandler {
+  const { cutover, ...access } = parseStatsHandlerOptions(options);
+  return serveStats(access, {
+    report: () => stats.attempt('day', cutover),
+    local: () => stats.local(),
+    recorder: () => stats.health(),
+    debug,
+  });
 }
 
 /** What `createStatsHandler` needs: the access rule, and where the numbers come from. */
@@ -103,6 +129,30 @@ export interface StatsHandlerSources {
   timeoutMs?: number;
   /** Debug logger. Default: silent. */
   debug?: (message: string) => void;
+}
+
+/**
+ * The stats endpoint over plain functions (a report computed elsewhere, e.g. a fixed one in tests): checks
+ * the sources once and gives `getReport` its deadline (`attemptReport`).
+ */
+export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHandler {
+  const access = parseAccess(sources.authorize, sources.public);
+  for (const name of ['getReport', 'local', 'recorder'] as const) {
+    check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
+  }
+  const timeoutMs = check.integer(
+    'timeoutMs',
+    sources.timeoutMs,
+    1,
+    10_000,
+    'the milliseconds to wait for the report before answering 503, e.g. 10000',
+  );
+  return serveStats(access, {
+    report: () => attemptReport(() => sources.getReport(), timeoutMs),
+    local: () => sources.local(),
+    recorder: () => sources.recorder(),
+    debug: sources.debug ?? (() => {}),
+  });
 }
 
 /** A request handler for Express 4 and 5 (and plain Node with a `next`). */
@@ -130,7 +180,7 @@ function send(res: ServerResponse, contentType: string, body: string): void {
 function render(
   format: StatsFormat,
   report: MigrationReport,
-  sources: StatsHandlerSources,
+  sources: EndpointSource,
   res: ServerResponse,
 ): void {
   switch (format) {
@@ -162,20 +212,8 @@ function render(
  *   Prometheus, which still gets this instance's metrics with `session_bridge_stats_report_up 0`.
  * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON.
  */
-export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHandler {
-  const { authorize } = parseStatsHandlerOptions({
-    ...(sources.authorize === undefined ? {} : { authorize: sources.authorize }),
-    ...(sources.public === undefined ? {} : { public: sources.public }),
-  });
-  for (const name of ['getReport', 'local', 'recorder'] as const) {
-    if (typeof sources[name] !== 'function')
-      throw new TypeError(`createStatsHandler() needs a \`${name}\` function.`);
-  }
-  const timeoutMs = sources.timeoutMs ?? 10_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError('`timeoutMs` must be a positive number of milliseconds, e.g. 10000.');
-  }
-  const debug = sources.debug ?? (() => {});
+function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsRequestHandler {
+  const { debug } = sources;
 
   const isAllowed = async (req: BridgeRequest): Promise<boolean> => {
     if (!authorize) return true;
@@ -212,15 +250,9 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
       );
       return;
     }
-    let report: MigrationReport;
-    try {
-      report = await withTimeout(
-        Promise.resolve().then(() => sources.getReport()),
-        timeoutMs,
-        'The stats store',
-      );
-    } catch (cause) {
-      debug(`stats: the report failed: ${String(cause)}`);
+    const attempt = await sources.report();
+    if (!attempt.ok) {
+      debug(`stats: the report failed: ${String(attempt.error)}`);
       if (choice.format === 'prometheus' && !res.headersSent) {
         // A scrape must keep working while the store is down: this instance's counters and recorder health
         // (dropped events, failed flushes) matter most then. The store gauges are left out, report_up is 0.
@@ -235,15 +267,13 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
       const err = new BridgeError(
         'ERR_BRIDGE_STATS_UNAVAILABLE',
         'The stats store could not answer; try again shortly.',
-        {
-          cause,
-        },
+        { cause: attempt.error },
       );
       sendError(res, withResponseHeaders(err, REALM));
       return;
     }
     if (res.headersSent || res.writableEnded) return;
-    render(choice.format, report, sources, res);
+    render(choice.format, attempt.report, sources, res);
   };
 
   return function statsHandler(req, res, next) {

@@ -1,22 +1,13 @@
-import {
-  createPromClientCollector,
-  type PromClientCollectorOptions,
-  type PromClientRegistryLike,
-} from '../http/prom-client-collector.js';
-import {
-  createStatsHandler,
-  parseStatsHandlerOptions,
-  type StatsHandlerOptions,
-  type StatsRequestHandler,
-} from '../http/stats-handler.js';
-import type { BridgeConfig } from '../options.js';
+import type { BridgeConfig } from '../config.js';
+import type { StatsMetricsSource } from '../http/prom-client-collector.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { memoryStats } from './memory-store.js';
+import { OptionChecks } from '../validate.js';
+import { memoryStats } from './memory/store.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
-import type { CutoverCriteria, MigrationReport } from './report-types.js';
-import type { StatsQuery, StatsSnapshot, StatsStore } from './store.js';
+import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
+import type { LabelledCount, StatsQuery, StatsSnapshot, StatsStore } from './store.js';
 import { toStatsEvent } from './to-stats-event.js';
 
 /** Options of `bridge.report()`. */
@@ -27,13 +18,39 @@ export interface ReportOptions {
   cutover?: CutoverCriteria;
 }
 
-/** Longest a report query may take before the stats endpoint answers 503. */
-export const QUERY_TIMEOUT_MS = 10_000;
+/**
+ * Longest a whole report (one store query, two for an hourly series) may take before it is given up:
+ * `bridge.report()` rejects, the stats endpoint answers 503 (Prometheus text: this instance's metrics only).
+ */
+export const REPORT_TIMEOUT_MS = 10_000;
+
+/** A report, or why there is none (the store failed, or did not answer before the deadline). */
+export type ReportAttempt = { ok: true; report: MigrationReport } | { ok: false; error: unknown };
+
+/**
+ * The one place a report gets a deadline: runs `getReport` (a throw counts as a failure) and settles with the
+ * report, or with the error once it fails or `timeoutMs` have passed. Never rejects, so every caller chooses its
+ * fallback: the endpoint a 503, a scrape this instance's metrics without the store's.
+ */
+export async function attemptReport(
+  getReport: () => Promise<MigrationReport> | MigrationReport,
+  timeoutMs: number,
+): Promise<ReportAttempt> {
+  try {
+    const work = Promise.resolve().then(getReport);
+    return { ok: true, report: await withTimeout(work, timeoutMs, 'The stats store') };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+const check: OptionChecks = new OptionChecks();
+const SERIES_BUCKETS = ['day', 'hour'] as const;
 
 /**
  * The stats side of one bridge: the recorder between the request path and the store, and the report.
  * `record` is synchronous and O(1); everything that talks to the store happens on the recorder's timer
- * or when the stats endpoint asks.
+ * or when a report is asked for.
  */
 export class StatsService {
   readonly store: StatsStore;
@@ -50,15 +67,31 @@ export class StatsService {
     this.recorder.push(toStatsEvent(event));
   }
 
+  /** `bridge.report()`: the options are checked on each call; rejects when the report fails or times out. */
   async report(options: ReportOptions = {}): Promise<MigrationReport> {
-    const seriesBucket = options.seriesBucket ?? 'day';
-    if (seriesBucket !== 'day' && seriesBucket !== 'hour') {
-      throw new TypeError("report: `seriesBucket` must be 'day' or 'hour'.");
-    }
-    const criteria = parseCutoverCriteria(options.cutover);
+    const value = check.optionalRecord(
+      options,
+      '`report(options)` takes an object such as { seriesBucket: "hour" }.',
+    );
+    const seriesBucket = check.oneOf('seriesBucket', value.seriesBucket, SERIES_BUCKETS, 'day');
+    const criteria = parseCutoverCriteria(value.cutover as CutoverCriteria | undefined);
+    const attempt = await this.attempt(seriesBucket, criteria);
+    if (!attempt.ok) throw attempt.error;
+    return attempt.report;
+  }
+
+  /** The report within `REPORT_TIMEOUT_MS`, or why there is none; for criteria already parsed. Never rejects. */
+  attempt(seriesBucket: 'hour' | 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt> {
+    return attemptReport(() => this.build(seriesBucket, criteria), REPORT_TIMEOUT_MS);
+  }
+
+  /**
+   * The report without a deadline, for a caller that sets its own (the prom-client collector). The projection
+   * needs daily data: an hourly report asks the store for it separately.
+   */
+  async build(seriesBucket: 'hour' | 'day', criteria: Required<CutoverCriteria>): Promise<MigrationReport> {
     const now = this.#config.now();
     const snapshot = await this.#query(statsQueryFor(now, seriesBucket, criteria));
-    // The projection needs daily data; an hourly report asks the store for it separately.
     const daily =
       seriesBucket === 'day'
         ? snapshot.series
@@ -74,32 +107,24 @@ export class StatsService {
     });
   }
 
-  #query(query: StatsQuery): Promise<StatsSnapshot> {
-    return withTimeout(Promise.resolve(this.store.query(query)), QUERY_TIMEOUT_MS, 'stats store query');
+  /** What the prom-client collector reads on each scrape: the report without a deadline (the collector sets one). */
+  metricsSource(): StatsMetricsSource {
+    const criteria = parseCutoverCriteria();
+    return {
+      getReport: () => this.build('day', criteria),
+      local: () => this.local(),
+      recorder: () => this.health(),
+    };
   }
 
-  /** The stats endpoint. Options are validated here, once. */
-  handler(options: StatsHandlerOptions): StatsRequestHandler {
-    const { authorize, public: isPublic, cutover } = parseStatsHandlerOptions(options);
-    return createStatsHandler({
-      ...(authorize ? { authorize } : { public: isPublic }),
-      getReport: () => this.report({ cutover }),
-      local: () => this.recorder.local(),
-      recorder: () => this.recorder.health(),
-      debug: this.#config.debug,
-    });
+  /** Requests decided by this process since it started, by label (the Prometheus counters). */
+  local(): LabelledCount[] {
+    return this.recorder.local();
   }
 
-  /** Registers the migration metrics into a prom-client registry. */
-  registerMetrics(registry: PromClientRegistryLike, options: PromClientCollectorOptions = {}): void {
-    createPromClientCollector(
-      {
-        getReport: () => this.report(),
-        local: () => this.recorder.local(),
-        recorder: () => this.recorder.health(),
-      },
-      options,
-    ).register(registry);
+  /** Health of this process's recorder. */
+  health(): RecorderReport {
+    return this.recorder.health();
   }
 
   flush(): Promise<void> {
@@ -109,5 +134,9 @@ export class StatsService {
   async close(): Promise<void> {
     await this.recorder.close();
     await this.store.close?.();
+  }
+
+  #query(query: StatsQuery): Promise<StatsSnapshot> {
+    return Promise.resolve(this.store.query(query));
   }
 }
