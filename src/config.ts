@@ -3,7 +3,7 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
-import type { RecorderOptions, StatsStore } from './stats/store.js';
+import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   BridgeEvent,
   BridgeMode,

@@ -4,19 +4,6 @@ export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
-export type { MemoryStatsOptions } from './stats/memory-store.js';
-export { memoryStats } from './stats/memory-store.js';
-export type { RedisSendCommand, RedisStatsOptions } from './stats/redis-store.js';
-export { redisStats } from './stats/redis-store.js';
-export type {
-  CutoverCriteria,
-  CutoverReport,
-  MigrationReport,
-  RecorderReport,
-  ReportSeriesPoint,
-  ReportWindow,
-} from './stats/report-types.js';
-export type { ReportOptions } from './stats/stats-service.js';
 export type {
   LabelledCount,
   RecorderOptions,
@@ -29,7 +16,20 @@ export type {
   StatsStore,
   UserCounts,
   WindowSnapshot,
-} from './stats/store.js';
+} from './stats/contract.js';
+export type { MemoryStatsOptions } from './stats/memory/options.js';
+export { memoryStats } from './stats/memory/store.js';
+export type { RedisSendCommand, RedisStatsOptions } from './stats/redis/options.js';
+export { redisStats } from './stats/redis/store.js';
+export type {
+  CutoverCriteria,
+  CutoverReport,
+  MigrationReport,
+  RecorderReport,
+  ReportSeriesPoint,
+  ReportWindow,
+} from './stats/report-types.js';
+export type { ReportOptions } from './stats/stats-service.js';
 export type {
   BridgeAuth,
   BridgeEvent,

@@ -3,8 +3,8 @@
  * the shared checks of validate.ts, and every default filled.
  */
 import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
+import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
-import type { RecorderOptions, StatsStore } from './stats/store.js';
 import type {
   BridgeMode,
   BridgeOptions,

@@ -191,9 +191,9 @@ export interface BridgeOptions {
    * Where adoption stats are recorded: a stats store, or `false` to record nothing.
    * Default: `memoryStats()` (per process).
    */
-  stats?: import('./stats/store.js').StatsStore | false;
+  stats?: import('./stats/contract.js').StatsStore | false;
   /** Options of the in-process buffer between requests and the stats store. */
-  recorder?: import('./stats/store.js').RecorderOptions;
+  recorder?: import('./stats/contract.js').RecorderOptions;
   /** `'respond'` answers errors itself (JSON + headers); `'next'` passes a `BridgeError` to `next(err)`. Default `'respond'`. */
   errors?: 'respond' | 'next';
   /** Clock in milliseconds, for tests and simulations. Default `Date.now`. */

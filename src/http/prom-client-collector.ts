@@ -4,9 +4,10 @@
  * are duck-typed to what `Registry.registerMetric()` and `Registry.metrics()` use (prom-client 14 and 15:
  * `name`, `help`, `type`, `aggregator`, `get()`, `reset()`).
  */
+
+import type { LabelledCount } from '../stats/contract.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport } from '../stats/stats-service.js';
-import type { LabelledCount } from '../stats/store.js';
 import { OptionChecks } from '../validate.js';
 import { METRIC_FAMILIES, type MetricAggregator, type MetricSources } from './render-prometheus.js';
 

@@ -2,8 +2,9 @@
  * The HTML dashboard of the stats endpoint: one self-contained page (inline CSS, inline SVG chart, no
  * script, no external URL), readable on a phone, with every number of the chart also in a table.
  */
+
+import type { RequestCounts, UserCounts } from '../stats/contract.js';
 import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
-import type { RequestCounts, UserCounts } from '../stats/store.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
 import { html, SafeHtml } from './html-escape.js';

@@ -9,9 +9,9 @@
  *   the same value, so use `max()` (never `sum()`) across instances.
  */
 
+import type { LabelledCount, UserCounts } from '../stats/contract.js';
 import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
-import type { LabelledCount, UserCounts } from '../stats/store.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

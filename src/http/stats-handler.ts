@@ -4,10 +4,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors.js';
+import type { LabelledCount } from '../stats/contract.js';
 import { parseCutoverCriteria } from '../stats/report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
-import type { LabelledCount } from '../stats/store.js';
 import type { BridgeRequest } from '../types.js';
 import { OptionChecks } from '../validate.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';

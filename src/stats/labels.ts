@@ -1,4 +1,4 @@
-import type { LabelledCount, RequestCounts, StatsEvent, StatsOutcome } from './store.js';
+import type { LabelledCount, RequestCounts, StatsEvent, StatsOutcome } from './contract.js';
 
 /** The fixed label sets of request counters, shared by the stores, the recorder and the Prometheus output. */
 export const STATS_KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];

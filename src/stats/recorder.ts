@@ -1,7 +1,7 @@
 import { OptionChecks } from '../validate.js';
+import type { LabelledCount, RecorderOptions, StatsEvent, StatsStore } from './contract.js';
 import { LABEL_COUNT, labelIndex, labelledCounts } from './labels.js';
 import type { RecorderReport } from './report-types.js';
-import type { LabelledCount, RecorderOptions, StatsEvent, StatsStore } from './store.js';
 
 const DEFAULTS: Required<RecorderOptions> = {
   bufferSize: 10_000,

@@ -1,4 +1,4 @@
-import type { LabelledCount, RequestCounts, UserCounts } from './store.js';
+import type { LabelledCount, RequestCounts, UserCounts } from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;

@@ -1,5 +1,6 @@
 import type { BridgeMode } from '../types.js';
 import { OptionChecks } from '../validate.js';
+import type { SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
 import {
   type CutoverCriteria,
   type CutoverReport,
@@ -8,7 +9,6 @@ import {
   type RecorderReport,
   type ReportWindow,
 } from './report-types.js';
-import type { SeriesPoint, StatsQuery, StatsSnapshot } from './store.js';
 import { DAY, HOUR } from './time.js';
 
 /** Projections further out than this are reported as null (the trend does not get there in a useful time). */

@@ -3,11 +3,11 @@ import type { StatsMetricsSource } from '../http/prom-client-collector.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { OptionChecks } from '../validate.js';
+import type { LabelledCount, StatsQuery, StatsSnapshot, StatsStore } from './contract.js';
 import { memoryStats } from './memory/store.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
-import type { LabelledCount, StatsQuery, StatsSnapshot, StatsStore } from './store.js';
 import { toStatsEvent } from './to-stats-event.js';
 
 /** Options of `bridge.report()`. */

@@ -1,4 +1,4 @@
-import type { StatsQuery } from './store.js';
+import type { StatsQuery } from './contract.js';
 
 /** Bucket sizes of the stats stores and the report, in milliseconds (UTC, aligned to the epoch). */
 export const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import type { BridgeEvent } from '../types.js';
-import type { StatsEvent, StatsOutcome } from './store.js';
+import type { StatsEvent, StatsOutcome } from './contract.js';
 
 /**
  * Turns one bridge decision into the compact event the stats store keeps.

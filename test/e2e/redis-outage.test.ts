@@ -14,9 +14,9 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis-store.js';
+import type { RequestCounts, UserCounts } from '../../src/stats/contract.js';
+import { redisStats } from '../../src/stats/redis/store.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
-import type { RequestCounts, UserCounts } from '../../src/stats/store.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis-store.js';
+import { redisStats } from '../../src/stats/redis/store.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
 import {
   ADMIN_KEY_HEADER,

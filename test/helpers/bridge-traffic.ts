@@ -32,9 +32,9 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import type { SessionBridge } from '../../src/bridge.js';
 import type { BridgeErrorCode } from '../../src/errors.js';
+import type { LabelledCount, StatsEvent, StatsOutcome } from '../../src/stats/contract.js';
 import { statsQueryFor } from '../../src/stats/report.js';
 import type { MigrationReport, ReportSeriesPoint, ReportWindow } from '../../src/stats/report-types.js';
-import type { LabelledCount, StatsEvent, StatsOutcome } from '../../src/stats/store.js';
 import type { BridgeRequest, LegacySessionData } from '../../src/types.js';
 import { badSignatureCookie, type LegacyLogin } from './legacy.js';
 import {

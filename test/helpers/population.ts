@@ -25,14 +25,14 @@
  * aggregating the generated events.
  */
 
-import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
 import type {
   LabelledCount,
   RequestCounts,
   SeriesPoint,
   StatsEvent,
   UserCounts,
-} from '../../src/stats/store.js';
+} from '../../src/stats/contract.js';
+import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatsEvent, UserCounts } from '../../src/stats/store.js';
+import type { StatsEvent, UserCounts } from '../../src/stats/contract.js';
 import { alignedNow, DAY, scriptedPopulation } from '../helpers/population.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { memoryStats } from '../../src/stats/memory-store.js';
+import type { StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
+import { memoryStats } from '../../src/stats/memory/store.js';
 import { Recorder } from '../../src/stats/recorder.js';
-import type { StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/store.js';
 
 const T0 = Date.UTC(2025, 5, 30, 12);
 

@@ -1,9 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { memoryStats } from '../../src/stats/memory-store.js';
-import { type RedisStatsOptions, redisStats } from '../../src/stats/redis-store.js';
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../../src/stats/store.js';
+import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
+import { memoryStats } from '../../src/stats/memory/store.js';
+import type { RedisStatsOptions } from '../../src/stats/redis/options.js';
+import { redisStats } from '../../src/stats/redis/store.js';
 import {
   alignedNow,
   DAY,

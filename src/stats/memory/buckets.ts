@@ -1,5 +1,5 @@
+import type { SeriesPoint, StatsQuery } from '../contract.js';
 import { LABEL_COUNT as LABELS, labelIndex } from '../labels.js';
-import type { SeriesPoint, StatsQuery } from '../store.js';
 import { DAY, HOUR, seriesRange } from '../time.js';
 
 /** The counters of one hour or one day (epoch-aligned, UTC). */

@@ -1,5 +1,5 @@
+import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore, WindowSnapshot } from '../contract.js';
 import { labelIndex, labelledCounts, requestCounts } from '../labels.js';
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore, WindowSnapshot } from '../store.js';
 import { DAY, HOUR, NEVER, windowStarts } from '../time.js';
 import { Buckets, countDistinctUser } from './buckets.js';
 import { type MemoryStatsOptions, parseOptions } from './options.js';

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { UserCounts } from '../store.js';
+import type { UserCounts } from '../contract.js';
 import { HOUR, NEVER } from '../time.js';
 import { dropBefore } from './buckets.js';
 

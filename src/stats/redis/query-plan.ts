@@ -1,4 +1,4 @@
-import type { StatsQuery } from '../store.js';
+import type { StatsQuery } from '../contract.js';
 import { DAY, HOUR, type SeriesRange, seriesRange, windowStarts } from '../time.js';
 import type { RedisStatsConfig } from './options.js';
 

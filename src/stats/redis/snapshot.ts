@@ -1,4 +1,3 @@
-import { LABEL_COUNT, labelIndex, labelledCounts, requestCounts } from '../labels.js';
 import type {
   SeriesPoint,
   StatsEvent,
@@ -6,7 +5,8 @@ import type {
   StatsSnapshot,
   UserCounts,
   WindowSnapshot,
-} from '../store.js';
+} from '../contract.js';
+import { LABEL_COUNT, labelIndex, labelledCounts, requestCounts } from '../labels.js';
 import type { BucketPlan, QueryPlan } from './query-plan.js';
 import type { QueryReply } from './query-reply.js';
 

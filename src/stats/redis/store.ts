@@ -1,5 +1,5 @@
+import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../contract.js';
 import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../labels.js';
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../store.js';
 import { digestFunction } from './digest.js';
 import { parseOptions, type RedisStatsOptions } from './options.js';
 import { planQuery } from './query-plan.js';

@@ -1,6 +1,7 @@
 /**
- * The stats store contract. A store receives batches of compact events from the in-process
- * recorder (never on the request path) and answers report queries for the stats endpoint.
+ * The stats store contract and the types it exchanges (events, queries, snapshots). A store receives
+ * batches of compact events from the in-process recorder (never on the request path) and answers report
+ * queries for the stats endpoint.
  *
  * Methods may return a value or a promise. Errors thrown or rejected by `record` are counted by
  * the recorder and the batch is retried while the buffer has room; errors from `query` make the
