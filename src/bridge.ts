@@ -9,9 +9,9 @@ import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
 import { type Decision, decide } from './resolve/decide.js';
+import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
 import { readCookies } from './sources/cookies.js';
-import { type LegacyResult, readLegacy } from './sources/legacy-session.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
@@ -99,7 +99,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
         : { type: 'none' as const };
     const [legacy, provider]: [LegacyResult, ProviderResult] = await Promise.all([
-      config.legacy ? readLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
+      config.legacy ? checkLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
       checkProvider(credential, runtimes, time),
     ]);
     const decision = decide(config.mode, config.onConflict, legacy, provider);

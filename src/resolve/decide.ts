@@ -1,6 +1,6 @@
 import { BridgeError } from '../errors.js';
-import type { LegacyResult } from '../sources/legacy-session.js';
 import type { BridgeAuth, BridgeEvent, BridgeMode, ConflictPolicy, CredentialKind } from '../types.js';
+import type { LegacyResult } from './legacy-check.js';
 import type { ProviderResult } from './provider-check.js';
 
 export interface Decision {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../src/errors.js';
 import { decide } from '../../src/resolve/decide.js';
+import type { LegacyResult } from '../../src/resolve/legacy-check.js';
 import type { ProviderResult } from '../../src/resolve/provider-check.js';
-import type { LegacyResult } from '../../src/sources/legacy-session.js';
 
 const legacyOk = (userId = 'u1'): LegacyResult => ({
   state: 'ok',

@@ -1,9 +1,9 @@
+import type { LegacyConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
-import type { LegacyConfig } from '../options.js';
+import { readSessionId } from '../sources/legacy-cookie.js';
 import type { BridgeRequest, LegacySessionData, LegacySessionStore } from '../types.js';
 import { toUserId } from '../util/user-id.js';
-import { settle, withTimeout } from '../util/with-timeout.js';
-import { unsignSessionCookie } from './legacy-cookie.js';
+import { settle } from '../util/with-timeout.js';
 
 /** What the legacy side found on a request. */
 export type LegacyResult =
@@ -14,6 +14,12 @@ export type LegacyResult =
   | { state: 'unavailable'; error: BridgeError };
 
 const NONE: LegacyResult = { state: 'none' };
+
+/** The `BridgeError` (503) of a failed call: `[code, message]`. */
+type Failure = ['ERR_BRIDGE_LEGACY_UNAVAILABLE' | 'ERR_BRIDGE_RESOLVER_UNAVAILABLE', string];
+const RESOLVE: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login could not be checked.'];
+const STORE: Failure = ['ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.'];
+const USER_ID: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.'];
 
 function storeGet(store: LegacySessionStore, sid: string): Promise<LegacySessionData | null | undefined> {
   return new Promise((resolve, reject) => {
@@ -34,11 +40,28 @@ function expired(session: LegacySessionData, now: number): boolean {
   return Number.isFinite(at) && at <= now;
 }
 
+/** One call into the app or its store: a throw, a rejection or no answer within `ms` is the 503 `failure`. */
+async function call<T>(work: () => T | PromiseLike<T>, ms: number, what: string, failure: Failure) {
+  try {
+    return await settle(work(), ms, what);
+  } catch (cause) {
+    throw new BridgeError(failure[0], failure[1], { cause });
+  }
+}
+
+/** `readLegacy` that never rejects: a failed call is the `unavailable` result. */
+export function checkLegacy(...args: Parameters<typeof readLegacy>): Promise<LegacyResult> {
+  return readLegacy(...args).catch((err: unknown): LegacyResult => {
+    if (err instanceof BridgeError) return { state: 'unavailable', error: err };
+    throw err;
+  });
+}
+
 /**
  * Reads the legacy login of a request without ever writing: the signed express-session cookie is
  * unsigned with every secret, then `store.get(sid)` is called once. Nothing is touched, saved or re-signed.
  */
-export async function readLegacy(
+async function readLegacy(
   req: BridgeRequest,
   config: LegacyConfig,
   now: number,
@@ -46,39 +69,15 @@ export async function readLegacy(
   cookies: () => Record<string, string | undefined>,
 ): Promise<LegacyResult> {
   if (config.type === 'resolve') {
-    try {
-      const identity = await settle(config.resolve(req), config.timeoutMs, 'legacy.resolve');
-      const userId = toUserId(identity?.userId);
-      if (!identity || userId === undefined) return NONE;
-      return { state: 'ok', userId, sessionId: identity.sessionId, session: identity.session };
-    } catch (cause) {
-      return {
-        state: 'unavailable',
-        error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login could not be checked.', {
-          cause,
-        }),
-      };
-    }
+    const identity = await call(() => config.resolve(req), config.timeoutMs, 'legacy.resolve', RESOLVE);
+    const userId = toUserId(identity?.userId);
+    if (!identity || userId === undefined) return NONE;
+    return { state: 'ok', userId, sessionId: identity.sessionId, session: identity.session };
   }
 
-  const raw = cookies()[config.cookieName];
-  if (raw === undefined) return NONE;
-  const sid = unsignSessionCookie(raw, config.secrets);
-  if (sid === undefined) {
-    debug(`legacy cookie ${config.cookieName} is unsigned or its signature matches no secret`);
-    return NONE;
-  }
-  let session: LegacySessionData | null | undefined;
-  try {
-    session = await withTimeout(storeGet(config.store, sid), config.timeoutMs, 'legacy store');
-  } catch (cause) {
-    return {
-      state: 'unavailable',
-      error: new BridgeError('ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.', {
-        cause,
-      }),
-    };
-  }
+  const sid = readSessionId(cookies(), config.cookieName, config.secrets, debug);
+  if (sid === undefined) return NONE;
+  const session = await call(() => storeGet(config.store, sid), config.timeoutMs, 'legacy store', STORE);
   if (!session || typeof session !== 'object') {
     debug('legacy session not found (destroyed or expired in the store)');
     return NONE;
@@ -87,17 +86,9 @@ export async function readLegacy(
     debug('legacy session cookie has expired');
     return NONE;
   }
-  let userId: string | undefined;
-  try {
-    userId = toUserId(await settle(config.userId(session), config.timeoutMs, 'legacy.userId'));
-  } catch (cause) {
-    return {
-      state: 'unavailable',
-      error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.', {
-        cause,
-      }),
-    };
-  }
+  const userId = toUserId(
+    await call(() => config.userId(session), config.timeoutMs, 'legacy.userId', USER_ID),
+  );
   if (userId === undefined) {
     debug('legacy session has no user id (not logged in)');
     return NONE;
