@@ -8,7 +8,7 @@ import {
 import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
-import { type Decision, decide } from './resolve/decide.js';
+import { type Decision, decideRequest } from './resolve/decide.js';
 import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
 import { readCookies } from './sources/cookies.js';
@@ -102,20 +102,9 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       config.legacy ? checkLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
       checkProvider(credential, runtimes, time),
     ]);
-    const decision = decide(config.mode, config.onConflict, legacy, provider);
-    const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
+    const { decision, event } = decideRequest(config.mode, config.onConflict, time, legacy, provider);
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
-    emit({
-      time,
-      mode: config.mode,
-      presented: { legacy: legacy.state !== 'none', provider: credential.type !== 'none' },
-      outcome: decision.outcome,
-      ...(code ? { code } : {}),
-      ...(decision.auth ? { resolvedKind: decision.auth.kind, userId: decision.auth.userId } : {}),
-      ...(legacy.state === 'ok' ? { legacyUserId: legacy.userId } : {}),
-      ...(provider.state === 'ok' ? { providerUserId: provider.userId } : {}),
-      ...(provider.state !== 'none' && provider.provider ? { provider: provider.provider } : {}),
-    });
+    emit(event);
     return decision;
   }
 

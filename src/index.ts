@@ -35,6 +35,7 @@ export type {
   BridgeEvent,
   BridgeMode,
   BridgeOptions,
+  BridgeOutcome,
   BridgeRequest,
   ConflictPolicy,
   CredentialKind,

@@ -143,23 +143,28 @@ export interface ProviderOptions {
   userIdCache?: { max?: number; ttlMs?: number };
 }
 
+/**
+ * The decision on one request, as `onEvent` sees it (the Prometheus `outcome` label refines it: see `StatsOutcome`).
+ * `anonymous`: no usable credential and nothing to reject. `conflict`: both credentials valid for different users
+ * with `onConflict: 'reject'`. `unavailable`: a credential could not be checked (503).
+ */
+export type BridgeOutcome = 'authenticated' | 'anonymous' | 'rejected' | 'conflict' | 'unavailable';
+
 /** What happened to one request. Handed to `onEvent` and to the stats recorder, after the decision. */
 export interface BridgeEvent {
   /** Milliseconds since the epoch (from the `now` option). */
   time: number;
   mode: BridgeMode;
   /**
-   * Credentials the request carried. `provider`: a provider token was sent, valid or not. `legacy`: a legacy
-   * login was found (a validly signed cookie whose session holds a user), or could not be checked because the
-   * store failed; a cookie with a bad signature or for a destroyed session is no credential, as in express-session.
+   * Credentials the request sent, valid or not (`req.auth.presented` lists only the valid ones). `provider`: a
+   * provider token was sent. `legacy`: a legacy login was found (a validly signed cookie whose session holds a
+   * user), or could not be checked because the store failed; a cookie with a bad signature or for a destroyed
+   * session is no credential, as in express-session.
    */
-  presented: { legacy: boolean; provider: boolean };
-  /**
-   * The decision. In `observe` mode this is what `bridge` mode would have decided.
-   * `anonymous`: no usable credential and nothing to reject.
-   */
-  outcome: 'authenticated' | 'anonymous' | 'rejected' | 'conflict' | 'unavailable';
-  /** Why, for `rejected`, `conflict` and `unavailable` (and `anonymous` when a legacy session was disabled). */
+  sent: { legacy: boolean; provider: boolean };
+  /** The decision. In `observe` mode this is what `bridge` mode would have decided. */
+  outcome: BridgeOutcome;
+  /** Why, for `rejected`, `conflict` and `unavailable`; `ERR_BRIDGE_LEGACY_DISABLED` for an `anonymous` request whose legacy session `provider-only` mode refused. */
   code?: BridgeErrorCode;
   /** The credential that authenticated the request. */
   resolvedKind?: CredentialKind;
@@ -169,7 +174,7 @@ export interface BridgeEvent {
   legacyUserId?: string;
   /** The user named by a valid provider token, even when it was not used. */
   providerUserId?: string;
-  /** The provider that issued the token, when one was presented. */
+  /** The provider that issued the token, when one was sent. */
   provider?: string;
 }
 

@@ -1,10 +1,17 @@
 import { BridgeError } from '../errors.js';
-import type { BridgeAuth, BridgeEvent, BridgeMode, ConflictPolicy, CredentialKind } from '../types.js';
+import type {
+  BridgeAuth,
+  BridgeEvent,
+  BridgeMode,
+  BridgeOutcome,
+  ConflictPolicy,
+  CredentialKind,
+} from '../types.js';
 import type { LegacyResult } from './legacy-check.js';
 import type { ProviderResult } from './provider-check.js';
 
 export interface Decision {
-  outcome: BridgeEvent['outcome'];
+  outcome: BridgeOutcome;
   /** The request user, when authenticated. */
   auth?: BridgeAuth;
   /** The error to answer with (rejected, conflict, unavailable). */
@@ -93,4 +100,37 @@ export function decide(
   if (usableLegacy) return authenticated(legacyAuth(usableLegacy, presented));
   if (legacyAccepted && legacy.state === 'unavailable') return failed(legacy.error);
   return { outcome: 'anonymous', legacyDisabled };
+}
+
+/** A request's decision and the event that reports it to `onEvent` and the stats. */
+export interface Verdict {
+  decision: Decision;
+  event: BridgeEvent;
+}
+
+/**
+ * Decides a request (`decide`) and describes the decision as its event: what was sent, the outcome and its
+ * reason (`code`), the user it resolved to, and every user a valid credential named, used or not.
+ */
+export function decideRequest(
+  mode: BridgeMode,
+  onConflict: ConflictPolicy,
+  time: number,
+  legacy: LegacyResult,
+  provider: ProviderResult,
+): Verdict {
+  const decision = decide(mode, onConflict, legacy, provider);
+  const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
+  const event: BridgeEvent = {
+    time,
+    mode,
+    sent: { legacy: legacy.state !== 'none', provider: provider.state !== 'none' },
+    outcome: decision.outcome,
+    ...(code ? { code } : {}),
+    ...(decision.auth ? { resolvedKind: decision.auth.kind, userId: decision.auth.userId } : {}),
+    ...(legacy.state === 'ok' ? { legacyUserId: legacy.userId } : {}),
+    ...(provider.state === 'ok' ? { providerUserId: provider.userId } : {}),
+    ...(provider.state !== 'none' && provider.provider ? { provider: provider.provider } : {}),
+  };
+  return { decision, event };
 }

@@ -25,7 +25,7 @@ export interface StatsStore {
 export interface StatsEvent {
   /** Milliseconds since the epoch. */
   time: number;
-  /** Kind presented, for request counters: `provider` wins when both were presented; `anonymous` when none. */
+  /** The credential that authenticated the request, else the one sent (`provider` when both were); `anonymous` when none. */
   kind: 'legacy' | 'provider' | 'anonymous';
   /** Outcome label for request counters. */
   outcome: StatsOutcome;
@@ -33,11 +33,15 @@ export interface StatsEvent {
   legacyUserId?: string;
   /** Set when a valid provider token named this user (a provider sighting), even if it was not used. */
   providerUserId?: string;
-  /** Provider name, when a provider credential was presented. */
+  /** Provider name, when a provider credential was sent. */
   provider?: string;
 }
 
-/** `ok` authenticated; `anonymous` nothing to authenticate; the rest are rejections. */
+/**
+ * The `outcome` label of request counters: the event's `BridgeOutcome` with `authenticated` as `ok` and
+ * `rejected` split by reason, `expired` (an expired token), `disabled` (a legacy session refused by
+ * `provider-only` mode, also when the request is otherwise anonymous) or `invalid` (any other rejection).
+ */
 export type StatsOutcome =
   | 'ok'
   | 'anonymous'

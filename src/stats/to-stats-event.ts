@@ -5,7 +5,7 @@ import type { StatsEvent, StatsOutcome } from './contract.js';
  * Turns one bridge decision into the compact event the stats store keeps.
  *
  * - `kind`: the credential that authenticated the request (`resolvedKind`); for a request that was not
- *   authenticated, `provider` when a provider credential was presented (even with a legacy one), else `legacy`
+ *   authenticated, `provider` when a provider credential was sent (even with a legacy one), else `legacy`
  *   when a legacy one was, else `anonymous`. So `legacy`/`ok` counts exactly the requests a legacy session let
  *   in, including those that also carried a stale provider cookie.
  * - `outcome`: `authenticated` -> `ok`; `anonymous` -> `anonymous` (or `disabled` when the legacy session was
@@ -15,8 +15,7 @@ import type { StatsEvent, StatsOutcome } from './contract.js';
  */
 export function toStatsEvent(event: BridgeEvent): StatsEvent {
   const kind: StatsEvent['kind'] =
-    event.resolvedKind ??
-    (event.presented.provider ? 'provider' : event.presented.legacy ? 'legacy' : 'anonymous');
+    event.resolvedKind ?? (event.sent.provider ? 'provider' : event.sent.legacy ? 'legacy' : 'anonymous');
   const out: StatsEvent = { time: event.time, kind, outcome: outcomeOf(event) };
   if (event.legacyUserId !== undefined) out.legacyUserId = event.legacyUserId;
   if (event.providerUserId !== undefined) out.providerUserId = event.providerUserId;

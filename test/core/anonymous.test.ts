@@ -32,7 +32,7 @@ describe.each(expressVersions)('%s: a request without credentials', (_name, expr
     expect(authFrom(await request(subject).get('/auth-is-undefined'))).toBe(true);
     const events = await recorder.waitFor(2);
     expect(events).toHaveLength(2);
-    expect(events[0]).toMatchObject({ outcome: 'anonymous', presented: { legacy: false, provider: false } });
+    expect(events[0]).toMatchObject({ outcome: 'anonymous', sent: { legacy: false, provider: false } });
   });
 
   it('answers 401 from requireUser() with a Bearer realm challenge and no error code', async () => {

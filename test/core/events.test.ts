@@ -50,14 +50,14 @@ describe.each(expressVersions)('%s: onEvent and error delivery', (_name, express
     const events = await recorder.waitFor(7);
     expect(events).toHaveLength(7);
     const expected: Array<Partial<BridgeEvent>> = [
-      { outcome: 'anonymous', presented: { legacy: false, provider: false } },
-      { outcome: 'anonymous', presented: { legacy: false, provider: false } },
+      { outcome: 'anonymous', sent: { legacy: false, provider: false } },
+      { outcome: 'anonymous', sent: { legacy: false, provider: false } },
       {
         outcome: 'authenticated',
         resolvedKind: 'legacy',
         userId: 'u-1',
         legacyUserId: 'u-1',
-        presented: { legacy: true, provider: false },
+        sent: { legacy: true, provider: false },
       },
       {
         outcome: 'authenticated',
@@ -65,7 +65,7 @@ describe.each(expressVersions)('%s: onEvent and error delivery', (_name, express
         userId: 'u-1',
         providerUserId: 'u-1',
         provider: 'acme',
-        presented: { legacy: false, provider: true },
+        sent: { legacy: false, provider: true },
       },
       {
         outcome: 'authenticated',
@@ -73,15 +73,15 @@ describe.each(expressVersions)('%s: onEvent and error delivery', (_name, express
         userId: 'u-1',
         legacyUserId: 'u-1',
         providerUserId: 'u-1',
-        presented: { legacy: true, provider: true },
+        sent: { legacy: true, provider: true },
       },
-      { outcome: 'rejected', code: 'ERR_BRIDGE_TOKEN_INVALID', presented: { legacy: false, provider: true } },
+      { outcome: 'rejected', code: 'ERR_BRIDGE_TOKEN_INVALID', sent: { legacy: false, provider: true } },
       {
         outcome: 'conflict',
         code: 'ERR_BRIDGE_CONFLICT',
         legacyUserId: 'u-1',
         providerUserId: 'u-2',
-        presented: { legacy: true, provider: true },
+        sent: { legacy: true, provider: true },
       },
     ];
     expected.forEach((shape, index) => {

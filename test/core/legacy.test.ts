@@ -59,7 +59,7 @@ describe.each(expressVersions)('%s: legacy express-session cookies (MemoryStore)
       resolvedKind: 'legacy',
       userId: 'u-42',
       legacyUserId: 'u-42',
-      presented: { legacy: true, provider: false },
+      sent: { legacy: true, provider: false },
     });
   });
 

@@ -75,7 +75,7 @@ describe.each(expressVersions)('%s: modes', (_name, express) => {
         mode: 'observe',
         outcome: 'rejected',
         code: 'ERR_BRIDGE_TOKEN_INVALID',
-        presented: { legacy: false, provider: true },
+        sent: { legacy: false, provider: true },
       });
     });
 
@@ -144,7 +144,7 @@ describe.each(expressVersions)('%s: modes', (_name, express) => {
       expect(event).toMatchObject({
         mode: 'provider-only',
         legacyUserId: 'u-legacy',
-        presented: { legacy: true, provider: false },
+        sent: { legacy: true, provider: false },
         code: 'ERR_BRIDGE_LEGACY_DISABLED',
       });
       expect(event?.outcome).not.toBe('authenticated');

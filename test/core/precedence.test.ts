@@ -59,7 +59,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
         userId: 'user-1',
         legacyUserId: 'user-1',
         providerUserId: 'user-1',
-        presented: { legacy: true, provider: true },
+        sent: { legacy: true, provider: true },
       });
     });
 
@@ -107,7 +107,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
         code: 'ERR_BRIDGE_CONFLICT',
         legacyUserId: 'legacy-user',
         providerUserId: 'provider-user',
-        presented: { legacy: true, provider: true },
+        sent: { legacy: true, provider: true },
       });
       expect(event?.userId).toBeUndefined();
     });

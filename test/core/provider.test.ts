@@ -104,7 +104,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
         userId: 'auth0|abc',
         providerUserId: 'auth0|abc',
         provider: provider.issuer,
-        presented: { legacy: false, provider: true },
+        sent: { legacy: false, provider: true },
       });
     });
 

@@ -5,13 +5,13 @@ import type { BridgeEvent } from '../../src/types.js';
 const base: BridgeEvent = {
   time: 1_750_000_000_000,
   mode: 'bridge',
-  presented: { legacy: false, provider: false },
+  sent: { legacy: false, provider: false },
   outcome: 'anonymous',
 };
 
 describe('toStatsEvent', () => {
   it('labels an authenticated request with the credential that authenticated it, whatever else was presented', () => {
-    const both = { ...base, presented: { legacy: true, provider: true }, outcome: 'authenticated' as const };
+    const both = { ...base, sent: { legacy: true, provider: true }, outcome: 'authenticated' as const };
     // A stale provider cookie next to a valid legacy session, or onConflict: 'prefer-legacy'.
     expect(toStatsEvent({ ...both, resolvedKind: 'legacy' })).toMatchObject({
       kind: 'legacy',
@@ -24,8 +24,8 @@ describe('toStatsEvent', () => {
   });
 
   it('labels a request that was not authenticated provider when a provider credential was presented, even with a legacy one', () => {
-    expect(toStatsEvent({ ...base, presented: { legacy: true, provider: true } }).kind).toBe('provider');
-    expect(toStatsEvent({ ...base, presented: { legacy: true, provider: false } }).kind).toBe('legacy');
+    expect(toStatsEvent({ ...base, sent: { legacy: true, provider: true } }).kind).toBe('provider');
+    expect(toStatsEvent({ ...base, sent: { legacy: true, provider: false } }).kind).toBe('legacy');
     expect(toStatsEvent(base).kind).toBe('anonymous');
   });
 
@@ -45,7 +45,7 @@ describe('toStatsEvent', () => {
   it('copies the time, both sighted user ids and the provider, and nothing else', () => {
     const event = toStatsEvent({
       ...base,
-      presented: { legacy: true, provider: true },
+      sent: { legacy: true, provider: true },
       outcome: 'conflict',
       code: 'ERR_BRIDGE_CONFLICT',
       userId: 'ignored',
