@@ -54,6 +54,12 @@ const SHAPES: Record<BridgeErrorCode, ErrorShape> = {
 };
 
 /**
+ * Marks every `BridgeError`. `Symbol.for` gives the same symbol to every copy of this package in a process
+ * (its ESM and CommonJS builds, two installed versions), where `instanceof` only knows its own copy's class.
+ */
+const BRAND: unique symbol = Symbol.for('express-session-bridge.error');
+
+/**
  * Every runtime error of the bridge. Like jose's `JOSEError`, it carries a stable `code`;
  * like express-oauth2-jwt-bearer's errors, the HTTP `status` and `headers` to answer with.
  * The underlying error, if any, is `cause` (never sent to clients).
@@ -69,6 +75,11 @@ export class BridgeError extends Error {
   /** Short machine-readable hint for clients, e.g. `provider_login_required`. */
   readonly hint: string | undefined;
 
+  static {
+    // On the prototype: not an own, enumerable property of each error (logs and `toEqual` stay as they were).
+    Object.defineProperty(BridgeError.prototype, BRAND, { value: true });
+  }
+
   constructor(code: BridgeErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
@@ -78,6 +89,17 @@ export class BridgeError extends Error {
   }
 }
 
+/**
+ * True for a `BridgeError` from any copy of this package loaded in the process (an app that `require`s the
+ * CommonJS build while a dependency `import`s the ESM build has two `BridgeError` classes): the error carries
+ * the `express-session-bridge.error` brand and an `ERR_BRIDGE_` code. An `Error` that only copies a code is not one.
+ */
 export function isBridgeError(value: unknown): value is BridgeError {
-  return value instanceof BridgeError;
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { [BRAND]?: unknown; code?: unknown };
+  return (
+    candidate[BRAND] === true &&
+    typeof candidate.code === 'string' &&
+    candidate.code.startsWith('ERR_BRIDGE_')
+  );
 }

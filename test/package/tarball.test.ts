@@ -25,6 +25,16 @@ const bridge = sessionBridge({ provider: { issuer: 'https://tenant.example.com/'
 if (new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'x').status !== 401) throw new Error('bad error');
 console.log('cjs ok', bridge.mode);
 `;
+// An app whose code requires the CommonJS build while a dependency imports the ES module build.
+const dual = `
+import { createRequire } from 'node:module';
+import { BridgeError as EsmError, isBridgeError as isEsmError } from 'express-session-bridge';
+const { BridgeError: CjsError, isBridgeError: isCjsError } = createRequire(import.meta.url)('express-session-bridge');
+const fromCjs = new CjsError('ERR_BRIDGE_CONFLICT', 'x');
+if (fromCjs instanceof EsmError) throw new Error('expected two copies of the class');
+if (!isEsmError(fromCjs) || !isCjsError(new EsmError('ERR_BRIDGE_CONFLICT', 'x'))) throw new Error('not recognised');
+console.log('dual ok');
+`;
 const ts = `
 import express from 'express';
 import session from 'express-session';
@@ -89,6 +99,11 @@ describe('the packed tarball', () => {
   it('loads from CommonJS', () => {
     writeFileSync(join(dir, 'cjs.cjs'), cjs);
     expect(run('node', ['cjs.cjs'], dir)).toContain('cjs ok bridge');
+  });
+
+  it('recognises a BridgeError of the CommonJS build from the ES module build, and the other way round', () => {
+    writeFileSync(join(dir, 'dual.mjs'), dual);
+    expect(run('node', ['dual.mjs'], dir)).toContain('dual ok');
   });
 
   it('type-checks from TypeScript with module nodenext', () => {
