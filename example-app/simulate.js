@@ -70,7 +70,7 @@ for (let i = 0; i < Math.round(USERS * Number(args.new)); i++) {
   });
 }
 
-/** What the report must say for a window of the last `windowDays` days (DESIGN.md's definitions). */
+/** What the report must say for a window of the last `windowDays` days. */
 function groundTruth(windowDays) {
   const first = Math.max(0, DAYS - windowDays); // first simulated day inside the window
   const users = { legacy: 0, provider: 0, migrated: 0, legacyOnly: 0 };

@@ -4,7 +4,7 @@ import { alignedNow, DAY, scriptedPopulation } from '../helpers/population.js';
 
 /**
  * The population helper's answers are closed-form; this checks them against a naive count over its own events
- * (per-user first/last sightings, straight from the definitions in DESIGN.md), so the store tests rest on a
+ * (per-user first/last sightings, straight from the definitions), so the store tests rest on a
  * ground truth checked two independent ways.
  */
 function naiveUsers(events: readonly StatsEvent[], start: number, end: number): UserCounts {

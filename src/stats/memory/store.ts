@@ -10,9 +10,8 @@ import { LEGACY, PROVIDER, UserTable } from './user-table.js';
  * `redisStats()` for several instances). Memory is bounded whatever the traffic: at most `maxUsers` user records
  * (32 bytes of times each, plus the id string and lru-cache's bookkeeping, which allocates its index arrays for
  * `maxUsers` up front), one bucket per hour for `hourlyRetentionDays` and one per day for `retentionDays` (about
- * 250 bytes each), and five counters of evicted users per hour of the retention. Measured with
- * bench/memory-1m.mjs (Node 20, ids like `user-123456`): 1.5 MB for an empty store with the default
- * `maxUsers` of 100,000, 8.3 MB after 100,000 distinct users, and 12 MB from 200,000 through 1,000,000 users.
+ * 250 bytes each), and five counters of evicted users per hour of the retention. The measured figures
+ * (bench/memory-1m.mjs) are in the README, "Stores", and nowhere else.
  *
  * **What is kept.** Per user, first and last sighting per kind (`fl`, `ll`, `fp`, `lp`) in an LRU table ordered
  * by last sighting; per hour and per day bucket (epoch-aligned, UTC), requests by (kind, outcome) and distinct

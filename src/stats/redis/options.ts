@@ -13,9 +13,8 @@ export type RedisSendCommand = (...args: string[]) => Promise<unknown>;
 export interface RedisStatsOptions {
   /**
    * Required. Sends one command to Redis (see {@link RedisSendCommand}). The store depends on no client.
-   * Make commands fail fast while Redis is down, so a flush rejects instead of waiting in an offline queue:
-   * node-redis `createClient({ disableOfflineQueue: true, socket: { connectTimeout: 2000 } })`,
-   * ioredis `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })`.
+   * Make commands fail fast while Redis is down, so a flush rejects instead of waiting in an offline queue,
+   * and give them a timeout: the node-redis and ioredis settings are in the README, "Redis writes".
    */
   sendCommand: RedisSendCommand;
   /**
@@ -35,7 +34,7 @@ export interface RedisStatsOptions {
   /** Whole days of hourly buckets kept (hourly series, sub-day window precision). Default `7`; at most `retentionDays`. */
   hourlyRetentionDays?: number;
   /**
-   * Most distinct users tracked exactly. Default `1_000_000` (about 600 MB of Redis memory at ~600 bytes per user, see the store docs).
+   * Most distinct users tracked exactly. Default `1_000_000`. Redis memory grows with it: see the README, "Stores".
    * Beyond it the least recently seen users are evicted and the affected windows become approximate.
    */
   maxUsers?: number;

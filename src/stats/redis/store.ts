@@ -71,10 +71,8 @@ const MAX_EVENTS_PER_CALL = 1000;
  * n^2 / 2^133, about 10^-22 for 10^9 users. A plain digest of a guessable id (e-mail, sequential number)
  * can be matched by hashing candidates: set `hashKey` to prevent that.
  *
- * **Memory.** About 600 bytes of Redis memory per tracked user (Redis 7.0, 100,000 users of which 30%
- * migrated: `used_memory` from INFO memory went up by 594 bytes per user, buckets and HyperLogLogs included;
- * test/stats/redis-store.memory.test.ts prints it). The default `maxUsers` of 1 million is therefore about
- * 600 MB; lower `maxUsers` to bound it.
+ * **Memory.** Grows with the tracked users (at most `maxUsers`): the measured bytes per user are in the
+ * README, "Stores" (test/stats/redis-store.memory.test.ts prints them); lower `maxUsers` to bound it.
  *
  * **Redis Cluster.** The scripts declare one key (`<prefix>last:any`) for routing and build the others from
  * the prefix: put a hash tag in the prefix (`'{esb}:'`) so that every key lives in one slot, or use a single
@@ -82,9 +80,8 @@ const MAX_EVENTS_PER_CALL = 1000;
  *
  * **Outages.** `record` and `query` reject when a command fails; the recorder counts the failure and retries
  * while its buffer has room, and the stats endpoint answers 503. Configure the client so that commands fail
- * instead of waiting in an offline queue (node-redis `disableOfflineQueue: true`, or a per-command
- * `sendCommand(args, { timeout })`; ioredis `enableOfflineQueue: false` and `maxRetriesPerRequest: 1`);
- * the recorder's `flushTimeoutMs` bounds a flush in any case.
+ * instead of waiting in an offline queue and time out instead of hanging (the settings for node-redis and
+ * ioredis: README, "Redis writes"); the recorder's `flushTimeoutMs` bounds a flush in any case.
  */
 export function redisStats(options: RedisStatsOptions): StatsStore {
   const config = parseOptions(options);
