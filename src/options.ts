@@ -47,6 +47,7 @@ export interface ProviderConfig {
   cookieName: string | undefined;
   userId: ProviderOptions['userId'];
   clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number | undefined;
   strictAccessToken: boolean;
   requiredClaims: string[];
   jwksTimeoutMs: number;
@@ -103,6 +104,7 @@ const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
   cookieName: true,
   userId: true,
   clockToleranceSeconds: true,
+  maxTokenAgeSeconds: true,
   strictAccessToken: true,
   requiredClaims: true,
   jwksTimeoutMs: true,
@@ -154,6 +156,13 @@ function nonNegativeNumber(name: string, value: unknown, fallback: number): numb
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     fail(`\`${name}\` must be a finite number >= 0 (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function positiveNumber(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`\`${name}\` must be a finite number of seconds > 0 (got ${String(value)}).`);
   }
   return value;
 }
@@ -291,6 +300,10 @@ function parseProvider(value: unknown, index: number, many: boolean): ProviderCo
     cookieName,
     userId: optionalFunction(`${at}userId`, value.userId as ProviderOptions['userId']),
     clockToleranceSeconds: nonNegativeNumber(`${at}clockToleranceSeconds`, value.clockToleranceSeconds, 5),
+    maxTokenAgeSeconds:
+      value.maxTokenAgeSeconds === undefined
+        ? undefined
+        : positiveNumber(`${at}maxTokenAgeSeconds`, value.maxTokenAgeSeconds),
     strictAccessToken,
     requiredClaims,
     jwksTimeoutMs: positiveInteger(`${at}jwksTimeoutMs`, value.jwksTimeoutMs, 5000),
