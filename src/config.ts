@@ -60,6 +60,8 @@ export interface ProviderConfig {
   /** Identity linking; undefined means "the user id is `sub`". */
   userId: ProviderOptions['userId'];
   clockToleranceSeconds: number;
+  /** Refuse tokens issued longer ago than this (by `iat`); undefined: no limit. */
+  maxTokenAgeSeconds: number | undefined;
   strictAccessToken: boolean;
   requiredClaims: string[];
   jwksTimeoutMs: number;

@@ -54,6 +54,7 @@ const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
   cookieName: true,
   userId: true,
   clockToleranceSeconds: true,
+  maxTokenAgeSeconds: true,
   strictAccessToken: true,
   requiredClaims: true,
   jwksTimeoutMs: true,
@@ -234,6 +235,17 @@ function parseProvider(option: unknown, index: number, many: boolean): ProviderC
       5,
       'the seconds of clock skew to tolerate, e.g. 5',
     ),
+    maxTokenAgeSeconds:
+      value.maxTokenAgeSeconds === undefined
+        ? undefined
+        : check.number(
+            `${at}maxTokenAgeSeconds`,
+            value.maxTokenAgeSeconds,
+            1,
+            Number.POSITIVE_INFINITY,
+            0,
+            'the most seconds since a token was issued (its iat), e.g. 3600',
+          ),
     strictAccessToken: check.boolean(`${at}strictAccessToken`, value.strictAccessToken, false),
     requiredClaims,
     jwksTimeoutMs: check.integer(

@@ -129,6 +129,11 @@ export interface ProviderOptions {
   ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Seconds of clock skew tolerated for `exp`/`nbf`/`iat`. Default `5`. */
   clockToleranceSeconds?: number;
+  /**
+   * Refuse tokens issued (`iat`) longer ago than this many seconds, like express-oauth2-jwt-bearer's
+   * `maxTokenAge`; tokens without `iat` are then refused. Default: no limit (only `exp` applies).
+   */
+  maxTokenAgeSeconds?: number;
   /** RFC 9068 strict mode: require `typ: at+jwt` and the access-token claims. Default `false`. */
   strictAccessToken?: boolean;
   /** Claims that must be present besides `iss`, `aud`, `exp` and `sub`. Default `[]`. */

@@ -7,6 +7,7 @@ import {
 } from 'jose';
 import { BridgeError } from '../errors.js';
 import type { ProviderConfig } from '../options.js';
+import { isCanonicalCompactJws } from '../sources/compact-jws.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
 import { ProviderKeys } from './provider-keys.js';
 import { UserLinker } from './user-linker.js';
@@ -47,13 +48,14 @@ export type ProviderResult =
 
 /** Picks the provider by the (not yet verified) `iss` claim; verification then checks it for real. */
 function route(
-  token: string,
-  source: CredentialSource,
+  credential: Extract<ProviderCredential, { type: 'token' }>,
   runtimes: readonly ProviderRuntime[],
 ): ProviderRuntime {
+  const { token } = credential;
   let iss: unknown;
   try {
     if (token.length > MAX_TOKEN_LENGTH) throw new Error('too large');
+    if (!isCanonicalCompactJws(token)) throw new Error('not a canonical compact JWS');
     decodeProtectedHeader(token);
     iss = decodeJwt(token).iss;
   } catch (cause) {
@@ -61,7 +63,12 @@ function route(
   }
   const runtime =
     typeof iss === 'string' ? runtimes.find((r) => r.config.issuers.includes(iss as string)) : undefined;
-  if (!runtime || (source === 'header' ? !runtime.config.bearer : runtime.config.cookieName === undefined)) {
+  // A credential counts only where the provider its issuer routes to looks for it.
+  const accepted =
+    credential.source === 'header'
+      ? runtime?.config.bearer
+      : runtime?.config.cookieName === credential.cookieName;
+  if (!runtime || !accepted) {
     throw new BridgeError(
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
       'The token was issued by an issuer this API does not trust.',
@@ -90,7 +97,7 @@ export async function checkProvider(
   const { token, source } = credential;
   let runtime: ProviderRuntime | undefined;
   try {
-    runtime = route(token, source, runtimes);
+    runtime = route(credential, runtimes);
     const { payload, header } = await verifyToken(token, runtime.verifyOptions, runtime.keys, now);
     const userId = await runtime.linker.userId(payload);
     if (userId === undefined) {

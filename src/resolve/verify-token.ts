@@ -14,6 +14,7 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 const DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+const STRING_CLAIMS = ['client_id', 'jti', 'scope'] as const;
 
 export interface VerifiedToken {
   payload: JWTPayload;
@@ -58,15 +59,34 @@ function toBridgeError(err: unknown): BridgeError {
   return invalid('The token is malformed.', err);
 }
 
-function checkClaims(payload: JWTPayload): void {
+/**
+ * What jose leaves to us: finite numeric dates, `iat` not in the future, a non-empty string `sub`, string
+ * `client_id`, `jti` and `scope` when present (RFC 9068, as express-oauth2-jwt-bearer checks), and no
+ * proof-of-possession binding we cannot verify (RFC 9449 section 7.2: a DPoP-bound token, `cnf.jkt`, must not
+ * be accepted as a bearer token; the same holds for any `cnf` confirmation method).
+ */
+function checkClaims(payload: JWTPayload, now: number, toleranceSeconds: number): void {
   for (const claim of DATE_CLAIMS) {
     const value = payload[claim];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
       throw invalid(`The token's "${claim}" claim must be a finite number.`);
     }
   }
+  if (payload.iat !== undefined && payload.iat > now / 1000 + toleranceSeconds) {
+    throw invalid('The token\'s "iat" claim is in the future.');
+  }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
     throw invalid('The token\'s "sub" claim must be a non-empty string.');
+  }
+  for (const claim of STRING_CLAIMS) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'string') {
+      throw invalid(`The token's "${claim}" claim must be a string.`);
+    }
+  }
+  if (payload.cnf !== undefined) {
+    throw invalid(
+      'The token is bound to a proof-of-possession key (cnf) and cannot be used as a Bearer token.',
+    );
   }
 }
 
@@ -77,6 +97,7 @@ export function verifyOptionsFor(config: ProviderConfig): JWTVerifyOptions {
     audience: config.audience,
     algorithms: config.algorithms,
     clockTolerance: config.clockToleranceSeconds,
+    ...(config.maxTokenAgeSeconds === undefined ? {} : { maxTokenAge: config.maxTokenAgeSeconds }),
     requiredClaims: [
       ...new Set([
         'exp',
@@ -91,7 +112,8 @@ export function verifyOptionsFor(config: ProviderConfig): JWTVerifyOptions {
 
 /**
  * Verifies a provider JWT with jose against the provider's keys: explicit algorithm allowlist, issuer,
- * audience, `exp` and `sub` required, finite numeric dates, small clock tolerance, RFC 9068 `typ` in strict mode.
+ * audience, `exp` and `sub` required, finite numeric dates, `iat` not in the future (and not older than
+ * `maxTokenAgeSeconds` when set), small clock tolerance, RFC 9068 `typ` in strict mode.
  * `jku`, `x5u` and embedded `jwk` headers are never followed (keys come only from the provider's JWKS).
  * The caller bounds the token's length. Throws a `BridgeError`.
  */
@@ -106,7 +128,7 @@ export async function verifyToken(
       ...options,
       currentDate: new Date(now),
     });
-    checkClaims(payload);
+    checkClaims(payload, now, typeof options.clockTolerance === 'number' ? options.clockTolerance : 0);
     return { payload, header: protectedHeader };
   } catch (err) {
     throw toBridgeError(err);

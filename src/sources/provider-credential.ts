@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '../options.js';
 import type { BridgeRequest } from '../types.js';
-import { readBearer } from './bearer.js';
+import { authorizationHeader, readBearer } from './bearer.js';
 
 /** Where a provider token came from; decides whether a legacy session may stand in for an invalid one. */
 export type CredentialSource = 'header' | 'cookie';
@@ -8,7 +8,9 @@ export type CredentialSource = 'header' | 'cookie';
 export type ProviderCredential =
   | { type: 'none' }
   | { type: 'malformed'; reason: string }
-  | { type: 'token'; token: string; source: CredentialSource };
+  | { type: 'token'; token: string; source: 'header' }
+  /** `cookieName`: the cookie it was read from; only a provider configured with that cookie may accept it. */
+  | { type: 'token'; token: string; source: 'cookie'; cookieName: string };
 
 /**
  * Finds the provider credential of a request: `Authorization: Bearer` first (when any provider accepts
@@ -22,14 +24,16 @@ export function readProviderCredential(
   cookies: () => Record<string, string | undefined>,
 ): ProviderCredential {
   if (acceptsBearer) {
-    const bearer = readBearer(req.headers.authorization);
+    const bearer = readBearer(authorizationHeader(req));
     if (bearer.type === 'malformed') return bearer;
     if (bearer.type === 'token') return { type: 'token', token: bearer.token, source: 'header' };
   }
   for (const p of providers) {
     if (p.cookieName === undefined) continue;
     const value = cookies()[p.cookieName];
-    if (value !== undefined && value.length > 0) return { type: 'token', token: value, source: 'cookie' };
+    if (value !== undefined && value.length > 0) {
+      return { type: 'token', token: value, source: 'cookie', cookieName: p.cookieName };
+    }
   }
   return { type: 'none' };
 }

@@ -123,5 +123,6 @@ describe('the packed tarball', () => {
       }),
     );
     expect(() => run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', '.'], dir)).not.toThrow();
-  });
+    // A full type-check of the package and its dependencies' types takes seconds, more on a loaded machine.
+  }, 90_000);
 });

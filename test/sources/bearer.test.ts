@@ -33,3 +33,18 @@ describe('readBearer (RFC 6750 Authorization header)', () => {
     );
   });
 });
+
+describe('readBearer and near-Bearer spellings', () => {
+  it('calls the Bearer scheme name followed by anything but a space, letter or digit malformed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Bearer', 'bearer', 'BEARER'),
+        fc.string({ minLength: 1, maxLength: 1 }).filter((c) => !/[A-Za-z0-9 \t]/.test(c)),
+        fc.string(),
+        (scheme, separator, rest) => {
+          expect(readBearer(`${scheme}${separator}${rest}`).type).toBe('malformed');
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { CircuitBreaker } from '../../util/circuit-breaker.js';
+
+/**
+ * An opaque provider credential as read from the request: the provider's own cookie or token header, and
+ * nothing else of the request, is what a lookup may forward.
+ */
+export interface OpaqueCredential {
+  /** Where it came from: a cookie, the `Authorization: Bearer` header, or a provider header (`X-Session-Token`). */
+  via: 'cookie' | 'bearer' | 'header';
+  /** The cookie or header name. */
+  name: string;
+  value: string;
+}
+
+/** A provider's positive answer for an opaque credential, reduced to what the bridge needs. */
+export interface OpaqueSession {
+  /** The provider's user id (`sub`). */
+  subject: string;
+  /** When the provider session ends, in milliseconds since the epoch, when the provider says. */
+  expiresAt: number | undefined;
+  /** Granted scopes (space-separated), when the provider gives them (RFC 7662 introspection). */
+  scope: string | undefined;
+  /** The identity object a `linkClaim` is read from (Ory: `identity`; introspection: the whole answer). */
+  identity: Record<string, unknown>;
+  /** The provider's answer as received (whoami JSON, resolver headers, introspection JSON): `req.auth.providerSession`. */
+  answer: unknown;
+}
+
+/**
+ * Asks the provider about one credential. Resolves to the session when it is valid, `null` when the provider
+ * refused it (no session, inactive, expired); rejects when the provider could not be asked or answered
+ * something unexpected (that is an outage, never a refusal). Must stop when `signal` aborts.
+ */
+export type OpaqueLookup = (
+  credential: OpaqueCredential,
+  signal: AbortSignal,
+) => Promise<OpaqueSession | null>;
+
+/** Cache, timeout and breaker settings of one opaque check (filled by the options parser). */
+export interface OpaqueCheckSettings {
+  /** Milliseconds before a lookup is abandoned (503). */
+  timeoutMs: number;
+  /** Longest time a valid answer is reused; never beyond the session's own expiry. */
+  cacheTtlMs: number;
+  /** Most valid answers kept. */
+  cacheMax: number;
+  /** How long a refused credential is answered 401 without asking again. */
+  negativeTtlMs: number;
+  /** Most refused credentials remembered. */
+  negativeMax: number;
+  /** Consecutive failures that open the circuit breaker. */
+  failureThreshold: number;
+  /** Milliseconds the breaker stays open before one probe. */
+  coolDownMs: number;
+}
+
+export type OpaqueCheck =
+  | { state: 'ok'; session: OpaqueSession }
+  | { state: 'refused' }
+  | { state: 'unavailable'; retryAfterSeconds: number; cause: unknown };
+
+interface Cached {
+  session: OpaqueSession;
+  /** Reuse the answer until then (the bridge's clock). */
+  until: number;
+}
+
+/** Thrown into a lookup's signal when it took longer than `timeoutMs`. */
+export class OpaqueTimeoutError extends Error {
+  override readonly name = 'OpaqueTimeoutError';
+}
+
+/**
+ * The one mechanism behind every opaque provider check (Ory whoami, Authgear's resolver, RFC 7662
+ * introspection): a timeout per lookup, concurrent checks of one credential sharing one lookup, a bounded
+ * positive cache whose entries never outlive the session, a bounded negative cache for refused credentials,
+ * and a circuit breaker that answers "unavailable" at once while the provider is down.
+ *
+ * Caches are keyed by a SHA-256 digest of the credential, never by the credential itself, so a heap dump
+ * does not hand out live provider sessions.
+ */
+export class OpaqueSessionChecker {
+  readonly #lookup: OpaqueLookup;
+  readonly #settings: OpaqueCheckSettings;
+  readonly #now: () => number;
+  readonly #valid: LRUCache<string, Cached>;
+  readonly #refused: LRUCache<string, number>;
+  readonly #inFlight = new Map<string, Promise<OpaqueCheck>>();
+  readonly breaker: CircuitBreaker;
+
+  constructor(lookup: OpaqueLookup, settings: OpaqueCheckSettings, now: () => number) {
+    this.#lookup = lookup;
+    this.#settings = settings;
+    this.#now = now;
+    this.#valid = new LRUCache({ max: settings.cacheMax });
+    this.#refused = new LRUCache({ max: settings.negativeMax });
+    this.breaker = new CircuitBreaker({
+      failureThreshold: settings.failureThreshold,
+      coolDownMs: settings.coolDownMs,
+      now,
+    });
+  }
+
+  /** Checks one credential. Never throws. */
+  check(credential: OpaqueCredential): Promise<OpaqueCheck> | OpaqueCheck {
+    const key = digest(credential);
+    const now = this.#now();
+    const cached = this.#valid.get(key);
+    if (cached !== undefined) {
+      if (cached.until > now) return { state: 'ok', session: cached.session };
+      this.#valid.delete(key);
+    }
+    const refusedUntil = this.#refused.get(key);
+    if (refusedUntil !== undefined) {
+      if (refusedUntil > now) return { state: 'refused' };
+      this.#refused.delete(key);
+    }
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    if (!this.breaker.allow()) {
+      return {
+        state: 'unavailable',
+        retryAfterSeconds: this.breaker.retryAfterSeconds(),
+        cause: new Error('circuit open: the provider failed repeatedly'),
+      };
+    }
+    const work = this.#ask(key, credential).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, work);
+    return work;
+  }
+
+  async #ask(key: string, credential: OpaqueCredential): Promise<OpaqueCheck> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new OpaqueTimeoutError(`no answer within ${this.#settings.timeoutMs} ms`)),
+      this.#settings.timeoutMs,
+    );
+    timer.unref();
+    let session: OpaqueSession | null;
+    try {
+      session = await Promise.race([
+        this.#lookup(credential, controller.signal),
+        new Promise<never>((_, reject) => {
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        }),
+      ]);
+    } catch (cause) {
+      this.breaker.failure();
+      return { state: 'unavailable', retryAfterSeconds: this.breaker.retryAfterSeconds(), cause };
+    } finally {
+      clearTimeout(timer);
+    }
+    this.breaker.success();
+    const now = this.#now();
+    if (session === null || (session.expiresAt !== undefined && session.expiresAt <= now)) {
+      this.#refused.set(key, now + this.#settings.negativeTtlMs);
+      return { state: 'refused' };
+    }
+    const until = Math.min(now + this.#settings.cacheTtlMs, session.expiresAt ?? Number.POSITIVE_INFINITY);
+    this.#valid.set(key, { session, until });
+    return { state: 'ok', session };
+  }
+}
+
+function digest(credential: OpaqueCredential): string {
+  return createHash('sha256')
+    .update(`${credential.via}\u0000${credential.name}\u0000${credential.value}`)
+    .digest('base64url');
+}
