@@ -64,11 +64,15 @@ if (redisFailure !== null) {
   cases = cases.filter((c) => !c.redis);
 }
 
-// Cold tokens: enough distinct ones for a warm-up plus a measured phase at up to 8,000 req/s (plus the tail until
-// autocannon's next one-second tick). A run that needs more reuses tokens and is flagged in the table.
+// Cold tokens: enough distinct ones for a warm-up plus a measured phase (plus the tail until autocannon's next
+// one-second tick) at up to 8,000 req/s, or 4,000 req/s with --quick (signing them takes about 1 ms of CPU each; the
+// pool is cached in .tmp/bench/, so only the first run pays). A run that needs more reuses tokens and is flagged.
 const needCold = cases.some((c) => c.cold);
 const coldCount = Math.floor(
-  positive('cold-tokens', args['cold-tokens'] ?? Math.max(USERS, (warmup + duration + 1) * 8000)),
+  positive(
+    'cold-tokens',
+    args['cold-tokens'] ?? Math.max(USERS, (warmup + duration + 1) * (args.quick ? 4000 : 8000)),
+  ),
 );
 const prepared = await createFixture({ tokenCount: needCold ? coldCount : USERS, log });
 const fixture = {
@@ -108,15 +112,20 @@ async function runCase(c, round) {
     );
     const { check: warmCheck } = await warm;
     const before = await server.cpu();
+    const t0 = performance.now();
     const result = load.child.call({ type: 'go' }, 'result', (duration + 30) * 1000);
     const measured = await result;
     const after = await server.cpu();
+    const wallMicros = (performance.now() - t0) * 1000;
     const served = after.requests - before.requests;
     const cpuMicros = after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
     Object.assign(run, {
       requestsPerSecond: measured.requestsPerSecond,
       latencyMs: measured.latencyMs,
       cpuMicrosPerRequest: cpuMicros / Math.max(served, 1),
+      // The share of one core the server process used while loaded: well under 100 % means it was starved
+      // (by other processes on its core), not busy, and its req/s understates it.
+      serverCpuPercent: (cpuMicros / wallMicros) * 100,
       served,
       loadCpuPercent: measured.loadCpuPercent,
       responses: measured.check.responses,
@@ -149,6 +158,7 @@ async function runCase(c, round) {
       );
     }
     if (measured.loadCpuPercent > 90) run.notes.push('load generator near saturation');
+    if (run.serverCpuPercent < 80) run.notes.push('server starved of CPU in some rounds');
   } catch (err) {
     run.error = err?.message ?? String(err);
   } finally {
@@ -171,7 +181,7 @@ try {
       runs.push(run);
       if (run.ok) {
         log(
-          `[${round}/${rounds}] ${c.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  load ${run.loadCpuPercent.toFixed(0)} %`,
+          `[${round}/${rounds}] ${c.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  server ${run.serverCpuPercent.toFixed(0)} % of a core  load ${run.loadCpuPercent.toFixed(0)} %`,
         );
       } else {
         log(`\n!!! FAILED [${round}/${rounds}] ${c.name}: ${run.error}\n`);
