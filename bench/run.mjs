@@ -65,13 +65,13 @@ if (redisFailure !== null) {
 }
 
 // Cold tokens: enough distinct ones for a warm-up plus a measured phase (plus the tail until autocannon's next
-// one-second tick) at up to 8,000 req/s, or 4,000 req/s with --quick (signing them takes about 1 ms of CPU each; the
+// one-second tick) at up to 6,000 req/s, or 4,000 req/s with --quick (signing them takes about 1 ms of CPU each; the
 // pool is cached in .tmp/bench/, so only the first run pays). A run that needs more reuses tokens and is flagged.
 const needCold = cases.some((c) => c.cold);
 const coldCount = Math.floor(
   positive(
     'cold-tokens',
-    args['cold-tokens'] ?? Math.max(USERS, (warmup + duration + 1) * (args.quick ? 4000 : 8000)),
+    args['cold-tokens'] ?? Math.max(USERS, (warmup + duration + 1) * (args.quick ? 4000 : 6000)),
   ),
 );
 const prepared = await createFixture({ tokenCount: needCold ? coldCount : USERS, log });
