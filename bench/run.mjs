@@ -1,6 +1,6 @@
 // The side-by-side HTTP benchmark of issue #8.
 //
-//   npm run bench                  # 5 interleaved rounds × 5 s per case (+1 s warm-up each); about 8-9 minutes
+//   npm run bench                  # 5 interleaved rounds × 4 s per case (+1 s warm-up each); about 6-8 minutes
 //   npm run bench -- --quick       # one round × 3 s per case; under 2 minutes
 //   npm run bench -- --rounds 3 --duration 8 --cases express,bridge-legacy-memory
 //   npm run bench -- --connections 1 --cases bridge-mixed   # one request at a time: latency without queueing
@@ -19,6 +19,7 @@ import { canPin, startCaseServer, startJwksServer, startLoadWorker } from './lib
 import { probeRedis, REDIS_URL } from './lib/redis-probe.mjs';
 import { markdownTable, markdownTargets, summarise, targets } from './lib/report.mjs';
 
+const started = Date.now();
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     cases: { type: 'string' },
     'cold-tokens': { type: 'string' },
+    budget: { type: 'string', default: '540' },
     json: { type: 'string' },
   },
 });
@@ -39,10 +41,13 @@ const positive = (name, value) => {
   return n;
 };
 const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? 1 : 5)));
-const duration = Math.floor(positive('duration', args.duration ?? (args.quick ? 3 : 5)));
+const duration = Math.floor(positive('duration', args.duration ?? (args.quick ? 3 : 4)));
 const warmup = Math.floor(positive('warmup', args.warmup ?? 1));
 const connections = Math.floor(positive('connections', args.connections));
 const log = (message) => console.error(message);
+// Wall-clock budget in seconds: a run that would end after it is not started (the table says how many rounds each
+// case got). Keeps the default run under 10 minutes even on a machine much busier than expected.
+const budgetMs = positive('budget', args.budget) * 1000;
 
 let cases = CASES;
 if (args.cases) {
@@ -169,7 +174,6 @@ async function runCase(c, round) {
   return run;
 }
 
-const started = Date.now();
 log(
   `${cases.length} cases × ${rounds} round(s) × (${warmup} s warm-up + ${duration} s), ${connections} connections, Node ${process.version}`,
 );
@@ -179,6 +183,15 @@ try {
     const order = cases.map((_, i) => cases[(i + round - 1) % cases.length]);
     for (const c of order) {
       if (stopping) break;
+      const elapsed = Date.now() - started;
+      const perRun = runs.length ? elapsed / runs.length : (warmup + duration + 2) * 1000;
+      if (elapsed + perRun > budgetMs) {
+        log(
+          `\n!!! time budget of ${budgetMs / 1000} s reached: stopping before round ${round} ${c.name} (--budget)\n`,
+        );
+        stopping = true;
+        break;
+      }
       const run = await runCase(c, round);
       runs.push(run);
       if (run.ok) {
