@@ -1,0 +1,4 @@
+// What test/bench/bench-cases.test.ts reuses of the benchmark (typed in harness.d.mts).
+export { CASES, sampleRequests } from './cases.mjs';
+export { createFixture, ISSUER } from './fixtures.mjs';
+export { startCaseServer, startJwksServer } from './processes.mjs';

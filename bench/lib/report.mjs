@@ -1,0 +1,147 @@
+// Aggregation and the tables: medians over rounds, ratios within a round, the issue's targets.
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Median over rounds of `metric(case run) / metric(baseline run)`, pairing runs of the same round (both ran minutes
+ * apart at most, on the same machine load).
+ */
+export function pairedRatio(runs, name, baseline, metric = (r) => r.requestsPerSecond) {
+  const ratios = [];
+  for (const run of runs.filter((r) => r.name === name && r.ok)) {
+    const base = runs.find((r) => r.name === baseline && r.round === run.round && r.ok);
+    if (base) ratios.push(metric(run) / metric(base));
+  }
+  return median(ratios);
+}
+
+/** Median over rounds of `metric(case) - metric(baseline)` within a round. */
+export function pairedDifference(runs, name, baseline, metric) {
+  const diffs = [];
+  for (const run of runs.filter((r) => r.name === name && r.ok)) {
+    const base = runs.find((r) => r.name === baseline && r.round === run.round && r.ok);
+    if (base) diffs.push(metric(run) - metric(base));
+  }
+  return median(diffs);
+}
+
+/** Requests per second of server CPU: what the case would serve with a whole core to itself. */
+const perCpu = (r) => 1 / r.cpuMicrosPerRequest;
+
+/** One summary row per case: medians over its successful rounds. */
+export function summarise(cases, runs) {
+  return cases.map((c) => {
+    const mine = runs.filter((r) => r.name === c.name);
+    const good = mine.filter((r) => r.ok);
+    return {
+      name: c.name,
+      label: c.label,
+      rounds: good.length,
+      failed: mine.length - good.length,
+      requestsPerSecond: median(good.map((r) => r.requestsPerSecond)),
+      p50: median(good.map((r) => r.latencyMs.p50)),
+      p99: median(good.map((r) => r.latencyMs.p99)),
+      cpuMicrosPerRequest: median(good.map((r) => r.cpuMicrosPerRequest)),
+      serverCpuPercent: median(good.map((r) => r.serverCpuPercent)),
+      loadCpuPercent: median(good.map((r) => r.loadCpuPercent)),
+      vsBare: pairedRatio(runs, c.name, 'express'),
+      vsBareByCpu: pairedRatio(runs, c.name, 'express', perCpu),
+      notes: [...new Set(mine.flatMap((r) => r.notes ?? []))],
+    };
+  });
+}
+
+const x = (v) => (Number.isFinite(v) ? `${v.toFixed(3)}×` : 'n/a');
+
+/**
+ * The targets of issue #8: `{ target, throughput, cpu, pass }` rows. Each throughput target is also evaluated on
+ * CPU time per request (the same ratio if each server had a whole core to itself), which is steadier on a shared
+ * machine; `pass` is for the throughput figure.
+ */
+export function targets(runs) {
+  const rps = (r) => r.requestsPerSecond;
+  const p99 = (r) => r.latencyMs.p99;
+  const ratio = (name, base, min) => {
+    const value = pairedRatio(runs, name, base, rps);
+    const cpu = pairedRatio(runs, name, base, perCpu);
+    return {
+      throughput: x(value),
+      cpu: x(cpu),
+      pass: Number.isFinite(value) ? value >= min : undefined,
+      passCpu: Number.isFinite(cpu) ? cpu >= min : undefined,
+    };
+  };
+  const within = (name, base, tolerance) => {
+    const value = pairedRatio(runs, name, base, rps);
+    const cpu = pairedRatio(runs, name, base, perCpu);
+    return {
+      throughput: x(value),
+      cpu: x(cpu),
+      pass: Number.isFinite(value) ? Math.abs(value - 1) <= tolerance : undefined,
+      passCpu: Number.isFinite(cpu) ? Math.abs(cpu - 1) <= tolerance : undefined,
+    };
+  };
+  const added = (name) => {
+    const value = pairedDifference(runs, name, 'express', p99);
+    return {
+      throughput: Number.isFinite(value) ? `${value.toFixed(2)} ms` : 'n/a',
+      cpu: '',
+      pass: Number.isFinite(value) ? value <= 1 : undefined,
+    };
+  };
+  return [
+    { target: 'provider warm ≥ 0.95× bare Express', ...ratio('bridge-provider-warm', 'express', 0.95) },
+    { target: 'provider cold ≥ 1.0× hand-written jose', ...ratio('bridge-provider-cold', 'jose', 1.0) },
+    { target: 'legacy MemoryStore ≥ 0.95× bare Express', ...ratio('bridge-legacy-memory', 'express', 0.95) },
+    {
+      target: 'legacy connect-redis ≥ 1.5× express-session + connect-redis',
+      ...ratio('bridge-legacy-redis', 'session-redis', 1.5),
+    },
+    { target: 'mixed ≥ 0.93× bare Express', ...ratio('bridge-mixed', 'express', 0.93) },
+    {
+      target: 'stats on vs off within 3 % (legacy MemoryStore)',
+      ...within('bridge-legacy-memory', 'bridge-legacy-memory-nostats', 0.03),
+    },
+    {
+      target: 'stats on vs off within 3 % (provider warm)',
+      ...within('bridge-provider-warm', 'bridge-provider-warm-nostats', 0.03),
+    },
+    { target: 'added p99 ≤ 1 ms (provider warm − bare Express)', ...added('bridge-provider-warm') },
+    { target: 'added p99 ≤ 1 ms (legacy MemoryStore − bare Express)', ...added('bridge-legacy-memory') },
+    { target: 'added p99 ≤ 1 ms (mixed − bare Express)', ...added('bridge-mixed') },
+  ];
+}
+
+const fmt = (value, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
+
+export function markdownTable(rows) {
+  const lines = [
+    '| Case | req/s | × bare | p50 ms | p99 ms | server CPU µs/req | × bare by CPU | server core use | load gen CPU | rounds |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const failed = r.failed ? ` (${r.failed} FAILED)` : '';
+    const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
+    lines.push(
+      `| ${r.label}${notes} | ${fmt(r.requestsPerSecond)} | ${fmt(r.vsBare, 3)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuMicrosPerRequest, 1)} | ${fmt(r.vsBareByCpu, 3)} | ${fmt(r.serverCpuPercent)} % | ${fmt(r.loadCpuPercent)} % | ${r.rounds}${failed} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function markdownTargets(rows) {
+  const mark = (pass) => (pass === undefined ? '' : pass ? ' ✓' : ' ✗');
+  const lines = ['| Target (issue #8) | Today: req/s ratio | Today: by CPU per request |', '|---|---:|---:|'];
+  for (const t of rows) {
+    lines.push(`| ${t.target} | ${t.throughput}${mark(t.pass)} | ${t.cpu}${t.cpu ? mark(t.passCpu) : ''} |`);
+  }
+  return lines.join('\n');
+}

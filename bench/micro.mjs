@@ -1,0 +1,271 @@
+// Micro-benchmark of the request-path pieces, without HTTP (npm run bench:micro).
+//
+//   npm run bench:micro                 # about 15 s
+//   npm run bench:micro -- --time 3000  # longer per benchmark (ms)
+//   npm run bench:micro -- --filter bridge
+//
+// The package is imported only through its public exports (dist/index.js). Internal steps are timed as the
+// equivalent work with the same dependencies the bridge uses: `cookie` parse and `cookie-signature` unsign, the
+// Bearer header reading, jose `jwtVerify`. Each benchmark warms up, then runs timed batches with
+// `process.hrtime.bigint()` until its time is up (or a bounded number of operations) and prints the median ns/op.
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { parse as parseCookie } from 'cookie';
+import { unsign } from 'cookie-signature';
+import session from 'express-session';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { memoryStats, sessionBridge } from '../dist/index.js';
+import {
+  AUDIENCE,
+  COOKIE_NAME,
+  createFixture,
+  ISSUER,
+  SESSION_SECRET,
+  sessionRecord,
+} from './lib/fixtures.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    time: { type: 'string', default: '1500' },
+    rounds: { type: 'string', default: '5' },
+    filter: { type: 'string' },
+  },
+});
+const TIME_MS = Number(args.time);
+const ROUNDS = Number(args.rounds);
+if (!Number.isFinite(TIME_MS) || TIME_MS <= 0) throw new TypeError('--time must be a positive number of ms');
+if (!Number.isInteger(ROUNDS) || ROUNDS <= 0) throw new TypeError('--rounds must be a positive integer');
+const MAX_OPS = 5_000_000;
+const BATCH = 100;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * Times `fn` (sync or async) for `ms`: batches of BATCH calls until the time is up or MAX_OPS calls were made.
+ * Returns the median ns per call over the batches.
+ */
+async function measure(fn, isAsync, ms) {
+  const run = async (calls) => {
+    const t0 = process.hrtime.bigint();
+    if (isAsync) for (let i = 0; i < calls; i++) await fn(i);
+    else for (let i = 0; i < calls; i++) fn(i);
+    return Number(process.hrtime.bigint() - t0) / calls;
+  };
+  const perOp = [];
+  const until = performance.now() + ms;
+  let ops = 0;
+  do {
+    perOp.push(await run(BATCH));
+    ops += BATCH;
+  } while (performance.now() < until && ops < MAX_OPS);
+  return { ns: median(perOp), ops };
+}
+
+const benches = [];
+/** Registers a benchmark; `per`: operations per call (the ns/op figure is divided by it). */
+function bench(name, fn, { isAsync = false, per = 1 } = {}) {
+  if (args.filter && !name.includes(args.filter)) return;
+  benches.push({ name, fn, isAsync, per, rounds: [], ops: 0 });
+}
+
+/**
+ * Runs every registered benchmark: a warm-up (a fifth of the time, at least 1000 calls), then ROUNDS interleaved
+ * rounds of TIME_MS / ROUNDS each (round 1: every benchmark, round 2: ...), so a burst of load from other processes
+ * hits all of them alike. The figure is the median of the rounds' medians.
+ */
+async function runAll() {
+  for (const b of benches) {
+    const until = performance.now() + TIME_MS / 5;
+    let calls = 0;
+    while ((calls < 1000 || performance.now() < until) && calls < MAX_OPS) {
+      b.isAsync ? await b.fn(calls) : b.fn(calls);
+      calls++;
+    }
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const b of benches) {
+      const { ns, ops } = await measure(b.fn, b.isAsync, TIME_MS / ROUNDS);
+      b.rounds.push(ns / b.per);
+      b.ops += ops;
+    }
+  }
+  for (const b of benches) b.ns = median(b.rounds);
+}
+
+// ---------------------------------------------------------------- fixtures
+const fixture = await createFixture({ tokenCount: 8, cache: false });
+const token = fixture.pool.tokens[0];
+const legacy = fixture.client.sessions[0];
+const cookieHeader = legacy.cookie;
+const store = new session.MemoryStore();
+for (const s of fixture.sessions) store.set(s.sid, sessionRecord(s.userId), () => {});
+
+const jwksServer = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fixture.jwks));
+});
+await new Promise((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+const jwksUri = `http://127.0.0.1:${jwksServer.address().port}/jwks.json`;
+
+const verifyOptions = { issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] };
+const localJwks = createLocalJWKSet(fixture.jwks);
+
+function bridgeOf(stats) {
+  return sessionBridge({
+    legacy: { store, secret: SESSION_SECRET },
+    provider: { issuer: ISSUER, audience: AUDIENCE, jwksUri },
+    ...(stats ? {} : { stats: false }),
+  });
+}
+
+const fakeRes = {
+  statusCode: 200,
+  headersSent: false,
+  setHeader() {},
+  getHeader() {},
+  writeHead() {
+    return this;
+  },
+  end() {
+    throw new Error(
+      'the bridge answered instead of calling next(): the benchmark request is not authenticated',
+    );
+  },
+};
+
+/** Calls the middleware with a fresh fake request, resolves after next() with the resolved user id. */
+function callBridge(bridge, headers, expectedKind) {
+  return new Promise((resolve, reject) => {
+    const req = { headers, method: 'GET', url: '/me', originalUrl: '/me' };
+    bridge(req, fakeRes, (err) => {
+      if (err) return reject(err);
+      if (req.auth?.kind !== expectedKind)
+        return reject(new Error(`expected a ${expectedKind} user, got ${JSON.stringify(req.auth)}`));
+      resolve(req.auth.userId);
+    });
+  });
+}
+
+// Same logic as src/sources/bearer.ts (not exported): scheme up to the first blank, case-insensitive.
+function readBearer(header) {
+  if (header === undefined) return undefined;
+  const match = /^(\S+)(?:[ \t]+([\s\S]*))?$/.exec(header.trim());
+  if ((match?.[1] ?? '').toLowerCase() !== 'bearer') return undefined;
+  const value = (match?.[2] ?? '').trim();
+  return value.length > 0 ? value : undefined;
+}
+
+console.log(
+  `Node ${process.version}; ns per operation: median over ${ROUNDS} interleaved rounds of the median over batches of ${BATCH} calls; ${TIME_MS} ms per benchmark\n`,
+);
+
+// ---------------------------------------------------------------- legacy cookie
+bench('cookie.parse (Cookie header with connect.sid + 1 other)', () => parseCookie(cookieHeader));
+const raw = parseCookie(cookieHeader)[COOKIE_NAME];
+bench('cookie-signature unsign (1 secret)', () => {
+  if (unsign(raw.slice(2), SESSION_SECRET) === false) throw new Error('bad signature');
+});
+bench('cookie.parse + unsign (the bridge legacy cookie step)', () => {
+  const value = parseCookie(cookieHeader)[COOKIE_NAME];
+  if (!value?.startsWith('s:') || unsign(value.slice(2), SESSION_SECRET) !== legacy.sid)
+    throw new Error('bad sid');
+});
+bench(
+  'express-session MemoryStore.get (callback, deferred)',
+  () =>
+    new Promise((resolve, reject) =>
+      store.get(legacy.sid, (err, s) => (err || !s ? reject(err ?? new Error('none')) : resolve(s))),
+    ),
+  { isAsync: true },
+);
+
+// ---------------------------------------------------------------- provider token
+const authorization = `Bearer ${token}`;
+bench('Bearer token extraction from the Authorization header', () => {
+  if (readBearer(authorization) !== token) throw new Error('no token');
+});
+bench('jose jwtVerify, RS256, createLocalJWKSet', () => jwtVerify(token, localJwks, verifyOptions), {
+  isAsync: true,
+});
+
+// ---------------------------------------------------------------- the middleware itself
+const withStats = bridgeOf(true);
+const withoutStats = bridgeOf(false);
+await callBridge(withStats, { authorization }, 'provider'); // fetches the JWKS once
+await callBridge(withoutStats, { authorization }, 'provider');
+bench(
+  'bridge middleware, legacy MemoryStore session',
+  () => callBridge(withStats, { cookie: cookieHeader }, 'legacy'),
+  {
+    isAsync: true,
+  },
+);
+bench(
+  'bridge middleware, legacy MemoryStore session, stats: false',
+  () => callBridge(withoutStats, { cookie: cookieHeader }, 'legacy'),
+  { isAsync: true },
+);
+bench(
+  'bridge middleware, provider token (same token)',
+  () => callBridge(withStats, { authorization }, 'provider'),
+  {
+    isAsync: true,
+  },
+);
+bench(
+  'bridge middleware, provider token (same token), stats: false',
+  () => callBridge(withoutStats, { authorization }, 'provider'),
+  { isAsync: true },
+);
+bench(
+  'bridge middleware, anonymous (no credential)',
+  () => new Promise((resolve) => withStats({ headers: {}, method: 'GET', url: '/me' }, fakeRes, resolve)),
+  { isAsync: true },
+);
+
+// ---------------------------------------------------------------- stats
+const statsStore = memoryStats();
+const events = Array.from({ length: 1000 }, (_, i) => ({
+  time: Date.now(),
+  kind: i % 3 === 0 ? 'provider' : 'legacy',
+  outcome: 'ok',
+  ...(i % 3 === 0 ? { providerUserId: `user-${i}`, provider: ISSUER } : { legacyUserId: `user-${i}` }),
+}));
+bench(
+  'memoryStats().record, per event (batches of 1000, off the request path)',
+  () => statsStore.record(events),
+  {
+    isAsync: true,
+    per: events.length,
+  },
+);
+
+await runAll();
+console.log(`${'benchmark'.padEnd(66)} ${'ns/op'.padStart(9)}   rounds (ns/op)`);
+for (const b of benches) {
+  console.log(
+    `${b.name.padEnd(66)} ${b.ns.toFixed(0).padStart(9)}   ${b.rounds.map((r) => r.toFixed(0)).join(' ')}`,
+  );
+}
+
+const find = (name) => benches.find((b) => b.name === name)?.ns;
+const delta = (a, b) => {
+  const x = find(a);
+  const y = find(b);
+  return x !== undefined && y !== undefined ? `${(x - y).toFixed(0)} ns` : 'n/a';
+};
+console.log('\nThe recorder on the request path (stats on − stats: false):');
+console.log(
+  `  legacy:   ${delta('bridge middleware, legacy MemoryStore session', 'bridge middleware, legacy MemoryStore session, stats: false')}`,
+);
+console.log(
+  `  provider: ${delta('bridge middleware, provider token (same token)', 'bridge middleware, provider token (same token), stats: false')}`,
+);
+
+await withStats.close();
+await withoutStats.close();
+await statsStore.close?.();
+jwksServer.close();
