@@ -18,9 +18,9 @@ export class ProviderRuntime {
   readonly keys: ProviderKeys;
   readonly linker: UserLinker;
   readonly verifyOptions: JWTVerifyOptions;
-  constructor(config: ProviderConfig) {
+  constructor(config: ProviderConfig, now: () => number = Date.now) {
     this.config = config;
-    this.keys = new ProviderKeys(config);
+    this.keys = new ProviderKeys(config, now);
     this.linker = new UserLinker(config);
     this.verifyOptions = verifyOptionsFor(config);
   }

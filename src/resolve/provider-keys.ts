@@ -1,17 +1,16 @@
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
   errors,
   type FlattenedJWSInput,
+  type JSONWebKeySet,
   type JWSHeaderParameters,
-  type RemoteJWKSet,
 } from 'jose';
 import type { ProviderConfig } from '../options.js';
 import { parseKeysUrl } from '../util/keys-url.js';
 import { boundedFetch } from './bounded-fetch.js';
 
-type KeyLike = Awaited<ReturnType<RemoteJWKSet>>;
+type LocalKeys = ReturnType<typeof createLocalJWKSet>;
+type KeyLike = Awaited<ReturnType<LocalKeys>>;
 
 /** The provider's keys could not be obtained: the token can be neither accepted nor rejected. */
 export class KeysUnavailableError extends Error {
@@ -30,104 +29,137 @@ export const STALE_KEYS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The verifying keys of one successful JWKS fetch. */
+interface KeySet {
+  readonly select: LocalKeys;
+  /** Clock time of the fetch. */
+  readonly fetchedAt: number;
+}
+
 /**
- * The key source of one provider, built once. Finds `jwks_uri` by OIDC discovery when it was not given
- * (one request shared by concurrent callers, failures retried with exponential backoff), fetches keys with
- * jose's `createRemoteJWKSet` (cache, cooldown, refetch on unknown `kid`), bounds response sizes, and keeps
- * verifying with the last good keys for up to a day while the JWKS endpoint fails (stale-if-error). After a
- * failed fetch, requests use those keys at once for a backoff period (1 s doubling to 60 s) instead of each
- * waiting for another fetch.
+ * The key source of one provider, built once, on the bridge's clock. Finds `jwks_uri` by OIDC discovery when it
+ * was not given (one request shared by concurrent callers, failures retried with backoff), fetches the JWKS
+ * itself (one request shared by concurrent callers, bounded size, no redirects), caches it for
+ * `jwksCacheMaxAgeMs`, and refetches for an unknown `kid` at most once per `jwksCooldownMs`.
+ *
+ * After a failed fetch, fetches back off (1 s doubling to 60 s, reset by a success) and the last good keys keep
+ * verifying for up to 24 h after they were fetched (stale-if-error); a `kid` they do not hold is undecidable
+ * meanwhile (`KeysUnavailableError`), since it may be a freshly rotated key.
  */
 export class ProviderKeys {
   readonly #config: ProviderConfig;
-  #remote: RemoteJWKSet | undefined;
-  #discovery: Promise<RemoteJWKSet> | undefined;
+  readonly #now: () => number;
+  #jwksUrl: URL | undefined;
+  #discovery: Promise<URL> | undefined;
   #discoveryFailedUntil = 0;
   #discoveryBackoffMs = BACKOFF_MIN_MS;
-  #lastSuccessAt = 0;
-  #stale: ReturnType<typeof createLocalJWKSet> | undefined;
+  #keys: KeySet | undefined;
+  #refresh: Promise<KeySet | undefined> | undefined;
   #fetchFailedUntil = 0;
   #fetchBackoffMs = BACKOFF_MIN_MS;
   #lastFetchError: unknown;
 
-  constructor(config: ProviderConfig) {
+  /** @param now The bridge's clock (`config.now`): cache age, cooldown, backoff and the stale limit follow it. */
+  constructor(config: ProviderConfig, now: () => number = Date.now) {
     this.#config = config;
-    if (config.jwksUri !== undefined) this.#remote = this.#createRemote(config.jwksUri);
+    this.#now = now;
+    if (config.jwksUri !== undefined) this.#jwksUrl = new URL(config.jwksUri);
   }
 
   /** A jose key getter for `jwtVerify`. */
   readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
-    const remote = this.#remote ?? (await this.#discover());
-    // While the JWKS endpoint is failing, do not make every request wait for (and pay) another fetch.
-    if (Date.now() < this.#fetchFailedUntil)
-      return this.#staleKey(remote, header, token, this.#lastFetchError);
+    const url = this.#jwksUrl ?? (await this.#discover());
+    let keys = this.#keys;
+    let fresh = keys !== undefined && this.#now() - keys.fetchedAt < this.#config.jwksCacheMaxAgeMs;
+    if (!fresh) {
+      const fetched = await this.#tryRefresh(url);
+      fresh = fetched !== undefined;
+      keys = fetched ?? this.#usableStaleKeys();
+    }
     try {
-      const key = await remote(header, token);
-      this.#lastSuccessAt = Date.now();
-      this.#stale = undefined;
-      this.#fetchBackoffMs = BACKOFF_MIN_MS;
-      return key;
+      return await (keys as KeySet).select(header, token);
     } catch (err) {
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
-        throw err;
-      this.#lastFetchError = err;
-      this.#fetchFailedUntil = Date.now() + this.#fetchBackoffMs;
-      this.#fetchBackoffMs = Math.min(this.#fetchBackoffMs * 2, BACKOFF_MAX_MS);
-      return this.#staleKey(remote, header, token, err);
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      // A kid we do not know while the endpoint fails may be a freshly rotated key: cannot decide.
+      if (!fresh) throw this.#unavailable('could not be refreshed');
+      if (this.#now() - (keys as KeySet).fetchedAt < this.#config.jwksCooldownMs) throw err;
+      const refetched = await this.#tryRefresh(url);
+      if (!refetched) throw this.#unavailable('could not be refreshed');
+      return refetched.select(header, token);
     }
   };
 
-  async #staleKey(
-    remote: RemoteJWKSet,
-    header: JWSHeaderParameters,
-    token: FlattenedJWSInput,
-    cause: unknown,
-  ): Promise<KeyLike> {
-    const retryAfter = Math.max(1, Math.ceil((this.#fetchFailedUntil - Date.now()) / 1000));
-    if (Date.now() - this.#lastSuccessAt > STALE_KEYS_MAX_AGE_MS) {
-      throw new KeysUnavailableError(
-        `The keys of ${this.#config.name} could not be fetched.`,
-        retryAfter,
-        cause,
-      );
+  /** The last good keys while they are within the stale limit, else `KeysUnavailableError`. */
+  #usableStaleKeys(): KeySet {
+    const keys = this.#keys;
+    if (keys === undefined || this.#now() - keys.fetchedAt > STALE_KEYS_MAX_AGE_MS) {
+      throw this.#unavailable('could not be fetched');
     }
-    if (!this.#stale) {
-      const jwks = remote.jwks();
-      if (!jwks)
-        throw new KeysUnavailableError(
-          `The keys of ${this.#config.name} could not be fetched.`,
-          retryAfter,
-          cause,
-        );
-      this.#stale = createLocalJWKSet(jwks);
-    }
-    try {
-      return await this.#stale(header, token);
-    } catch (err) {
-      // A kid we have never seen while the endpoint is down: it may be a freshly rotated key. Cannot decide.
-      if (err instanceof errors.JWKSNoMatchingKey) {
-        throw new KeysUnavailableError(
-          `The keys of ${this.#config.name} could not be refreshed.`,
-          retryAfter,
-          cause,
-        );
-      }
-      throw err;
-    }
+    return keys;
   }
 
-  #createRemote(uri: string): RemoteJWKSet {
-    return createRemoteJWKSet(new URL(uri), {
-      timeoutDuration: this.#config.jwksTimeoutMs,
-      cooldownDuration: this.#config.jwksCooldownMs,
-      cacheMaxAge: this.#config.jwksCacheMaxAgeMs,
-      [customFetch]: boundedFetch,
+  #unavailable(what: string): KeysUnavailableError {
+    const retryAfter = Math.max(1, Math.ceil((this.#fetchFailedUntil - this.#now()) / 1000));
+    return new KeysUnavailableError(
+      `The keys of ${this.#config.name} ${what}.`,
+      retryAfter,
+      this.#lastFetchError,
+    );
+  }
+
+  /**
+   * Fetches the JWKS unless a fetch failed within the backoff period; concurrent callers share one fetch.
+   * Resolves to the new keys, or `undefined` when there are none (this fetch or a recent one failed).
+   */
+  #tryRefresh(url: URL): Promise<KeySet | undefined> {
+    if (this.#refresh) return this.#refresh;
+    if (this.#now() < this.#fetchFailedUntil) return Promise.resolve(undefined);
+    const refresh = this.#fetchKeys(url).then(
+      (keys) => {
+        this.#keys = keys;
+        this.#fetchFailedUntil = 0;
+        this.#fetchBackoffMs = BACKOFF_MIN_MS;
+        return keys;
+      },
+      (err: unknown) => {
+        this.#lastFetchError = err;
+        this.#fetchFailedUntil = this.#now() + this.#fetchBackoffMs;
+        this.#fetchBackoffMs = Math.min(this.#fetchBackoffMs * 2, BACKOFF_MAX_MS);
+        return undefined;
+      },
+    );
+    this.#refresh = refresh;
+    void refresh.finally(() => {
+      if (this.#refresh === refresh) this.#refresh = undefined;
     });
+    return refresh;
   }
 
-  #discover(): Promise<RemoteJWKSet> {
+  async #fetchKeys(url: URL): Promise<KeySet> {
+    const response = await boundedFetch(url, {
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      signal: AbortSignal.timeout(this.#config.jwksTimeoutMs),
+    });
+    if (response.status !== 200) throw new Error(`${url.href} answered ${response.status}`);
+    let document: unknown;
+    try {
+      document = await response.json();
+    } catch (cause) {
+      throw new Error(`${url.href} did not answer JSON`, { cause });
+    }
+    if (!isObject(document) || !Array.isArray(document.keys)) {
+      throw new Error(`${url.href} did not answer a JSON Web Key Set (no "keys" array)`);
+    }
+    return { select: createLocalJWKSet(document as unknown as JSONWebKeySet), fetchedAt: this.#now() };
+  }
+
+  #discover(): Promise<URL> {
     if (this.#discovery) return this.#discovery;
-    const now = Date.now();
+    const now = this.#now();
     if (now < this.#discoveryFailedUntil) {
       const wait = Math.ceil((this.#discoveryFailedUntil - now) / 1000);
       return Promise.reject(
@@ -138,14 +170,14 @@ export class ProviderKeys {
       );
     }
     this.#discovery = this.#fetchDiscovery().then(
-      (uri) => {
-        this.#remote = this.#createRemote(uri);
+      (url) => {
+        this.#jwksUrl = url;
         this.#discoveryBackoffMs = BACKOFF_MIN_MS;
-        return this.#remote;
+        return this.#jwksUrl;
       },
       (cause: unknown) => {
         const backoff = this.#discoveryBackoffMs;
-        this.#discoveryFailedUntil = Date.now() + backoff;
+        this.#discoveryFailedUntil = this.#now() + backoff;
         this.#discoveryBackoffMs = Math.min(backoff * 2, BACKOFF_MAX_MS);
         this.#discovery = undefined;
         throw new KeysUnavailableError(
@@ -158,7 +190,7 @@ export class ProviderKeys {
     return this.#discovery;
   }
 
-  async #fetchDiscovery(): Promise<string> {
+  async #fetchDiscovery(): Promise<URL> {
     const base = this.#config.issuer.endsWith('/') ? this.#config.issuer : `${this.#config.issuer}/`;
     const url = new URL('.well-known/openid-configuration', base);
     const response = await boundedFetch(url, {
@@ -179,6 +211,6 @@ export class ProviderKeys {
     if (keysUrl.protocol === 'http:' && url.protocol !== 'http:') {
       throw new Error(`${url.href} points jwks_uri at plain http while the issuer uses https`);
     }
-    return jwksUri as string;
+    return keysUrl;
   }
 }
