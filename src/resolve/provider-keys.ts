@@ -2,7 +2,8 @@ import {
   createLocalJWKSet,
   errors,
   type FlattenedJWSInput,
-  type JSONWebKeySet,
+  importJWK,
+  type JWK,
   type JWSHeaderParameters,
 } from 'jose';
 import type { ProviderConfig } from '../options.js';
@@ -29,8 +30,67 @@ export const STALE_KEYS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
+/** Asymmetric JWS algorithms jose verifies with a key from a JWKS. */
+const SIGNATURE_ALGORITHMS = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+/** The algorithm a key without `alg` is test-imported with: any algorithm of its type and curve will do. */
+const IMPORT_ALGORITHM: Record<string, string | undefined> = {
+  RSA: 'RS256',
+  'EC/P-256': 'ES256',
+  'EC/P-384': 'ES384',
+  'EC/P-521': 'ES512',
+  'OKP/Ed25519': 'Ed25519',
+};
+/** Members that only private or symmetric keys have (RFC 7518 section 6, ML-DSA's `priv`). */
+const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
+const MIN_RSA_BITS = 2048;
+/** Skipped entries named in a debug message; a broken document may hold hundreds. */
+const MAX_REPORTED_ENTRIES = 10;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Why a JWKS entry can never verify a token, or `undefined` when it can. Such entries are skipped one by one, so
+ * a provider that publishes one odd key (an encryption key, a private key by mistake, a key type from the future)
+ * next to its signing keys keeps working.
+ */
+async function unusableReason(entry: unknown): Promise<string | undefined> {
+  if (!isObject(entry)) return 'not a JSON object';
+  const { kty, crv, alg, use } = entry;
+  if (kty === 'oct') return 'a symmetric key';
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return `unsupported kty ${JSON.stringify(kty)}`;
+  // Never verify with a published private key, even through its public part: the key is compromised.
+  if (SECRET_MEMBERS.some((member) => member in entry)) return 'holds private key material';
+  if (use !== undefined && use !== 'sig') return `not a signing key (use ${JSON.stringify(use)})`;
+  if (alg !== undefined && (typeof alg !== 'string' || !SIGNATURE_ALGORITHMS.has(alg))) {
+    return `not a signature algorithm (alg ${JSON.stringify(alg)})`;
+  }
+  const importAlg = (alg as string | undefined) ?? IMPORT_ALGORITHM[kty === 'RSA' ? kty : `${kty}/${crv}`];
+  if (importAlg === undefined) return `unsupported curve ${JSON.stringify(crv)}`;
+  let key: Awaited<ReturnType<typeof importJWK>>;
+  try {
+    key = await importJWK(entry as JWK, importAlg);
+  } catch {
+    return `cannot be imported for ${importAlg}`;
+  }
+  const bits = (key as { algorithm?: { modulusLength?: unknown } }).algorithm?.modulusLength;
+  if (kty === 'RSA' && (typeof bits !== 'number' || bits < MIN_RSA_BITS)) {
+    return `an RSA modulus under ${MIN_RSA_BITS} bits`;
+  }
+  return undefined;
 }
 
 /** The verifying keys of one successful JWKS fetch. */
@@ -44,7 +104,9 @@ interface KeySet {
  * The key source of one provider, built once, on the bridge's clock. Finds `jwks_uri` by OIDC discovery when it
  * was not given (one request shared by concurrent callers, failures retried with backoff), fetches the JWKS
  * itself (one request shared by concurrent callers, bounded size, no redirects), caches it for
- * `jwksCacheMaxAgeMs`, and refetches for an unknown `kid` at most once per `jwksCooldownMs`.
+ * `jwksCacheMaxAgeMs`, and refetches for an unknown `kid` at most once per `jwksCooldownMs`. Entries that can
+ * never verify a token are skipped and counted; only a failed request or a document that is not a key set
+ * (not JSON, no `keys` array, no usable key) counts as a failed fetch.
  *
  * After a failed fetch, fetches back off (1 s doubling to 60 s, reset by a success) and the last good keys keep
  * verifying for up to 24 h after they were fetched (stale-if-error); a `kid` they do not hold is undecidable
@@ -53,6 +115,7 @@ interface KeySet {
 export class ProviderKeys {
   readonly #config: ProviderConfig;
   readonly #now: () => number;
+  readonly #debug: (message: string) => void;
   #jwksUrl: URL | undefined;
   #discovery: Promise<URL> | undefined;
   #discoveryFailedUntil = 0;
@@ -62,12 +125,27 @@ export class ProviderKeys {
   #fetchFailedUntil = 0;
   #fetchBackoffMs = BACKOFF_MIN_MS;
   #lastFetchError: unknown;
+  #skippedKeys = 0;
+  #lastSkipReport = '';
 
-  /** @param now The bridge's clock (`config.now`): cache age, cooldown, backoff and the stale limit follow it. */
-  constructor(config: ProviderConfig, now: () => number = Date.now) {
+  /**
+   * @param now The bridge's clock (`config.now`): cache age, cooldown, backoff and the stale limit follow it.
+   * @param debug Told once about each different set of skipped JWKS entries.
+   */
+  constructor(
+    config: ProviderConfig,
+    now: () => number = Date.now,
+    debug: (message: string) => void = () => {},
+  ) {
     this.#config = config;
     this.#now = now;
+    this.#debug = debug;
     if (config.jwksUri !== undefined) this.#jwksUrl = new URL(config.jwksUri);
+  }
+
+  /** Entries of the last fetched JWKS that were skipped because no token can be verified with them. */
+  get skippedKeys(): number {
+    return this.#skippedKeys;
   }
 
   /** A jose key getter for `jwtVerify`. */
@@ -154,7 +232,32 @@ export class ProviderKeys {
     if (!isObject(document) || !Array.isArray(document.keys)) {
       throw new Error(`${url.href} did not answer a JSON Web Key Set (no "keys" array)`);
     }
-    return { select: createLocalJWKSet(document as unknown as JSONWebKeySet), fetchedAt: this.#now() };
+    const usable: JWK[] = [];
+    const skipped: string[] = [];
+    for (const [index, entry] of document.keys.entries()) {
+      const reason = await unusableReason(entry);
+      if (reason === undefined) usable.push(entry as JWK);
+      else {
+        const kid =
+          isObject(entry) && typeof entry.kid === 'string'
+            ? ` (kid ${JSON.stringify(entry.kid.slice(0, 64))})`
+            : '';
+        skipped.push(`#${index}${kid}: ${reason}`);
+      }
+    }
+    const report =
+      skipped.length > MAX_REPORTED_ENTRIES
+        ? `${skipped.slice(0, MAX_REPORTED_ENTRIES).join('; ')}; and ${skipped.length - MAX_REPORTED_ENTRIES} more`
+        : skipped.join('; ');
+    if (usable.length === 0)
+      throw new Error(`${url.href} holds no usable signing key: ${report || 'no keys'}`);
+    this.#skippedKeys = skipped.length;
+    if (report !== this.#lastSkipReport) {
+      this.#lastSkipReport = report;
+      if (report)
+        this.#debug(`provider ${this.#config.name}: skipped JWKS entries of ${url.href}: ${report}`);
+    }
+    return { select: createLocalJWKSet({ keys: usable }), fetchedAt: this.#now() };
   }
 
   #discover(): Promise<URL> {

@@ -11,6 +11,7 @@ import type { ProviderOptions } from '../../src/types.js';
 import { AUDIENCE } from '../helpers/fixtures.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { createSigningKey, mintToken, type SigningKey } from '../helpers/tokens.js';
+import { type UnusableEntry, unusableEntries } from '../helpers/unusable-keys.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -31,10 +32,12 @@ let keyA: SigningKey;
 let keyB: SigningKey;
 let keyC: SigningKey;
 let stranger: SigningKey;
+let unusable: UnusableEntry[];
 
 beforeAll(async () => {
   const key = (kid: string) => createSigningKey({ alg: 'ES256', kid: `kid-${kid}` });
   [keyA, keyB, keyC, stranger] = await Promise.all([key('a'), key('b'), key('c'), key('stranger')]);
+  unusable = await unusableEntries();
 });
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
@@ -54,6 +57,7 @@ function subject(
   jwks: JwksServer,
   clock: ReturnType<typeof fakeClock>,
   extra: Partial<ProviderOptions> = {},
+  debug?: (message: string) => void,
 ) {
   const provider: ProviderOptions = {
     issuer: jwks.issuer,
@@ -65,7 +69,7 @@ function subject(
   };
   const [config] = parseOptions({ provider, stats: false }).providers;
   if (!config) throw new Error('no provider config');
-  const keys = new ProviderKeys(config, clock.now);
+  const keys = new ProviderKeys(config, clock.now, debug);
   const options = verifyOptionsFor(config);
   let lastError: BridgeError | undefined;
   return {
@@ -330,5 +334,53 @@ describe('ProviderKeys on the bridge clock', () => {
         expect(jwks.counts.jwks).toBe(3);
       },
     );
+  });
+
+  describe('entries no token can be verified with', () => {
+    it('skips and counts them, keeps the good keys, and tells debug once per different set', async () => {
+      const jwks = await server();
+      jwks.publishRaw([...unusable.map((u) => u.entry), keyA.publicJwk]);
+      const clock = fakeClock();
+      const messages: string[] = [];
+      const { keys, verify } = subject(jwks, clock, { jwksCacheMaxAgeMs: 10 * MINUTE }, (message) => {
+        messages.push(message);
+      });
+      expect(await verify(keyA)).toBe('ok');
+      expect(keys.skippedKeys).toBe(unusable.length);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toContain('(kid "leaked-private"): holds private key material');
+      expect(messages[0]).not.toMatch(/"d"|"k":/);
+      // The same document again: nothing new to say.
+      clock.advance(10 * MINUTE);
+      expect(await verify(keyA)).toBe('ok');
+      expect(jwks.counts.jwks).toBe(2);
+      expect(messages).toHaveLength(1);
+      jwks.publish(keyA);
+      clock.advance(10 * MINUTE);
+      expect(await verify(keyA)).toBe('ok');
+      expect(keys.skippedKeys).toBe(0);
+      expect(messages).toHaveLength(1);
+    });
+
+    it('treats a JWKS without a single usable key as a failed fetch: the last good keys keep working', async () => {
+      const jwks = await server(keyA);
+      const clock = fakeClock();
+      const { verify } = subject(jwks, clock, { jwksCacheMaxAgeMs: 10 * MINUTE });
+      expect(await verify(keyA)).toBe('ok');
+      jwks.publishRaw(unusable.map((u) => u.entry));
+      clock.advance(10 * MINUTE);
+      expect(await verify(keyA)).toBe('ok');
+      expect(jwks.counts.jwks).toBe(2);
+      clock.advance(STALE_KEYS_MAX_AGE_MS);
+      expect(await verify(keyA)).toBe('ERR_BRIDGE_JWKS_UNAVAILABLE');
+    });
+
+    it('answers 503, not 401, when the first JWKS holds no usable key (empty keys array)', async () => {
+      const jwks = await server();
+      const clock = fakeClock();
+      const { verify, retryAfter } = subject(jwks, clock);
+      expect(await verify(keyA)).toBe('ERR_BRIDGE_JWKS_UNAVAILABLE');
+      expect(retryAfter()).toBe(1);
+    });
   });
 });
