@@ -44,7 +44,11 @@ export interface JwksServer {
   rotate(key: SigningKey | JWK, options?: { dropOld?: boolean }): void;
   /** Behaviour of one endpoint, or of both when `endpoint` is omitted. */
   setMode(mode: EndpointMode, endpoint?: 'jwks' | 'discovery'): void;
-  /** Stop answering at all: the port is closed (connection refused). */
+  /** Go down: the port is closed (connection refused) until `start()`. Keys, modes and counts are kept. */
+  stop(): Promise<void>;
+  /** Come back on the same port after `stop()`. */
+  start(): Promise<void>;
+  /** Stop answering at all, for good: the port is closed (connection refused). */
   close(): Promise<void>;
 }
 
@@ -126,8 +130,18 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
   issuer = options.issuer ? options.issuer(origin) : `${origin}/`;
+  const shutdown = (): Promise<void> => {
+    for (const res of hanging) res.destroy();
+    hanging.clear();
+    return new Promise<void>((resolve) => {
+      // Called with an error when the server was already stopped: it is down either way.
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
   let closed = false;
 
   return {
@@ -149,15 +163,17 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
       if (endpoint === undefined || endpoint === 'jwks') modes.jwks = mode;
       if (endpoint === undefined || endpoint === 'discovery') modes.discovery = mode;
     },
+    stop() {
+      return shutdown();
+    },
+    async start() {
+      if (closed || server.listening) return;
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
     async close() {
       if (closed) return;
       closed = true;
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await shutdown();
     },
   };
 }
