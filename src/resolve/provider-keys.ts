@@ -151,20 +151,24 @@ export class ProviderKeys {
   /** A jose key getter for `jwtVerify`. */
   readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
     const url = this.#jwksUrl ?? (await this.#discover());
-    let keys = this.#keys;
-    let fresh = keys !== undefined && this.#now() - keys.fetchedAt < this.#config.jwksCacheMaxAgeMs;
-    if (!fresh) {
+    const cached = this.#keys;
+    let keys: KeySet;
+    let fresh: boolean;
+    if (cached !== undefined && this.#now() - cached.fetchedAt < this.#config.jwksCacheMaxAgeMs) {
+      keys = cached;
+      fresh = true;
+    } else {
       const fetched = await this.#tryRefresh(url);
       fresh = fetched !== undefined;
       keys = fetched ?? this.#usableStaleKeys();
     }
     try {
-      return await (keys as KeySet).select(header, token);
+      return await keys.select(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
       // A kid we do not know while the endpoint fails may be a freshly rotated key: cannot decide.
       if (!fresh) throw this.#unavailable('could not be refreshed');
-      if (this.#now() - (keys as KeySet).fetchedAt < this.#config.jwksCooldownMs) throw err;
+      if (this.#now() - keys.fetchedAt < this.#config.jwksCooldownMs) throw err;
       const refetched = await this.#tryRefresh(url);
       if (!refetched) throw this.#unavailable('could not be refreshed');
       return refetched.select(header, token);
@@ -254,8 +258,12 @@ export class ProviderKeys {
     this.#skippedKeys = skipped.length;
     if (report !== this.#lastSkipReport) {
       this.#lastSkipReport = report;
-      if (report)
-        this.#debug(`provider ${this.#config.name}: skipped JWKS entries of ${url.href}: ${report}`);
+      try {
+        if (report)
+          this.#debug(`provider ${this.#config.name}: skipped JWKS entries of ${url.href}: ${report}`);
+      } catch {
+        // A failing logger must not turn good keys into a failed fetch.
+      }
     }
     return { select: createLocalJWKSet({ keys: usable }), fetchedAt: this.#now() };
   }

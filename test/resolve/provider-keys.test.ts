@@ -362,6 +362,16 @@ describe('ProviderKeys on the bridge clock', () => {
       expect(messages).toHaveLength(1);
     });
 
+    it('keeps the good keys when the debug logger throws', async () => {
+      const jwks = await server();
+      jwks.publishRaw([...unusable.map((u) => u.entry), keyA.publicJwk]);
+      const { keys, verify } = subject(jwks, fakeClock(), {}, () => {
+        throw new Error('logger down');
+      });
+      expect(await verify(keyA)).toBe('ok');
+      expect(keys.skippedKeys).toBe(unusable.length);
+    });
+
     it('treats a JWKS without a single usable key as a failed fetch: the last good keys keep working', async () => {
       const jwks = await server(keyA);
       const clock = fakeClock();
