@@ -61,7 +61,7 @@ const NO_LEGACY: LegacyResult = { state: 'none' };
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
-  const runtimes = config.providers.map((p) => new ProviderRuntime(p));
+  const runtimes = config.providers.map((p) => new ProviderRuntime(p, config.now, logSafely));
   const stats = config.stats === false ? undefined : new StatsService(config);
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.

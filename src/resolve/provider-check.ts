@@ -19,9 +19,9 @@ export class ProviderRuntime {
   readonly keys: ProviderKeys;
   readonly linker: UserLinker;
   readonly verifyOptions: JWTVerifyOptions;
-  constructor(config: ProviderConfig) {
+  constructor(config: ProviderConfig, now: () => number, debug: (message: string) => void) {
     this.config = config;
-    this.keys = new ProviderKeys(config);
+    this.keys = new ProviderKeys(config, now, debug);
     this.linker = new UserLinker(config);
     this.verifyOptions = verifyOptionsFor(config);
   }

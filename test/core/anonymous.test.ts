@@ -2,8 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { memoryStore } from '../helpers/legacy.js';
-import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
 
 describe.each(expressVersions)('%s: a request without credentials', (_name, express) => {
   let provider: ProviderFixture;

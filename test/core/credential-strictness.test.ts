@@ -8,7 +8,7 @@ import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { createSigningKey, nowSeconds, signRawPayload } from '../helpers/tokens.js';
-import { AUDIENCE, authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
+import { AUDIENCE, authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 
 const SECRET = 'legacy-secret';
 

@@ -5,8 +5,8 @@ import { BridgeError } from '../../src/index.js';
 import type { BridgeEvent } from '../../src/types.js';
 import { authOf, buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
-import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
 
 const SECRET = 'legacy-secret';
 

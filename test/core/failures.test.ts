@@ -7,11 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import {
+  AUDIENCE,
+  authFrom,
+  expectBridgeError,
+  type ProviderFixture,
+  startProvider,
+} from '../helpers/fixtures.js';
 import type { EndpointMode } from '../helpers/jwks-server.js';
 import { createLegacyLogin, memoryStore, signedCookie } from '../helpers/legacy.js';
 import { connectNodeRedis, hasRedisServer, startRedisServer } from '../helpers/redis.js';
 import { createSigningKey, mintToken } from '../helpers/tokens.js';
-import { AUDIENCE, authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
 
 const SECRET = 'legacy-secret';
 const PROVIDER_COOKIE = 'provider_jwt';

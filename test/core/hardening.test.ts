@@ -3,8 +3,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, makeBridge, sleep } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
-import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
 
 const SECRET = 'legacy-secret';
 

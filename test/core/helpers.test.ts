@@ -5,6 +5,7 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportSPKI, jwtVerify } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, getSession, memoryStore, signedCookie } from '../helpers/legacy.js';
 import {
   algNoneToken,
@@ -14,7 +15,6 @@ import {
   tamperPayload,
   wrongKeyToken,
 } from '../helpers/tokens.js';
-import { AUDIENCE, type ProviderFixture, startProvider } from './fixtures.js';
 
 describe('test fixtures', () => {
   let provider: ProviderFixture;

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LegacyOptions, LegacyStoreOptions } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import { authFrom, expectBridgeError } from '../helpers/fixtures.js';
 import {
   badSignatureCookie,
   connectTestRedis,
@@ -18,7 +19,6 @@ import {
   signedCookie,
   unsignedCookie,
 } from '../helpers/legacy.js';
-import { authFrom, expectBridgeError } from './fixtures.js';
 
 const SECRET = 'legacy-secret';
 

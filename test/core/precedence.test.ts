@@ -3,9 +3,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeOptions, ConflictPolicy } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import {
+  AUDIENCE,
+  authFrom,
+  expectBridgeError,
+  type ProviderFixture,
+  startProvider,
+} from '../helpers/fixtures.js';
 import { createLegacyLogin, type LegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { nowSeconds, wrongKeyToken } from '../helpers/tokens.js';
-import { AUDIENCE, authFrom, expectBridgeError, type ProviderFixture, startProvider } from './fixtures.js';
 
 const SECRET = 'legacy-secret';
 const PROVIDER_COOKIE = 'stytch_session_jwt';

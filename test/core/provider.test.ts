@@ -5,6 +5,14 @@ import type { BridgeErrorCode } from '../../src/errors.js';
 import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import {
+  AUDIENCE,
+  authFrom,
+  bodyOf,
+  expectBridgeError,
+  type ProviderFixture,
+  startProvider,
+} from '../helpers/fixtures.js';
 import { startJwksServer } from '../helpers/jwks-server.js';
 import {
   algNoneToken,
@@ -18,14 +26,6 @@ import {
   tamperPayload,
   wrongKeyToken,
 } from '../helpers/tokens.js';
-import {
-  AUDIENCE,
-  authFrom,
-  bodyOf,
-  expectBridgeError,
-  type ProviderFixture,
-  startProvider,
-} from './fixtures.js';
 
 function providerApp(
   express: ExpressFactory,

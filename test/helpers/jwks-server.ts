@@ -1,7 +1,8 @@
 /**
  * A real OpenID provider key endpoint for tests: node:http on 127.0.0.1, ephemeral port.
  * Serves `/.well-known/openid-configuration` (issuer, jwks_uri) and `/jwks.json`, with controls to
- * rotate keys, fail (500), hang (never answer), serve garbage, and count requests.
+ * rotate keys, publish arbitrary (unusable) entries, fail (500), hang (never answer), serve garbage, and count
+ * requests.
  * Paths are matched exactly, so a client that builds `{issuer}//.well-known/...` gets a 404.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,10 +11,21 @@ import type { JWK } from 'jose';
 import type { SigningKey } from './tokens.js';
 
 /**
- * `ok` serves the document; `fail` 500; `hang` never answers; `garbage` 200 non-JSON; `not-jwks` 200 JSON of the
- * wrong shape; `huge` 200 with the real document padded to several MiB (no real key set is that large).
+ * `ok` serves the document; `fail` 500; `hang` never answers; `garbage` 200 non-JSON; `html` 200 `text/html`
+ * (a login or error page); `empty` 200 with an empty body; `not-jwks` 200 JSON of the wrong shape; `huge` 200 with
+ * the real document padded to several MiB, streamed without a length (no real key set is that large);
+ * `oversize` 200 with the real document padded to just over 512 KiB and a declared `content-length`.
  */
-export type EndpointMode = 'ok' | 'fail' | 'hang' | 'garbage' | 'not-jwks' | 'huge';
+export type EndpointMode =
+  | 'ok'
+  | 'fail'
+  | 'hang'
+  | 'garbage'
+  | 'html'
+  | 'empty'
+  | 'not-jwks'
+  | 'huge'
+  | 'oversize';
 
 export interface JwksServer {
   /** `http://127.0.0.1:<port>` */
@@ -26,11 +38,17 @@ export interface JwksServer {
   readonly counts: { discovery: number; jwks: number; other: number };
   /** Replace the published keys. */
   publish(...keys: Array<SigningKey | JWK>): void;
+  /** Replace the published `keys` array with arbitrary entries (non-objects, private or broken keys, ...). */
+  publishRaw(entries: unknown[]): void;
   /** Publish a new key (new kid) in front of the current ones; `dropOld` removes the old ones. */
   rotate(key: SigningKey | JWK, options?: { dropOld?: boolean }): void;
   /** Behaviour of one endpoint, or of both when `endpoint` is omitted. */
   setMode(mode: EndpointMode, endpoint?: 'jwks' | 'discovery'): void;
-  /** Stop answering at all: the port is closed (connection refused). */
+  /** Go down: the port is closed (connection refused) until `start()`. Keys, modes and counts are kept. */
+  stop(): Promise<void>;
+  /** Come back on the same port after `stop()`. */
+  start(): Promise<void>;
+  /** Stop answering at all, for good: the port is closed (connection refused). */
   close(): Promise<void>;
 }
 
@@ -45,7 +63,7 @@ function toJwk(key: SigningKey | JWK): JWK {
 }
 
 export async function startJwksServer(options: JwksServerOptions = {}): Promise<JwksServer> {
-  let keys: JWK[] = (options.keys ?? []).map(toJwk);
+  let keys: unknown[] = (options.keys ?? []).map(toJwk);
   const modes: Record<'jwks' | 'discovery', EndpointMode> = { jwks: 'ok', discovery: 'ok' };
   const counts = { discovery: 0, jwks: 0, other: 0 };
   const hanging = new Set<ServerResponse>();
@@ -67,11 +85,29 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
       case 'garbage':
         res.writeHead(200, { 'content-type': 'application/json' }).end('<html>{{ not json');
         return;
+      case 'html':
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><html><body><h1>Sign in</h1></body></html>');
+        return;
+      case 'empty':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '0' }).end();
+        return;
       case 'huge':
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify({ ...(document as object), padding: 'x'.repeat(4 * 1024 * 1024) }));
         return;
+      case 'oversize': {
+        const body = JSON.stringify({ ...(document as object), padding: 'x'.repeat(512 * 1024) });
+        res
+          .writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          })
+          .end(body);
+        return;
+      }
       case 'not-jwks':
         res
           .writeHead(200, { 'content-type': 'application/json' })
@@ -94,8 +130,18 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
   issuer = options.issuer ? options.issuer(origin) : `${origin}/`;
+  const shutdown = (): Promise<void> => {
+    for (const res of hanging) res.destroy();
+    hanging.clear();
+    return new Promise<void>((resolve) => {
+      // Called with an error when the server was already stopped: it is down either way.
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
   let closed = false;
 
   return {
@@ -107,6 +153,9 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
     publish(...next) {
       keys = next.map(toJwk);
     },
+    publishRaw(entries) {
+      keys = [...entries];
+    },
     rotate(key, rotateOptions = {}) {
       keys = rotateOptions.dropOld ? [toJwk(key)] : [toJwk(key), ...keys];
     },
@@ -114,15 +163,17 @@ export async function startJwksServer(options: JwksServerOptions = {}): Promise<
       if (endpoint === undefined || endpoint === 'jwks') modes.jwks = mode;
       if (endpoint === undefined || endpoint === 'discovery') modes.discovery = mode;
     },
+    stop() {
+      return shutdown();
+    },
+    async start() {
+      if (closed || server.listening) return;
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
     async close() {
       if (closed) return;
       closed = true;
-      for (const res of hanging) res.destroy();
-      hanging.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await shutdown();
     },
   };
 }

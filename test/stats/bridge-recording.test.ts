@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionBridge } from '../../src/index.js';
 import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
-import { AUDIENCE, type ProviderFixture, startProvider } from '../core/fixtures.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { AUDIENCE, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { nowSeconds } from '../helpers/tokens.js';
 

@@ -1,17 +1,17 @@
 /**
- * Shared fixtures of the core suite: a provider (key + real JWKS server + minter) and response assertions.
+ * Shared fixtures of the bridge tests: a provider (key + real JWKS server + minter) and response assertions.
  */
 import { expect } from 'vitest';
 import type { BridgeErrorCode } from '../../src/errors.js';
 import type { ProviderOptions } from '../../src/types.js';
-import { type JwksServer, type JwksServerOptions, startJwksServer } from '../helpers/jwks-server.js';
+import { type JwksServer, type JwksServerOptions, startJwksServer } from './jwks-server.js';
 import {
   createSigningKey,
   type SigningKey,
   type TokenAlg,
   type TokenOverrides,
   tokenMinter,
-} from '../helpers/tokens.js';
+} from './tokens.js';
 
 export const AUDIENCE = 'https://api.example.test';
 
