@@ -6,9 +6,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import {
+  AUDIENCE,
+  authFrom,
+  expectBridgeError,
+  type ProviderFixture,
+  startProvider,
+} from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { createSigningKey, nowSeconds, signRawPayload } from '../helpers/tokens.js';
-import { AUDIENCE, authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 
 const SECRET = 'legacy-secret';
 

@@ -7,8 +7,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
-import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { type ProviderFixture, startProvider } from '../helpers/fixtures.js';
+import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 
 const SECRET = 'legacy-secret';
 const PROVIDER_COOKIE = 'idp_jwt';
