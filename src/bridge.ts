@@ -8,8 +8,16 @@ import {
 import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
 import { parseOptions } from './options.js';
+import { issuerFormWarning } from './parse-provider.js';
+import {
+  denied,
+  legacyDisabledError,
+  parseRequireUserOptions,
+  type RequireUserOptions,
+} from './resolve/access.js';
 import { type Decision, decideRequest } from './resolve/decide.js';
 import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
+import { linkAtSignIn } from './resolve/link-at-sign-in.js';
 import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
 import { readCookies } from './sources/cookies.js';
 import { readProviderCredential } from './sources/provider-credential.js';
@@ -30,8 +38,12 @@ export interface SessionBridge extends Middleware {
    * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
    * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
    * not mounted before. In `observe` mode it never rejects.
+   *
+   * Options: `scopes` (403 `insufficient_scope` when the credential lacks them; `anyScope` for one of them),
+   * `check` (403 `ERR_BRIDGE_FORBIDDEN` when it returns false), `mode: 'provider-only'` (this route refuses
+   * legacy sessions while the rest of the app still bridges). Validated when the route is built.
    */
-  requireUser(): Middleware;
+  requireUser(options?: RequireUserOptions): Middleware;
   /** The stats endpoint: JSON, Prometheus text or an HTML dashboard. Requires `authorize` or `public: true`. */
   statsHandler(options: StatsHandlerOptions): Middleware;
   /**
@@ -62,6 +74,10 @@ const NO_LEGACY: LegacyResult = { state: 'none' };
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
   const runtimes = config.providers.map((p) => new ProviderRuntime(p, config.now, logSafely));
+  for (const p of config.providers) {
+    const warning = issuerFormWarning(p.issuer);
+    if (warning) logSafely(warning);
+  }
   const stats = config.stats === false ? undefined : new StatsService(config);
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
@@ -98,10 +114,14 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       runtimes.length > 0
         ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
         : { type: 'none' as const };
-    const [legacy, provider]: [LegacyResult, ProviderResult] = await Promise.all([
+    const [legacy, checked]: [LegacyResult, ProviderResult] = await Promise.all([
       config.legacy ? checkLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
       checkProvider(credential, runtimes, time),
     ]);
+    const provider =
+      checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok'
+        ? await linkAtSignIn(checked, legacy, logSafely)
+        : checked;
     const { decision, event } = decideRequest(config.mode, config.onConflict, time, legacy, provider);
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
     emit(event);
@@ -157,17 +177,18 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     );
   } as SessionBridge;
 
-  function requireUser(): Middleware {
+  function requireUser(options?: RequireUserOptions): Middleware {
+    const rule = parseRequireUserOptions(options);
     return function requireUserMiddleware(req, res, next) {
       const check = () => {
         const { auth } = req as BridgeRequest;
-        if (config.mode === 'observe' || (auth !== undefined && issued.has(auth))) return next();
+        if (config.mode === 'observe') return next();
+        if (auth !== undefined && issued.has(auth)) {
+          const error = denied(auth, rule, config.legacy);
+          return error ? fail(res, next, error) : next();
+        }
         const error = states.get(req)?.legacyDisabled
-          ? new BridgeError(
-              'ERR_BRIDGE_LEGACY_DISABLED',
-              'Sessions from the previous login are no longer accepted: sign in again with the new provider.',
-              { hint: 'provider_login_required' },
-            )
+          ? legacyDisabledError()
           : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
         fail(res, next, error);
       };

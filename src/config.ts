@@ -3,6 +3,7 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
+import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   BridgeEvent,
@@ -10,6 +11,7 @@ import type {
   BridgeRequest,
   ConflictPolicy,
   LegacyIdentity,
+  LegacyScopes,
   LegacySessionData,
   LegacySessionStore,
   ProviderAlgorithm,
@@ -30,6 +32,8 @@ export type LegacyConfig =
       userId: (session: LegacySessionData) => unknown;
       /** Milliseconds `store.get` and an async `userId` may each take before the request answers 503. */
       timeoutMs: number;
+      /** `legacy.scopes`: a legacy session's scopes for `requireUser({ scopes })`. */
+      scopes: LegacyScopes | undefined;
     }
   | {
       type: 'resolve';
@@ -39,7 +43,25 @@ export type LegacyConfig =
       ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
       /** Milliseconds an async `resolve` may take before the request answers 503. */
       timeoutMs: number;
+      /** `legacy.scopes`: a legacy session's scopes for `requireUser({ scopes })`. */
+      scopes: LegacyScopes | undefined;
     };
+
+/** How one provider's opaque credentials are found on a request and checked (`provider.session`). */
+export interface ProviderSessionConfig {
+  /** Which check: it decides where the credential is read from. */
+  check: 'ory-whoami' | 'authgear-resolver' | 'introspection';
+  /** Asks the provider about one credential. */
+  lookup: OpaqueLookup;
+  settings: OpaqueCheckSettings;
+  /** Non-JWT `Authorization: Bearer` values go to this check (needs the provider's `bearer`). */
+  bearer: boolean;
+  /** A header carrying the provider's session token (Ory: `x-session-token`), lower-case. */
+  header: string | undefined;
+  /** Cookies carrying the provider's session: exact names, and name prefixes (Ory: `ory_session_`). */
+  cookieNames: string[];
+  cookiePrefixes: string[];
+}
 
 /** One identity provider. The fields mirror `ProviderOptions` (see there for each default). */
 export interface ProviderConfig {
@@ -47,9 +69,18 @@ export interface ProviderConfig {
   name: string;
   /** The issuer as configured. */
   issuer: string;
-  /** The issuer and its trailing-slash twin, both accepted as `iss`. */
+  /** The issuer and its trailing-slash twin, both accepted as `iss` (only the issuer itself when plain). */
   issuers: string[];
-  audience: string | string[];
+  /** Expected `aud`; undefined when `audience: null` said the tokens carry none (not checked). */
+  audience: string | string[] | undefined;
+  /** JWTs are accepted (verified against the JWKS). */
+  jwt: boolean;
+  /** Opaque provider credentials, checked with the provider; undefined when there are none. */
+  session: ProviderSessionConfig | undefined;
+  /** `linkClaim` as a path of keys; undefined when not set. */
+  linkClaim: readonly string[] | undefined;
+  /** `provider.link`: linking at first sign-in. */
+  link: ProviderOptions['link'];
   /** The JWKS URL, or undefined to discover it from the issuer. */
   jwksUri: string | undefined;
   algorithms: ProviderAlgorithm[];

@@ -26,11 +26,20 @@ export type BridgeErrorCode =
   | 'ERR_BRIDGE_RESOLVER_UNAVAILABLE'
   /** The stats store could not answer a report. */
   | 'ERR_BRIDGE_STATS_UNAVAILABLE'
-  /** The caller of the stats endpoint is not allowed to see it. */
+  /** The provider could not be asked about an opaque credential (whoami, resolver, introspection down or slow). */
+  | 'ERR_BRIDGE_PROVIDER_UNAVAILABLE'
+  /** `requireUser({ scopes })`: the credential lacks a required scope (RFC 6750 section 3.1). */
+  | 'ERR_BRIDGE_INSUFFICIENT_SCOPE'
+  /** Not allowed: the stats endpoint's `authorize`, or `requireUser({ check })`, said no. */
   | 'ERR_BRIDGE_FORBIDDEN';
 
 /** The RFC 6750 error class a code maps to, used for `WWW-Authenticate` and the JSON body. */
-export type OAuthErrorClass = 'invalid_request' | 'invalid_token' | 'temporarily_unavailable' | 'forbidden';
+export type OAuthErrorClass =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'temporarily_unavailable'
+  | 'forbidden';
 
 interface ErrorShape {
   status: number;
@@ -50,6 +59,8 @@ const SHAPES: Record<BridgeErrorCode, ErrorShape> = {
   ERR_BRIDGE_LEGACY_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_RESOLVER_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_STATS_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_BRIDGE_PROVIDER_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_BRIDGE_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_BRIDGE_FORBIDDEN: { status: 403, error: 'forbidden' },
 };
 
@@ -74,18 +85,25 @@ export class BridgeError extends Error {
   headers: Record<string, string> = {};
   /** Short machine-readable hint for clients, e.g. `provider_login_required`. */
   readonly hint: string | undefined;
+  /** The scopes a 403 `insufficient_scope` answer names in `WWW-Authenticate` (space-separated). */
+  readonly scope: string | undefined;
 
   static {
     // On the prototype: not an own, enumerable property of each error (logs and `toEqual` stay as they were).
     Object.defineProperty(BridgeError.prototype, BRAND, { value: true });
   }
 
-  constructor(code: BridgeErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(
+    code: BridgeErrorCode,
+    message: string,
+    options: { cause?: unknown; hint?: string; scope?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = SHAPES[code].status;
     this.error = SHAPES[code].error;
     this.hint = options.hint;
+    this.scope = options.scope;
   }
 }
 

@@ -4,6 +4,18 @@ export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
+export type { Auth0PresetOptions } from './presets/auth0.js';
+export { auth0 } from './presets/auth0.js';
+export type { AuthgearPresetOptions } from './presets/authgear.js';
+export { authgear } from './presets/authgear.js';
+export type { IntrospectionPresetOptions } from './presets/introspection.js';
+export { introspection } from './presets/introspection.js';
+export { oidc } from './presets/oidc.js';
+export type { OryPresetOptions } from './presets/ory.js';
+export { ory } from './presets/ory.js';
+export type { StytchPresetOptions } from './presets/stytch.js';
+export { stytch } from './presets/stytch.js';
+export type { RequireUserOptions } from './resolve/access.js';
 export type {
   LabelledCount,
   RecorderOptions,
@@ -42,9 +54,13 @@ export type {
   LegacyIdentity,
   LegacyOptions,
   LegacyResolverOptions,
+  LegacyScopes,
   LegacySessionData,
   LegacySessionStore,
   LegacyStoreOptions,
   ProviderAlgorithm,
+  ProviderIdentity,
   ProviderOptions,
+  ProviderSessionOptions,
+  ProviderSessionTuning,
 } from './types.js';

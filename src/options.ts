@@ -2,7 +2,8 @@
  * `sessionBridge()` options -> `BridgeConfig` (config.ts): every option checked once, at construction, through
  * the shared checks of validate.ts, and every default filled.
  */
-import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
+import type { BridgeConfig, LegacyConfig } from './config.js';
+import { parseProviders } from './parse-provider.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type {
@@ -10,17 +11,12 @@ import type {
   BridgeOptions,
   ConflictPolicy,
   LegacyResolverOptions,
+  LegacyScopes,
   LegacySessionData,
   LegacySessionStore,
   LegacyStoreOptions,
-  ProviderAlgorithm,
-  ProviderOptions,
 } from './types.js';
-import { parseKeysUrl } from './util/keys-url.js';
 import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
-
-// provider-keys.ts, verify-token.ts and sources/provider-credential.ts still import the config types from here.
-export type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 
 // Records keep the lists of known option names complete at compile time.
 const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
@@ -42,60 +38,17 @@ const LEGACY_STORE_KEYS: Record<keyof LegacyStoreOptions, true> = {
   cookieName: true,
   userId: true,
   timeoutMs: true,
+  scopes: true,
 };
-const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = { resolve: true, timeoutMs: true };
-const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
-  issuer: true,
-  audience: true,
-  name: true,
-  jwksUri: true,
-  algorithms: true,
-  bearer: true,
-  cookieName: true,
-  userId: true,
-  clockToleranceSeconds: true,
-  maxTokenAgeSeconds: true,
-  strictAccessToken: true,
-  requiredClaims: true,
-  jwksTimeoutMs: true,
-  jwksCooldownMs: true,
-  jwksCacheMaxAgeMs: true,
-  userIdCache: true,
-};
-const USER_ID_CACHE_KEYS: Record<keyof NonNullable<ProviderOptions['userIdCache']>, true> = {
-  max: true,
-  ttlMs: true,
-};
-const ALGORITHMS: Record<ProviderAlgorithm, true> = {
-  RS256: true,
-  RS384: true,
-  RS512: true,
-  PS256: true,
-  PS384: true,
-  PS512: true,
-  ES256: true,
-  ES384: true,
-  ES512: true,
-  EdDSA: true,
-  Ed25519: true,
+const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
+  resolve: true,
+  timeoutMs: true,
+  scopes: true,
 };
 const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'prefer-provider', 'prefer-legacy'];
 
 const check: OptionChecks = new OptionChecks('sessionBridge');
-
-/** URLs we fetch keys from must be https, except on the loopback interface (development, tests). */
-function secureUrl(name: string, value: unknown, example: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    check.fail(`\`${name}\` is required: pass your provider's URL, e.g. ${example}.`);
-  }
-  if (!parseKeysUrl(value)) {
-    check.fail(
-      `\`${name}\` must be an absolute https URL (plain http is only allowed on localhost), e.g. ${example} (got ${JSON.stringify(value)}).`,
-    );
-  }
-  return value;
-}
 
 function defaultLegacyUserId(session: LegacySessionData): unknown {
   const passport = session.passport;
@@ -113,6 +66,10 @@ function legacyTimeout(value: OptionRecord): number {
   );
 }
 
+function legacyScopes(value: OptionRecord): LegacyScopes | undefined {
+  return check.optionalFunction<LegacyScopes>('legacy.scopes', value.scopes, '(session) => string[]');
+}
+
 function parseLegacy(option: unknown): LegacyConfig | undefined {
   if (option === undefined) return undefined;
   const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
@@ -123,9 +80,10 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
       value.resolve,
       'pass a function `(req) => ({ userId }) | null`.',
     );
-    return { type: 'resolve', resolve, timeoutMs: legacyTimeout(value) };
+    return { type: 'resolve', resolve, timeoutMs: legacyTimeout(value), scopes: legacyScopes(value) };
   }
   check.knownKeys(value, LEGACY_STORE_KEYS, 'legacy.');
+  const scopes = legacyScopes(value);
   const store = value.store;
   if (!isRecord(store) || typeof store.get !== 'function') {
     check.fail(
@@ -155,165 +113,8 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
     cookieName,
     userId: userId ?? defaultLegacyUserId,
     timeoutMs: legacyTimeout(value),
+    scopes,
   };
-}
-
-function issuerTwins(issuer: string): string[] {
-  return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`];
-}
-
-function parseAlgorithms(name: string, value: unknown): ProviderAlgorithm[] {
-  if (value === undefined) return ['RS256'];
-  if (!Array.isArray(value) || value.length === 0) {
-    check.fail(`\`${name}\` must be a non-empty array such as ['RS256'].`);
-  }
-  for (const alg of value) {
-    if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
-      check.fail(
-        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${Object.keys(ALGORITHMS).join(', ')}); never 'none' or HMAC.`,
-      );
-    }
-  }
-  return value as ProviderAlgorithm[];
-}
-
-function parseProvider(option: unknown, index: number, many: boolean): ProviderConfig {
-  const at = many ? `provider[${index}].` : 'provider.';
-  const value = check.record(
-    option,
-    `\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`.`,
-  );
-  check.knownKeys(value, PROVIDER_KEYS, at);
-  const issuer = secureUrl(`${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
-  const audiences = check.strings(
-    `${at}audience`,
-    value.audience,
-    'pass the API identifier your provider puts in `aud`, e.g. https://api.example.com.',
-  );
-  const algorithms = parseAlgorithms(`${at}algorithms`, value.algorithms);
-  const bearer = check.boolean(`${at}bearer`, value.bearer, true);
-  const cookieName = check.string(
-    `${at}cookieName`,
-    value.cookieName,
-    undefined,
-    "a cookie name such as 'stytch_session_jwt'",
-  );
-  if (!bearer && cookieName === undefined) {
-    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
-  }
-  const requiredClaims = value.requiredClaims ?? [];
-  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
-    check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
-  }
-  const cache = check.optionalRecord(
-    value.userIdCache,
-    `\`${at}userIdCache\` must be an object \`{ max, ttlMs }\`.`,
-  );
-  check.knownKeys(cache, USER_ID_CACHE_KEYS, `${at}userIdCache.`);
-  return {
-    name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
-    issuer,
-    issuers: issuerTwins(issuer),
-    audience: typeof value.audience === 'string' ? value.audience : audiences,
-    jwksUri:
-      value.jwksUri === undefined
-        ? undefined
-        : secureUrl(`${at}jwksUri`, value.jwksUri, 'https://tenant.auth0.com/.well-known/jwks.json'),
-    algorithms,
-    bearer,
-    cookieName,
-    userId: check.optionalFunction<ProviderOptions['userId']>(
-      `${at}userId`,
-      value.userId,
-      '(claims) => userId',
-    ),
-    clockToleranceSeconds: check.number(
-      `${at}clockToleranceSeconds`,
-      value.clockToleranceSeconds,
-      0,
-      Number.POSITIVE_INFINITY,
-      5,
-      'the seconds of clock skew to tolerate, e.g. 5',
-    ),
-    maxTokenAgeSeconds:
-      value.maxTokenAgeSeconds === undefined
-        ? undefined
-        : check.number(
-            `${at}maxTokenAgeSeconds`,
-            value.maxTokenAgeSeconds,
-            1,
-            Number.POSITIVE_INFINITY,
-            0,
-            'the most seconds since a token was issued (its iat), e.g. 3600',
-          ),
-    strictAccessToken: check.boolean(`${at}strictAccessToken`, value.strictAccessToken, false),
-    requiredClaims,
-    jwksTimeoutMs: check.integer(
-      `${at}jwksTimeoutMs`,
-      value.jwksTimeoutMs,
-      1,
-      5000,
-      'the milliseconds before a JWKS or discovery request is abandoned, e.g. 5000',
-    ),
-    jwksCooldownMs: check.integer(
-      `${at}jwksCooldownMs`,
-      value.jwksCooldownMs,
-      0,
-      30_000,
-      'the minimum milliseconds between two refetches for an unknown kid, e.g. 30000',
-    ),
-    jwksCacheMaxAgeMs: check.integer(
-      `${at}jwksCacheMaxAgeMs`,
-      value.jwksCacheMaxAgeMs,
-      1,
-      600_000,
-      'the milliseconds after which cached keys are refetched, e.g. 600000',
-    ),
-    userIdCache: {
-      max: check.integer(
-        `${at}userIdCache.max`,
-        cache.max,
-        1,
-        10_000,
-        'the most cached identities, e.g. 10000',
-      ),
-      ttlMs: check.integer(
-        `${at}userIdCache.ttlMs`,
-        cache.ttlMs,
-        1,
-        600_000,
-        'the milliseconds an identity stays cached, e.g. 600000',
-      ),
-    },
-  };
-}
-
-function parseProviders(value: unknown): ProviderConfig[] {
-  if (value === undefined) return [];
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0)
-    check.fail('`provider` is an empty array: pass at least one provider, or leave it out.');
-  const providers = list.map((p, i) => parseProvider(p, i, Array.isArray(value)));
-  if (providers.length > 1) {
-    const unlinked = providers.findIndex((p) => p.userId === undefined);
-    if (unlinked !== -1) {
-      check.fail(
-        `\`provider[${unlinked}].userId\` is required when several providers are configured: only (iss, sub) identifies a user (OIDC Core 5.7), so the same \`sub\` from two issuers must not become the same user. Map each identity to your user id, e.g. (claims) => db.userIdFor(claims.iss, claims.sub).`,
-      );
-    }
-  }
-  const names = new Set<string>();
-  const issuers = new Set<string>();
-  for (const p of providers) {
-    if (names.has(p.name))
-      check.fail(`two providers share the name ${JSON.stringify(p.name)}: give each a distinct \`name\`.`);
-    names.add(p.name);
-    for (const iss of p.issuers) {
-      if (issuers.has(iss)) check.fail(`two providers share the issuer ${JSON.stringify(p.issuer)}.`);
-      issuers.add(iss);
-    }
-  }
-  return providers;
 }
 
 function parseStats(value: unknown): StatsStore | false | undefined {
@@ -334,7 +135,7 @@ export function parseOptions(options: unknown): BridgeConfig {
   );
   check.knownKeys(value, BRIDGE_KEYS);
   const legacy = parseLegacy(value.legacy);
-  const providers = parseProviders(value.provider);
+  const providers = parseProviders(value.provider, check);
   if (!legacy && providers.length === 0) {
     check.fail(
       'pass `legacy` (your express-session store and secret), `provider` (your new issuer), or both.',

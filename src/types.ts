@@ -23,14 +23,19 @@ export interface BridgeAuth {
   kind: CredentialKind;
   /** Every valid credential the request carried, in the order `legacy`, `provider`. */
   presented: CredentialKind[];
-  /** Name of the provider that issued the token (its `name` option, default its issuer). */
+  /** Name of the provider that issued the credential (its `name` option, default its issuer). */
   provider?: string;
-  /** Verified JWT claims (provider). */
+  /**
+   * Verified JWT claims (provider). For an opaque provider session: `iss` (the provider's issuer), `sub`, and
+   * `exp` (seconds) and `scope` when the provider gives them.
+   */
   payload?: JWTPayload;
-  /** Verified JWT protected header (provider). */
+  /** Verified JWT protected header (provider JWTs only). */
   header?: JWTHeaderParameters;
-  /** The raw JWT (provider). */
+  /** The raw JWT (provider JWTs only). */
   token?: string;
+  /** The provider's answer for an opaque session: whoami JSON, resolver headers, introspection JSON. */
+  providerSession?: unknown;
   /** The legacy session id (legacy). */
   sessionId?: string;
   /** The legacy session object as the store returned it; read-only by contract (legacy). */
@@ -76,7 +81,12 @@ export interface LegacyStoreOptions {
   ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Milliseconds to wait for `store.get` before answering 503. Default `2000`. */
   timeoutMs?: number;
+  /** Scopes of a legacy session, for `requireUser({ scopes })` (e.g. from its roles). Default: none. */
+  scopes?: LegacyScopes;
 }
+
+/** Maps a legacy session (the stored session, or `session` of a `legacy.resolve` identity) to scopes. */
+export type LegacyScopes = (session: unknown) => readonly string[] | string | null | undefined;
 
 /** Options for a legacy login that is not express-session (a Rails/PHP cookie, passport upstream, ...). */
 export interface LegacyResolverOptions {
@@ -86,6 +96,8 @@ export interface LegacyResolverOptions {
   ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
   /** Milliseconds to wait for `resolve` before answering 503. Default `2000`. */
   timeoutMs?: number;
+  /** Scopes of a legacy session, for `requireUser({ scopes })`. Default: none. */
+  scopes?: LegacyScopes;
 }
 
 export type LegacyOptions = LegacyStoreOptions | LegacyResolverOptions;
@@ -104,12 +116,102 @@ export type ProviderAlgorithm =
   | 'EdDSA'
   | 'Ed25519';
 
-/** One new identity provider (any OIDC issuer). */
+/** The provider identity that `provider.link` is asked to link at first sign-in. */
+export interface ProviderIdentity {
+  /** The provider's `name`. */
+  provider: string;
+  iss: string;
+  sub: string;
+  /** Verified JWT claims, or the `payload` of an opaque session. */
+  claims: JWTPayload;
+}
+
+/** Tuning shared by every opaque session check. */
+export interface ProviderSessionTuning {
+  /** Milliseconds before the provider's answer is abandoned (503). Default `3000`. */
+  timeoutMs?: number;
+  /** Longest reuse of a valid answer, never beyond the session's expiry. Default `30000`. */
+  cacheTtlMs?: number;
+  /** Most valid answers kept. Default `10000`. */
+  cacheMax?: number;
+  /** How long a refused credential is answered 401 without asking again. Default `5000`. */
+  negativeTtlMs?: number;
+  /** Most refused credentials remembered. Default `10000`. */
+  negativeMax?: number;
+  /** Consecutive failures (errors, timeouts) that open the circuit breaker. Default `5`. */
+  failureThreshold?: number;
+  /** Milliseconds the breaker answers 503 at once before one request probes. Default `30000`. */
+  coolDownMs?: number;
+}
+
+/**
+ * How opaque provider credentials are checked with the provider. Only the provider's own credential is
+ * forwarded, never the app's other cookies or headers.
+ */
+export type ProviderSessionOptions = ProviderSessionTuning &
+  (
+    | {
+        /** Ory: `GET {url}/sessions/whoami` for `ory_session_*` / `ory_kratos_session` cookies, `X-Session-Token`, and non-JWT Bearer tokens. */
+        check: 'ory-whoami';
+        url: string;
+      }
+    | {
+        /** Authgear: `{endpoint}/_resolver/resolve` for the session cookie (and non-JWT Bearer tokens). */
+        check: 'authgear-resolver';
+        endpoint: string;
+        /** Authgear's session cookie. Default `'session'`. */
+        cookieName?: string;
+      }
+    | {
+        /** RFC 7662 token introspection for non-JWT Bearer tokens. */
+        check: 'introspection';
+        endpoint: string;
+        clientId: string;
+        clientSecret: string;
+        /** When set, the answer's `aud` must contain one of these. */
+        audience?: string | string[];
+      }
+  );
+
+/** One new identity provider (any OIDC issuer), or one of the presets (`auth0()`, `ory()`, ...). */
 export interface ProviderOptions {
-  /** Issuer URL, compared with the token's `iss` (a trailing `/` difference is tolerated). Required. */
+  /**
+   * Issuer URL, compared with the token's `iss` (a trailing `/` difference is tolerated); for opaque sessions,
+   * the `iss` of `req.auth.payload`. Required.
+   */
   issuer: string;
-  /** Expected `aud` value(s). Required: an API that accepts any audience accepts tokens minted for other apps. */
-  audience: string | string[];
+  /**
+   * The issuer is not a URL (Stytch's `stytch.com/{project_id}`): accept it as written, compare `iss` exactly,
+   * and require `jwksUri`. Default `false` (the issuer must be an https URL).
+   */
+  plainIssuer?: boolean;
+  /**
+   * Expected `aud` value(s). Required when JWTs are accepted: an API that accepts any audience accepts tokens
+   * minted for other apps. `null` says the provider's tokens carry no audience (e.g. Ory's default tokenized
+   * sessions) and `aud` is not checked: only for a key set used by nothing else.
+   */
+  audience?: string | string[] | null;
+  /** Accept JWTs (Bearer or `cookieName`) verified against the JWKS. Default `true`; `false` with `session` only. */
+  jwt?: boolean;
+  /** Check opaque provider credentials with the provider (Ory whoami, Authgear resolver, introspection). */
+  session?: ProviderSessionOptions;
+  /**
+   * Where the provider carries your user id: a dot path (`'metadata_public.legacy_user_id'`) or an array of keys
+   * for names that contain dots (`['https://example.com/claims', 'legacy_id']`). Read from the verified claims,
+   * or from the provider's identity object for opaque sessions (Ory: `identity`). A non-empty string or a
+   * number is the user id; otherwise `userId` is asked. Default: none.
+   */
+  linkClaim?: string | readonly string[];
+  /**
+   * Links an unlinked provider identity to the legacy user at first sign-in: called only when one request
+   * carries a valid legacy session and a valid provider credential whose identity `linkClaim` and `userId`
+   * did not link. Return `true` once you have stored the link. Needs `linkClaim` or `userId`. See the README
+   * for the risk and the safe default (compare the verified email, or require a recent legacy sign-in).
+   */
+  link?: (
+    identity: ProviderIdentity,
+    legacy: { userId: string; session: unknown },
+  ) => boolean | Promise<boolean>;
   /** Name used in `req.auth.provider`, events and stats. Default: the issuer. */
   name?: string;
   /** JWKS URL. Default: `jwks_uri` from `{issuer}/.well-known/openid-configuration`, fetched once. */

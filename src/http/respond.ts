@@ -11,12 +11,14 @@ function quotable(text: string): string {
 
 /**
  * Fills `err.headers` with what the answer needs: `WWW-Authenticate` (RFC 6750) for 400 and 401, with no
- * error attribute when no credentials were sent; `Retry-After` for 503.
+ * error attribute when no credentials were sent, and for 403 `insufficient_scope` with the required `scope`;
+ * `Retry-After` for 503.
  */
 export function withResponseHeaders(err: BridgeError, realm: string): BridgeError {
-  if (err.status === 401 || err.status === 400) {
+  if (err.status === 401 || err.status === 400 || err.error === 'insufficient_scope') {
     const parts = [`realm="${quotable(realm)}"`];
     if (err.error) parts.push(`error="${err.error}"`, `error_description="${quotable(err.message)}"`);
+    if (err.scope !== undefined) parts.push(`scope="${quotable(err.scope)}"`);
     err.headers['WWW-Authenticate'] = `Bearer ${parts.join(', ')}`;
   }
   if (err.status === 503 && err.headers['Retry-After'] === undefined) {

@@ -28,15 +28,20 @@ function legacyAuth(l: LegacyOk, presented: CredentialKind[]): BridgeAuth {
 }
 
 function providerAuth(p: ProviderOk, presented: CredentialKind[]): BridgeAuth {
-  return {
+  const auth: BridgeAuth = {
     userId: p.userId,
     kind: 'provider',
     presented,
     provider: p.provider,
     payload: p.payload,
-    header: p.header,
-    token: p.token,
   };
+  if (p.token !== undefined) {
+    auth.header = p.header;
+    auth.token = p.token;
+  } else {
+    auth.providerSession = p.providerSession;
+  }
+  return auth;
 }
 
 const authenticated = (auth: BridgeAuth): Decision => ({

@@ -5,10 +5,11 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import type { ProviderConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
-import type { ProviderConfig } from '../options.js';
 import { isCanonicalCompactJws } from '../sources/compact-jws.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
+import { type OpaqueSession, OpaqueSessionChecker } from './opaque/checker.js';
 import { ProviderKeys } from './provider-keys.js';
 import { UserLinker } from './user-linker.js';
 import { MAX_TOKEN_LENGTH, verifyOptionsFor, verifyToken } from './verify-token.js';
@@ -19,31 +20,51 @@ export class ProviderRuntime {
   readonly keys: ProviderKeys;
   readonly linker: UserLinker;
   readonly verifyOptions: JWTVerifyOptions;
+  /** The opaque session check, when the provider has one. */
+  readonly opaque: OpaqueSessionChecker | undefined;
   constructor(config: ProviderConfig, now: () => number, debug: (message: string) => void) {
     this.config = config;
     this.keys = new ProviderKeys(config, now, debug);
     this.linker = new UserLinker(config);
     this.verifyOptions = verifyOptionsFor(config);
+    this.opaque = config.session
+      ? new OpaqueSessionChecker(config.session.lookup, config.session.settings, now)
+      : undefined;
   }
+}
+
+/** A provider credential that checked out, before it is linked to a user. */
+export interface VerifiedCredential {
+  source: CredentialSource;
+  provider: string;
+  /** Verified JWT claims, or `{ iss, sub, exp?, scope? }` for an opaque session. */
+  payload: JWTPayload;
+  /** JWTs only. */
+  header?: JWTHeaderParameters;
+  /** JWTs only. */
+  token?: string;
+  /** Opaque sessions only: the provider's answer. */
+  providerSession?: unknown;
+  /** Where `linkClaim` is read: the claims, or the provider's identity object. */
+  identity: Record<string, unknown>;
 }
 
 export type ProviderResult =
   | { state: 'none' }
-  | {
+  | (Omit<VerifiedCredential, 'identity'> & {
       state: 'ok';
-      source: CredentialSource;
-      provider: string;
       userId: string;
-      payload: JWTPayload;
-      header: JWTHeaderParameters;
-      token: string;
-    }
+      /** The identity was linked to the legacy user by this request (`provider.link`). */
+      linked?: true;
+    })
   /** Rejected (`invalid`) or undecidable (`unavailable`); `source` is undefined for a malformed header. */
   | {
       state: 'invalid' | 'unavailable';
       source: CredentialSource | undefined;
       provider?: string;
       error: BridgeError;
+      /** A valid credential whose identity is linked to no user: `provider.link` may still link it. */
+      unlinked?: { runtime: ProviderRuntime; credential: VerifiedCredential };
     };
 
 /** Picks the provider by the (not yet verified) `iss` claim; verification then checks it for real. */
@@ -62,7 +83,9 @@ function route(
     throw new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The token is not a well-formed JWT.', { cause });
   }
   const runtime =
-    typeof iss === 'string' ? runtimes.find((r) => r.config.issuers.includes(iss as string)) : undefined;
+    typeof iss === 'string'
+      ? runtimes.find((r) => r.config.jwt && r.config.issuers.includes(iss as string))
+      : undefined;
   // A credential counts only where the provider its issuer routes to looks for it.
   const accepted =
     credential.source === 'header'
@@ -75,6 +98,59 @@ function route(
     );
   }
   return runtime;
+}
+
+async function verifyJwt(
+  credential: Extract<ProviderCredential, { type: 'token' }>,
+  runtime: ProviderRuntime,
+  now: number,
+): Promise<VerifiedCredential> {
+  const { payload, header } = await verifyToken(credential.token, runtime.verifyOptions, runtime.keys, now);
+  return {
+    source: credential.source,
+    provider: runtime.config.name,
+    payload,
+    header,
+    token: credential.token,
+    identity: payload,
+  };
+}
+
+/** The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known. */
+function sessionPayload(config: ProviderConfig, session: OpaqueSession): JWTPayload {
+  return {
+    iss: config.issuer,
+    sub: session.subject,
+    ...(session.expiresAt === undefined ? {} : { exp: Math.floor(session.expiresAt / 1000) }),
+    ...(session.scope === undefined ? {} : { scope: session.scope }),
+  };
+}
+
+async function checkOpaque(
+  credential: Extract<ProviderCredential, { type: 'opaque' }>,
+  runtime: ProviderRuntime,
+): Promise<VerifiedCredential> {
+  const checker = runtime.opaque as OpaqueSessionChecker;
+  const result = await checker.check(credential.credential);
+  if (result.state === 'refused') {
+    throw new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The provider does not recognise this session.');
+  }
+  if (result.state === 'unavailable') {
+    const error = new BridgeError(
+      'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
+      'The provider could not be asked about this session.',
+      { cause: result.cause },
+    );
+    error.headers['Retry-After'] = String(result.retryAfterSeconds);
+    throw error;
+  }
+  return {
+    source: credential.source,
+    provider: runtime.config.name,
+    payload: sessionPayload(runtime.config, result.session),
+    providerSession: result.session.answer,
+    identity: result.session.identity,
+  };
 }
 
 /** Verifies the provider credential of a request and links it to a user. Never throws. */
@@ -94,19 +170,28 @@ export async function checkProvider(
       ),
     };
   }
-  const { token, source } = credential;
+  const { source } = credential;
   let runtime: ProviderRuntime | undefined;
   try {
-    runtime = route(credential, runtimes);
-    const { payload, header } = await verifyToken(token, runtime.verifyOptions, runtime.keys, now);
-    const userId = await runtime.linker.userId(payload);
+    runtime =
+      credential.type === 'opaque'
+        ? (runtimes[credential.provider] as ProviderRuntime)
+        : route(credential, runtimes);
+    const verified =
+      credential.type === 'opaque'
+        ? await checkOpaque(credential, runtime)
+        : await verifyJwt(credential, runtime, now);
+    const userId = await runtime.linker.userId(verified.payload, verified.identity);
     if (userId === undefined) {
-      throw new BridgeError(
-        'ERR_BRIDGE_IDENTITY_UNLINKED',
-        'The token is valid but no user is linked to its identity.',
-      );
+      return {
+        state: 'invalid',
+        source,
+        provider: runtime.config.name,
+        error: unlinkedError(),
+        unlinked: { runtime, credential: verified },
+      };
     }
-    return { state: 'ok', source, provider: runtime.config.name, userId, payload, header, token };
+    return { state: 'ok', ...verified, userId };
   } catch (err) {
     const error =
       err instanceof BridgeError
@@ -119,4 +204,11 @@ export async function checkProvider(
       error,
     };
   }
+}
+
+export function unlinkedError(): BridgeError {
+  return new BridgeError(
+    'ERR_BRIDGE_IDENTITY_UNLINKED',
+    'The credential is valid but no user is linked to its identity.',
+  );
 }

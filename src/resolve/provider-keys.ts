@@ -6,7 +6,7 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose';
-import type { ProviderConfig } from '../options.js';
+import type { ProviderConfig } from '../config.js';
 import { parseKeysUrl } from '../util/keys-url.js';
 import { boundedFetch } from './bounded-fetch.js';
 

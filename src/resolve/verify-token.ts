@@ -5,8 +5,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import type { ProviderConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
-import type { ProviderConfig } from '../options.js';
 import { KeysUnavailableError, type ProviderKeys } from './provider-keys.js';
 
 /** Longest token we try to verify; larger ones are rejected before any parsing. */
