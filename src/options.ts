@@ -6,12 +6,8 @@ import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type {
-  BridgeMode,
   BridgeOptions,
-  ConflictPolicy,
   LegacyResolverOptions,
-  LegacySessionData,
-  LegacySessionStore,
   LegacyStoreOptions,
   ProviderAlgorithm,
   ProviderOptions,
@@ -78,8 +74,12 @@ const ALGORITHMS: Record<ProviderAlgorithm, true> = {
   EdDSA: true,
   Ed25519: true,
 };
-const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
-const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'prefer-provider', 'prefer-legacy'];
+const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
+const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
+  'reject',
+  'prefer-provider',
+  'prefer-legacy',
+];
 
 const check: OptionChecks = new OptionChecks('sessionBridge');
 
@@ -96,11 +96,14 @@ function secureUrl(name: string, value: unknown, example: string): string {
   return value;
 }
 
-function defaultLegacyUserId(session: LegacySessionData): unknown {
+type StoreConfig = Extract<LegacyConfig, { type: 'store' }>;
+
+/** `session.passport.user` (passport), else `session.userId`. */
+const defaultLegacyUserId: StoreConfig['userId'] = (session) => {
   const passport = session.passport;
   if (isRecord(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
   return session.userId;
-}
+};
 
 function legacyTimeout(value: OptionRecord): number {
   return check.integer(
@@ -149,7 +152,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
   );
   return {
     type: 'store',
-    store: store as unknown as LegacySessionStore,
+    store: store as unknown as StoreConfig['store'],
     secrets,
     cookieName,
     userId: userId ?? defaultLegacyUserId,
