@@ -203,7 +203,7 @@ function parseProvider(option: unknown, index: number, many: boolean): ProviderC
   if (!bearer && cookieName === undefined) {
     check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
   }
-  const requiredClaims = value.requiredClaims ?? [];
+  const requiredClaims = value.requiredClaims === undefined ? [] : value.requiredClaims;
   if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
     check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
   }
