@@ -6,12 +6,8 @@ import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type {
-  BridgeMode,
   BridgeOptions,
-  ConflictPolicy,
   LegacyResolverOptions,
-  LegacySessionData,
-  LegacySessionStore,
   LegacyStoreOptions,
   ProviderAlgorithm,
   ProviderOptions,
@@ -79,8 +75,12 @@ const ALGORITHMS: Record<ProviderAlgorithm, true> = {
   EdDSA: true,
   Ed25519: true,
 };
-const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
-const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'prefer-provider', 'prefer-legacy'];
+const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
+const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
+  'reject',
+  'prefer-provider',
+  'prefer-legacy',
+];
 
 const check: OptionChecks = new OptionChecks('sessionBridge');
 
@@ -97,11 +97,14 @@ function secureUrl(name: string, value: unknown, example: string): string {
   return value;
 }
 
-function defaultLegacyUserId(session: LegacySessionData): unknown {
+type StoreConfig = Extract<LegacyConfig, { type: 'store' }>;
+
+/** `session.passport.user` (passport), else `session.userId`. */
+const defaultLegacyUserId: StoreConfig['userId'] = (session) => {
   const passport = session.passport;
   if (isRecord(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
   return session.userId;
-}
+};
 
 function legacyTimeout(value: OptionRecord): number {
   return check.integer(
@@ -150,7 +153,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
   );
   return {
     type: 'store',
-    store: store as unknown as LegacySessionStore,
+    store: store as unknown as StoreConfig['store'],
     secrets,
     cookieName,
     userId: userId ?? defaultLegacyUserId,
@@ -201,7 +204,7 @@ function parseProvider(option: unknown, index: number, many: boolean): ProviderC
   if (!bearer && cookieName === undefined) {
     check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
   }
-  const requiredClaims = value.requiredClaims ?? [];
+  const requiredClaims = value.requiredClaims === undefined ? [] : value.requiredClaims;
   if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
     check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
   }

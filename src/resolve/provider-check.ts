@@ -5,8 +5,8 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import type { ProviderConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
-import type { ProviderConfig } from '../options.js';
 import { isCanonicalCompactJws } from '../sources/compact-jws.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
 import { ProviderKeys } from './provider-keys.js';

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
+import type { ProviderConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
-import type { ProviderConfig } from '../options.js';
 import { toUserId } from '../util/user-id.js';
 import { settle } from '../util/with-timeout.js';
 
