@@ -51,7 +51,7 @@ export interface SessionBridge extends Middleware {
    * imported by this package), e.g. `bridge.registerMetrics(client.register)`.
    */
   registerMetrics(registry: PromClientRegistryLike, options?: PromClientCollectorOptions): void;
-  /** The adoption report the stats endpoint serves as JSON. */
+  /** The adoption report the stats endpoint serves as JSON; rejects when the store fails or takes over 10 s. */
   report(options?: ReportOptions): Promise<MigrationReport>;
   /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
   flushStats(): Promise<void>;
@@ -69,7 +69,8 @@ const NO_LEGACY: LegacyResult = { state: 'none' };
 /**
  * Builds the bridge middleware. Options are validated here, once; keys, caches and the stats recorder are
  * built once. Each request: read the legacy cookie and the provider credential, check both in parallel,
- * decide (see `decide`), set `req.auth`, and record one event without waiting for the stats store.
+ * decide (`decideRequest`: the decision and its event), set `req.auth`, and record the event without waiting
+ * for the stats store.
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);

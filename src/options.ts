@@ -6,16 +6,7 @@ import type { BridgeConfig, LegacyConfig } from './config.js';
 import { parseProviders } from './parse-provider.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
-import type {
-  BridgeMode,
-  BridgeOptions,
-  ConflictPolicy,
-  LegacyResolverOptions,
-  LegacyScopes,
-  LegacySessionData,
-  LegacySessionStore,
-  LegacyStoreOptions,
-} from './types.js';
+import type { BridgeOptions, LegacyResolverOptions, LegacyScopes, LegacyStoreOptions } from './types.js';
 import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
 
 // Records keep the lists of known option names complete at compile time.
@@ -45,16 +36,23 @@ const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
   timeoutMs: true,
   scopes: true,
 };
-const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
-const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'prefer-provider', 'prefer-legacy'];
+const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
+const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
+  'reject',
+  'prefer-provider',
+  'prefer-legacy',
+];
 
 const check: OptionChecks = new OptionChecks('sessionBridge');
 
-function defaultLegacyUserId(session: LegacySessionData): unknown {
+type StoreConfig = Extract<LegacyConfig, { type: 'store' }>;
+
+/** `session.passport.user` (passport), else `session.userId`. */
+const defaultLegacyUserId: StoreConfig['userId'] = (session) => {
   const passport = session.passport;
   if (isRecord(passport) && passport.user !== undefined && passport.user !== null) return passport.user;
   return session.userId;
-}
+};
 
 function legacyTimeout(value: OptionRecord): number {
   return check.integer(
@@ -108,7 +106,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
   );
   return {
     type: 'store',
-    store: store as unknown as LegacySessionStore,
+    store: store as unknown as StoreConfig['store'],
     secrets,
     cookieName,
     userId: userId ?? defaultLegacyUserId,
