@@ -1,5 +1,5 @@
 /** The home page: server-rendered HTML, no CDN, readable on a phone. */
-import { users } from './users.js';
+import { providerAccounts, users } from './users.js';
 
 const html = (value) =>
   String(value).replace(
@@ -27,7 +27,7 @@ export function homePage({ baseUrl, mode, legacyUser, providerToken, notice }) {
     .map(
       ([id, u]) => `<tr><td><code>${id}</code></td><td>${html(u.name)}</td>
 <td>${u.legacyPassword ? `<code>${html(u.name)}</code> / <code>${html(u.legacyPassword)}</code>` : '—'}</td>
-<td>${id === 'u_1004' ? '—' : `<code>${html(u.name)}</code>`}</td>
+<td>${providerAccounts[u.name] ? `<code>${html(u.name)}</code>` : '—'}</td>
 <td>${u.admin ? 'admin: may open the dashboard' : html(u.note ?? '')}</td></tr>`,
     )
     .join('');

@@ -16,8 +16,9 @@ import session from 'express-session';
 import { sessionBridge } from 'express-session-bridge';
 import { createOidcProvider } from './oidc-provider.js';
 import { homePage } from './pages.js';
+import { providerFromEnvironment } from './provider-config.js';
 import { ACCESS_TOKEN_COOKIE, providerLogin } from './provider-login.js';
-import { checkLegacyPassword, linkedUserIds, users } from './users.js';
+import { checkLegacyPassword, linkAtFirstSignIn, linkedUserIds, users } from './users.js';
 
 /**
  * Builds the app for a server reachable at `baseUrl`.
@@ -89,17 +90,17 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
   app.use(providerLogin({ issuer, audience, client }));
 
   // 4. The bridge: either credential becomes req.auth. It only reads the legacy store.
-  const bridge = sessionBridge({
-    legacy: { store: legacyStore, secret: sessionSecret },
-    provider: {
-      issuer,
-      audience,
-      cookieName: ACCESS_TOKEN_COOKIE,
-      strictAccessToken: true, // oidc-provider issues RFC 9068 `at+jwt` access tokens
-      userId: (claims) => linkedUserIds[claims.sub] ?? null, // identity linking: provider sub -> backend id
-    },
-    mode,
-  });
+  // With BRIDGE_PROVIDER=auth0|stytch|ory|authgear|oidc (see provider-config.js) the bridge trusts that
+  // provider instead of the local one; the local sign-in buttons then stay for the demo only.
+  const provider = providerFromEnvironment(process.env) ?? {
+    issuer,
+    audience,
+    cookieName: ACCESS_TOKEN_COOKIE,
+    strictAccessToken: true, // oidc-provider issues RFC 9068 `at+jwt` access tokens
+    userId: (claims) => linkedUserIds[claims.sub] ?? null, // identity linking: provider sub -> backend id
+    link: linkAtFirstSignIn, // dave: linked at his first provider sign-in while his old session is valid
+  };
+  const bridge = sessionBridge({ legacy: { store: legacyStore, secret: sessionSecret }, provider, mode });
   app.use(['/api', '/admin'], bridge);
 
   app.get('/api/me', bridge.requireUser(), (req, res) => {
@@ -151,7 +152,9 @@ export async function start({
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { url, close } = await start();
   console.log(`Example app: ${url}`);
-  console.log(`  demo users: alice/alice (admin), bob/bob, dave/dave; provider accounts alice, bob, carol`);
+  console.log(
+    '  demo users: alice/alice (admin), bob/bob, dave/dave, erin/erin; provider accounts alice, bob, carol, dave',
+  );
   console.log(`  dashboard:  ${url}/admin/migration (sign in as alice)`);
   const stop = () => close().then(() => process.exit(0));
   process.once('SIGINT', stop);
