@@ -87,7 +87,8 @@ export async function providerSignIn(base: string, jar: CookieJar, account: stri
     const action = /<form[^>]*action="([^"]+)"/.exec(body)?.[1]?.replaceAll('&amp;', '&');
     const prompt = /name="prompt" value="([a-z]+)"/.exec(body)?.[1];
     if (!action || !prompt) throw new Error(`no form on the provider's ${path}`);
-    const form = prompt === 'login' ? { prompt, login: account, password: 'any-password' } : { prompt };
+    const form: Record<string, string> =
+      prompt === 'login' ? { prompt, login: account, password: 'any-password' } : { prompt };
     path = localPath(base, action);
     init = {
       method: 'POST',
