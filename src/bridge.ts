@@ -18,7 +18,7 @@ import {
 import { type Decision, decideRequest } from './resolve/decide.js';
 import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
 import { linkAtSignIn } from './resolve/link-at-sign-in.js';
-import { checkProvider, type ProviderResult, ProviderRuntime } from './resolve/provider-check.js';
+import { buildProviders, checkProvider, type ProviderResult } from './resolve/provider-check.js';
 import { readCookies } from './sources/cookies.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
@@ -74,7 +74,12 @@ const NO_LEGACY: LegacyResult = { state: 'none' };
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
-  const runtimes = config.providers.map((p) => new ProviderRuntime(p, config.now, logSafely));
+  const { runtimes, cache: tokenCache } = buildProviders(
+    config.providers,
+    config.now,
+    logSafely,
+    config.tokenCache,
+  );
   for (const p of config.providers) {
     const warning = issuerFormWarning(p.issuer);
     if (warning) logSafely(warning);
@@ -117,7 +122,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         : { type: 'none' as const };
     const [legacy, checked]: [LegacyResult, ProviderResult] = await Promise.all([
       config.legacy ? checkLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
-      checkProvider(credential, runtimes, time),
+      checkProvider(credential, runtimes, time, tokenCache),
     ]);
     const provider =
       checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok'

@@ -4,6 +4,7 @@
  * reads these types, never the raw options.
  */
 import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker.js';
+import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   BridgeEvent,
@@ -109,6 +110,8 @@ export interface BridgeConfig {
   providers: ProviderConfig[];
   /** Some provider accepts `Authorization: Bearer`. */
   acceptsBearer: boolean;
+  /** Bounds of the verified-token cache; undefined when `tokenCache: false`. */
+  tokenCache: TokenCacheSettings | undefined;
   mode: BridgeMode;
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */

@@ -4,6 +4,7 @@
  */
 import type { BridgeConfig, LegacyConfig } from './config.js';
 import { parseProviders } from './parse-provider.js';
+import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type { BridgeOptions, LegacyResolverOptions, LegacyScopes, LegacyStoreOptions } from './types.js';
@@ -19,6 +20,7 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   onEvent: true,
   stats: true,
   recorder: true,
+  tokenCache: true,
   errors: true,
   now: true,
   debug: true,
@@ -125,6 +127,38 @@ function parseStats(value: unknown): StatsStore | false | undefined {
   return value as unknown as StatsStore;
 }
 
+const TOKEN_CACHE_KEYS: Record<keyof Exclude<BridgeOptions['tokenCache'], false | undefined>, true> = {
+  max: true,
+  maxBytes: true,
+  negativeTtlMs: true,
+};
+
+function parseTokenCache(option: unknown): TokenCacheSettings | undefined {
+  if (option === false) return undefined;
+  const value = check.optionalRecord(
+    option,
+    '`tokenCache` must be an object `{ max, maxBytes, negativeTtlMs }` or false.',
+  );
+  check.knownKeys(value, TOKEN_CACHE_KEYS, 'tokenCache.');
+  return {
+    max: check.integer('tokenCache.max', value.max, 1, 10_000, 'the most verified tokens kept, e.g. 10000'),
+    maxBytes: check.integer(
+      'tokenCache.maxBytes',
+      value.maxBytes,
+      1024,
+      16 * 1024 * 1024,
+      'the most bytes of tokens kept, e.g. 16777216',
+    ),
+    negativeTtlMs: check.integer(
+      'tokenCache.negativeTtlMs',
+      value.negativeTtlMs,
+      0,
+      5000,
+      'the milliseconds a refused token is refused without a check, e.g. 5000',
+    ),
+  };
+}
+
 /** Validates `sessionBridge()` options once, at construction, and fills every default. */
 export function parseOptions(options: unknown): BridgeConfig {
   const value = check.record(
@@ -151,6 +185,7 @@ export function parseOptions(options: unknown): BridgeConfig {
     legacy,
     providers,
     acceptsBearer: providers.some((p) => p.bearer),
+    tokenCache: parseTokenCache(value.tokenCache),
     mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
     onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,

@@ -304,6 +304,14 @@ export interface BridgeOptions {
    * Default: `memoryStats()` (per process).
    */
   stats?: import('./stats/contract.js').StatsStore | false;
+  /**
+   * The cache of verified provider JWTs: a client that reuses its token costs a lookup instead of a signature
+   * check. Entries never outlive the token's `exp` (or `maxTokenAgeSeconds`), nor the freshness of the keys that
+   * verified it, and tokens signed by a key that left the JWKS are dropped when it is refetched. Refused tokens
+   * are refused again for `negativeTtlMs` without a signature check. `false` turns it off.
+   * Default `{ max: 10000, maxBytes: 16777216, negativeTtlMs: 5000 }`.
+   */
+  tokenCache?: { max?: number; maxBytes?: number; negativeTtlMs?: number } | false;
   /** Options of the in-process buffer between requests and the stats store. */
   recorder?: import('./stats/contract.js').RecorderOptions;
   /** `'respond'` answers errors itself (JSON + headers); `'next'` passes a `BridgeError` to `next(err)`. Default `'respond'`. */

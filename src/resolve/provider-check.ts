@@ -4,6 +4,7 @@ import {
   type JWTHeaderParameters,
   type JWTPayload,
   type JWTVerifyOptions,
+  errors as joseErrors,
 } from 'jose';
 import type { ProviderConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
@@ -11,6 +12,7 @@ import { isCanonicalCompactJws } from '../sources/compact-jws.js';
 import type { CredentialSource, ProviderCredential } from '../sources/provider-credential.js';
 import { type OpaqueSession, OpaqueSessionChecker } from './opaque/checker.js';
 import { ProviderKeys } from './provider-keys.js';
+import { TokenCache, type TokenCacheSettings } from './token-cache.js';
 import { UserLinker } from './user-linker.js';
 import { MAX_TOKEN_LENGTH, verifyOptionsFor, verifyToken } from './verify-token.js';
 
@@ -86,34 +88,60 @@ function route(
     typeof iss === 'string'
       ? runtimes.find((r) => r.config.jwt && r.config.issuers.includes(iss as string))
       : undefined;
-  // A credential counts only where the provider its issuer routes to looks for it.
-  const accepted =
-    credential.source === 'header'
-      ? runtime?.config.bearer
-      : runtime?.config.cookieName === credential.cookieName;
-  if (!runtime || !accepted) {
-    throw new BridgeError(
-      'ERR_BRIDGE_UNTRUSTED_ISSUER',
-      'The token was issued by an issuer this API does not trust.',
-    );
-  }
+  if (!runtime || !accepts(runtime, credential)) throw untrusted();
   return runtime;
 }
 
+/** A credential counts only where the provider its issuer routes to looks for it. */
+function accepts(
+  runtime: ProviderRuntime,
+  credential: Extract<ProviderCredential, { type: 'token' }>,
+): boolean {
+  return credential.source === 'header'
+    ? runtime.config.bearer
+    : runtime.config.cookieName === credential.cookieName;
+}
+
+function untrusted(): BridgeError {
+  return new BridgeError(
+    'ERR_BRIDGE_UNTRUSTED_ISSUER',
+    'The token was issued by an issuer this API does not trust.',
+  );
+}
+
+/** Clock time until which a verified token may be reused: its `exp`, `maxTokenAgeSeconds`, the keys' freshness. */
+function reusableUntil(runtime: ProviderRuntime, payload: JWTPayload): number {
+  let until = Math.min(Number(payload.exp) * 1000, runtime.keys.freshUntil);
+  const maxAge = runtime.config.maxTokenAgeSeconds;
+  if (maxAge !== undefined && typeof payload.iat === 'number')
+    until = Math.min(until, (payload.iat + maxAge) * 1000);
+  return until;
+}
+
+/** Verifies a JWT for the provider it routed to, through the cache: a hit costs no signature check. */
 async function verifyJwt(
   credential: Extract<ProviderCredential, { type: 'token' }>,
   runtime: ProviderRuntime,
+  cache: TokenCache<ProviderRuntime> | undefined,
   now: number,
 ): Promise<VerifiedCredential> {
-  const { payload, header } = await verifyToken(credential.token, runtime.verifyOptions, runtime.keys, now);
-  return {
-    source: credential.source,
-    provider: runtime.config.name,
-    payload,
-    header,
-    token: credential.token,
-    identity: payload,
-  };
+  const { token, source } = credential;
+  try {
+    const { payload, header } = await verifyToken(token, runtime.verifyOptions, runtime.keys, now);
+    cache?.set(token, { owner: runtime, payload, header, until: reusableUntil(runtime, payload) }, now);
+    return { source, provider: runtime.config.name, payload, header, token, identity: payload };
+  } catch (err) {
+    // Remember refusals that cost a signature or claims check; an unknown kid may be a key not fetched yet.
+    if (
+      cache &&
+      err instanceof BridgeError &&
+      err.status === 401 &&
+      !(err.cause instanceof joseErrors.JWKSNoMatchingKey)
+    ) {
+      cache.refuse(token, runtime, err.code, err.message, now);
+    }
+    throw err;
+  }
 }
 
 /** The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known. */
@@ -158,6 +186,7 @@ export async function checkProvider(
   credential: ProviderCredential,
   runtimes: readonly ProviderRuntime[],
   now: number,
+  cache?: TokenCache<ProviderRuntime>,
 ): Promise<ProviderResult> {
   if (credential.type === 'none') return { state: 'none' };
   if (credential.type === 'malformed') {
@@ -173,14 +202,28 @@ export async function checkProvider(
   const { source } = credential;
   let runtime: ProviderRuntime | undefined;
   try {
-    runtime =
-      credential.type === 'opaque'
-        ? (runtimes[credential.provider] as ProviderRuntime)
-        : route(credential, runtimes);
-    const verified =
-      credential.type === 'opaque'
-        ? await checkOpaque(credential, runtime)
-        : await verifyJwt(credential, runtime, now);
+    let verified: VerifiedCredential;
+    if (credential.type === 'opaque') {
+      runtime = runtimes[credential.provider] as ProviderRuntime;
+      verified = await checkOpaque(credential, runtime);
+    } else {
+      const { token } = credential;
+      const hit = cache?.get(token, now);
+      const refusal = hit ? undefined : cache?.refusal(token, now);
+      runtime = hit?.owner ?? refusal?.owner ?? route(credential, runtimes);
+      if (!accepts(runtime, credential)) throw untrusted();
+      if (refusal) throw new BridgeError(refusal.code, refusal.message);
+      verified = hit
+        ? {
+            source,
+            provider: runtime.config.name,
+            payload: hit.payload,
+            header: hit.header,
+            token,
+            identity: hit.payload,
+          }
+        : await verifyJwt(credential, runtime, cache, now);
+    }
     const userId = await runtime.linker.userId(verified.payload, verified.identity);
     if (userId === undefined) {
       return {
@@ -211,4 +254,17 @@ export function unlinkedError(): BridgeError {
     'ERR_BRIDGE_IDENTITY_UNLINKED',
     'The credential is valid but no user is linked to its identity.',
   );
+}
+
+/** The runtimes of every configured provider and the verified-token cache they share, built once. */
+export function buildProviders(
+  configs: readonly ProviderConfig[],
+  now: () => number,
+  debug: (message: string) => void,
+  cacheSettings: TokenCacheSettings | undefined,
+): { runtimes: ProviderRuntime[]; cache: TokenCache<ProviderRuntime> | undefined } {
+  const runtimes = configs.map((c) => new ProviderRuntime(c, now, debug));
+  const cache = cacheSettings ? new TokenCache<ProviderRuntime>(cacheSettings) : undefined;
+  if (cache) for (const runtime of runtimes) runtime.keys.onRefresh = (kids) => cache.dropKeys(runtime, kids);
+  return { runtimes, cache };
 }

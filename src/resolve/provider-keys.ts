@@ -98,6 +98,8 @@ interface KeySet {
   readonly select: LocalKeys;
   /** Clock time of the fetch. */
   readonly fetchedAt: number;
+  /** The `kid`s of the usable keys (keys without a `kid` are not listed). */
+  readonly kids: ReadonlySet<string>;
 }
 
 /**
@@ -141,6 +143,21 @@ export class ProviderKeys {
     this.#now = now;
     this.#debug = debug;
     if (config.jwksUri !== undefined) this.#jwksUrl = new URL(config.jwksUri);
+  }
+
+  /**
+   * Called with the `kid`s of every newly fetched key set, so caches of verified tokens can drop tokens signed
+   * by a key that has left the set.
+   */
+  onRefresh: ((kids: ReadonlySet<string>) => void) | undefined;
+
+  /**
+   * Until when the current keys count as fresh (clock time): after it, the next verification refetches them.
+   * A verified-token cache keeps no entry past it, so a key removed from the JWKS stops verifying cached tokens
+   * after the next refresh. 0 before the first fetch.
+   */
+  get freshUntil(): number {
+    return this.#keys === undefined ? 0 : this.#keys.fetchedAt + this.#config.jwksCacheMaxAgeMs;
   }
 
   /** Entries of the last fetched JWKS that were skipped because no token can be verified with them. */
@@ -205,6 +222,7 @@ export class ProviderKeys {
         this.#keys = keys;
         this.#fetchFailedUntil = 0;
         this.#fetchBackoffMs = BACKOFF_MIN_MS;
+        this.onRefresh?.(keys.kids);
         return keys;
       },
       (err: unknown) => {
@@ -265,7 +283,8 @@ export class ProviderKeys {
         // A failing logger must not turn good keys into a failed fetch.
       }
     }
-    return { select: createLocalJWKSet({ keys: usable }), fetchedAt: this.#now() };
+    const kids = new Set(usable.flatMap((k) => (typeof k.kid === 'string' ? [k.kid] : [])));
+    return { select: createLocalJWKSet({ keys: usable }), fetchedAt: this.#now(), kids };
   }
 
   #discover(): Promise<URL> {
