@@ -21,12 +21,23 @@ const RESOLVE: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login c
 const STORE: Failure = ['ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.'];
 const USER_ID: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.'];
 
+/** An error a store answers for a session that does not exist: express-session reads it as "no session". */
+function isNoSession(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+}
+
+/**
+ * `store.get(sid)` as a promise. Like express-session, an error whose `code` is `'ENOENT'` is "no session"
+ * (session-file-store answers a destroyed or unknown session that way); any other error rejects.
+ */
 function storeGet(store: LegacySessionStore, sid: string): Promise<LegacySessionData | null | undefined> {
   return new Promise((resolve, reject) => {
     try {
-      store.get(sid, (err, session) =>
-        err ? reject(err) : resolve(session as LegacySessionData | null | undefined),
-      );
+      store.get(sid, (err, session) => {
+        if (isNoSession(err)) resolve(null);
+        else if (err) reject(err);
+        else resolve(session as LegacySessionData | null | undefined);
+      });
     } catch (err) {
       reject(err);
     }
