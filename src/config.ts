@@ -15,6 +15,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from './types.js';
+import type { CircuitBreaker } from './util/circuit-breaker.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
 export type LegacyConfig =
@@ -30,6 +31,8 @@ export type LegacyConfig =
       userId: (session: LegacySessionData) => unknown;
       /** Milliseconds `store.get` and an async `userId` may each take before the request answers 503. */
       timeoutMs: number;
+      /** The circuit breaker around `store.get`, one per bridge on the bridge's clock; undefined: `breaker: false`. */
+      breaker: CircuitBreaker | undefined;
     }
   | {
       type: 'resolve';
@@ -39,6 +42,8 @@ export type LegacyConfig =
       ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
       /** Milliseconds an async `resolve` may take before the request answers 503. */
       timeoutMs: number;
+      /** The circuit breaker around `resolve`, one per bridge on the bridge's clock; undefined: `breaker: false`. */
+      breaker: CircuitBreaker | undefined;
     };
 
 /** One identity provider. The fields mirror `ProviderOptions` (see there for each default). */

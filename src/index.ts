@@ -39,6 +39,7 @@ export type {
   BridgeRequest,
   ConflictPolicy,
   CredentialKind,
+  LegacyBreakerOptions,
   LegacyIdentity,
   LegacyOptions,
   LegacyResolverOptions,

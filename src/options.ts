@@ -9,6 +9,7 @@ import type {
   BridgeMode,
   BridgeOptions,
   ConflictPolicy,
+  LegacyBreakerOptions,
   LegacyResolverOptions,
   LegacySessionData,
   LegacySessionStore,
@@ -16,6 +17,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from './types.js';
+import { CircuitBreaker } from './util/circuit-breaker.js';
 import { parseKeysUrl } from './util/keys-url.js';
 import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
 
@@ -42,8 +44,17 @@ const LEGACY_STORE_KEYS: Record<keyof LegacyStoreOptions, true> = {
   cookieName: true,
   userId: true,
   timeoutMs: true,
+  breaker: true,
 };
-const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = { resolve: true, timeoutMs: true };
+const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
+  resolve: true,
+  timeoutMs: true,
+  breaker: true,
+};
+const LEGACY_BREAKER_KEYS: Record<keyof LegacyBreakerOptions, true> = {
+  failureThreshold: true,
+  coolDownMs: true,
+};
 const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
   issuer: true,
   audience: true,
@@ -113,7 +124,32 @@ function legacyTimeout(value: OptionRecord): number {
   );
 }
 
-function parseLegacy(option: unknown): LegacyConfig | undefined {
+/** `legacy.breaker`: one `CircuitBreaker` per bridge, on the bridge's clock; `false` means none. */
+function legacyBreaker(value: OptionRecord, now: () => number): CircuitBreaker | undefined {
+  if (value.breaker === false) return undefined;
+  const breaker = check.optionalRecord(
+    value.breaker,
+    '`legacy.breaker` must be false (no circuit breaker) or an object `{ failureThreshold, coolDownMs }`.',
+  );
+  check.knownKeys(breaker, LEGACY_BREAKER_KEYS, 'legacy.breaker.');
+  const failureThreshold = check.integer(
+    'legacy.breaker.failureThreshold',
+    breaker.failureThreshold,
+    1,
+    5,
+    'the consecutive failures or timeouts of the legacy store that open the circuit, e.g. 5',
+  );
+  const coolDownMs = check.integer(
+    'legacy.breaker.coolDownMs',
+    breaker.coolDownMs,
+    1,
+    10_000,
+    'the milliseconds to answer 503 at once before probing the legacy store again, e.g. 10000',
+  );
+  return new CircuitBreaker({ failureThreshold, coolDownMs, now });
+}
+
+function parseLegacy(option: unknown, now: () => number): LegacyConfig | undefined {
   if (option === undefined) return undefined;
   const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
@@ -123,7 +159,12 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
       value.resolve,
       'pass a function `(req) => ({ userId }) | null`.',
     );
-    return { type: 'resolve', resolve, timeoutMs: legacyTimeout(value) };
+    return {
+      type: 'resolve',
+      resolve,
+      timeoutMs: legacyTimeout(value),
+      breaker: legacyBreaker(value, now),
+    };
   }
   check.knownKeys(value, LEGACY_STORE_KEYS, 'legacy.');
   const store = value.store;
@@ -155,6 +196,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
     cookieName,
     userId: userId ?? defaultLegacyUserId,
     timeoutMs: legacyTimeout(value),
+    breaker: legacyBreaker(value, now),
   };
 }
 
@@ -333,7 +375,8 @@ export function parseOptions(options: unknown): BridgeConfig {
     'options are required: `sessionBridge({ legacy: {...}, provider: {...} })`.',
   );
   check.knownKeys(value, BRIDGE_KEYS);
-  const legacy = parseLegacy(value.legacy);
+  const now = check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now;
+  const legacy = parseLegacy(value.legacy, now);
   const providers = parseProviders(value.provider);
   if (!legacy && providers.length === 0) {
     check.fail(
@@ -359,7 +402,7 @@ export function parseOptions(options: unknown): BridgeConfig {
     stats,
     recorder,
     errors: check.oneOf('errors', value.errors, ['respond', 'next'] as const, 'respond'),
-    now: check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now,
+    now,
     debug:
       check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
       (() => {}),

@@ -59,6 +59,19 @@ export interface LegacyIdentity {
   sessionId?: string;
 }
 
+/**
+ * The circuit breaker around the legacy store (`store.get`) or `legacy.resolve`. After `failureThreshold`
+ * consecutive failures (errors or timeouts) the bridge stops asking: requests with a legacy cookie answer 503 at
+ * once, with `Retry-After`, for `coolDownMs`; then one request probes, and its success closes the circuit.
+ * A store answering "not found" (or `ENOENT`) is a success.
+ */
+export interface LegacyBreakerOptions {
+  /** Consecutive failures or timeouts that open the circuit. Default `5`. */
+  failureThreshold?: number;
+  /** Milliseconds the circuit stays open before one request probes the store again. Default `10000`. */
+  coolDownMs?: number;
+}
+
 /** Options for reading legacy sessions from an express-session store. */
 export interface LegacyStoreOptions {
   /** The express-session store your login writes to (MemoryStore, connect-redis, connect-pg-simple, ...). Required. */
@@ -76,6 +89,8 @@ export interface LegacyStoreOptions {
   ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Milliseconds to wait for `store.get` before answering 503. Default `2000`. */
   timeoutMs?: number;
+  /** The circuit breaker around `store.get`; `false` turns it off. Default `{ failureThreshold: 5, coolDownMs: 10000 }`. */
+  breaker?: LegacyBreakerOptions | false;
 }
 
 /** Options for a legacy login that is not express-session (a Rails/PHP cookie, passport upstream, ...). */
@@ -86,6 +101,8 @@ export interface LegacyResolverOptions {
   ) => LegacyIdentity | null | undefined | Promise<LegacyIdentity | null | undefined>;
   /** Milliseconds to wait for `resolve` before answering 503. Default `2000`. */
   timeoutMs?: number;
+  /** The circuit breaker around `resolve`; `false` turns it off. Default `{ failureThreshold: 5, coolDownMs: 10000 }`. */
+  breaker?: LegacyBreakerOptions | false;
 }
 
 export type LegacyOptions = LegacyStoreOptions | LegacyResolverOptions;
