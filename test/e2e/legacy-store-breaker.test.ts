@@ -101,6 +101,8 @@ describeWithRedisServer('a legacy store whose Redis stops and comes back, behind
     saved = { value: (await client.get(key))!, ttlMs: await client.pTTL(key) };
     expect(saved.value).toContain('alice');
     await server.stop();
+    for (let i = 0; i < 100 && client.isReady; i++) await sleep(20);
+    expect(client.isReady, 'the client saw the server gone').toBe(false);
 
     // The first THRESHOLD requests wait for legacy.timeoutMs: the client queues the GET and never sends it.
     const waiting = await Promise.all(Array.from({ length: THRESHOLD }, () => legacy()));
