@@ -18,6 +18,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from './types.js';
+import type { CircuitBreaker } from './util/circuit-breaker.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
 export type LegacyConfig =
@@ -35,6 +36,8 @@ export type LegacyConfig =
       timeoutMs: number;
       /** `legacy.scopes`: a legacy session's scopes for `requireUser({ scopes })`. */
       scopes: LegacyScopes | undefined;
+      /** The circuit breaker around `store.get`, one per bridge on the bridge's clock; undefined: `breaker: false`. */
+      breaker: CircuitBreaker | undefined;
     }
   | {
       type: 'resolve';
@@ -46,6 +49,8 @@ export type LegacyConfig =
       timeoutMs: number;
       /** `legacy.scopes`: a legacy session's scopes for `requireUser({ scopes })`. */
       scopes: LegacyScopes | undefined;
+      /** The circuit breaker around `resolve`, one per bridge on the bridge's clock; undefined: `breaker: false`. */
+      breaker: CircuitBreaker | undefined;
     };
 
 /** How one provider's opaque credentials are found on a request and checked (`provider.session`). */

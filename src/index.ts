@@ -51,6 +51,7 @@ export type {
   BridgeRequest,
   ConflictPolicy,
   CredentialKind,
+  LegacyBreakerOptions,
   LegacyIdentity,
   LegacyOptions,
   LegacyResolverOptions,

@@ -7,7 +7,14 @@ import { parseProviders } from './parse-provider.js';
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
-import type { BridgeOptions, LegacyResolverOptions, LegacyScopes, LegacyStoreOptions } from './types.js';
+import type {
+  BridgeOptions,
+  LegacyBreakerOptions,
+  LegacyResolverOptions,
+  LegacyScopes,
+  LegacyStoreOptions,
+} from './types.js';
+import { CircuitBreaker } from './util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
 
 // Records keep the lists of known option names complete at compile time.
@@ -32,11 +39,17 @@ const LEGACY_STORE_KEYS: Record<keyof LegacyStoreOptions, true> = {
   userId: true,
   timeoutMs: true,
   scopes: true,
+  breaker: true,
 };
 const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
   resolve: true,
   timeoutMs: true,
   scopes: true,
+  breaker: true,
+};
+const LEGACY_BREAKER_KEYS: Record<keyof LegacyBreakerOptions, true> = {
+  failureThreshold: true,
+  coolDownMs: true,
 };
 const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
@@ -70,7 +83,32 @@ function legacyScopes(value: OptionRecord): LegacyScopes | undefined {
   return check.optionalFunction<LegacyScopes>('legacy.scopes', value.scopes, '(session) => string[]');
 }
 
-function parseLegacy(option: unknown): LegacyConfig | undefined {
+/** `legacy.breaker`: one `CircuitBreaker` per bridge, on the bridge's clock; `false` means none. */
+function legacyBreaker(value: OptionRecord, now: () => number): CircuitBreaker | undefined {
+  if (value.breaker === false) return undefined;
+  const breaker = check.optionalRecord(
+    value.breaker,
+    '`legacy.breaker` must be false (no circuit breaker) or an object `{ failureThreshold, coolDownMs }`.',
+  );
+  check.knownKeys(breaker, LEGACY_BREAKER_KEYS, 'legacy.breaker.');
+  const failureThreshold = check.integer(
+    'legacy.breaker.failureThreshold',
+    breaker.failureThreshold,
+    1,
+    5,
+    'the consecutive failures or timeouts of the legacy store that open the circuit, e.g. 5',
+  );
+  const coolDownMs = check.integer(
+    'legacy.breaker.coolDownMs',
+    breaker.coolDownMs,
+    1,
+    10_000,
+    'the milliseconds to answer 503 at once before probing the legacy store again, e.g. 10000',
+  );
+  return new CircuitBreaker({ failureThreshold, coolDownMs, now });
+}
+
+function parseLegacy(option: unknown, now: () => number): LegacyConfig | undefined {
   if (option === undefined) return undefined;
   const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
@@ -80,7 +118,13 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
       value.resolve,
       'pass a function `(req) => ({ userId }) | null`.',
     );
-    return { type: 'resolve', resolve, timeoutMs: legacyTimeout(value), scopes: legacyScopes(value) };
+    return {
+      type: 'resolve',
+      resolve,
+      timeoutMs: legacyTimeout(value),
+      scopes: legacyScopes(value),
+      breaker: legacyBreaker(value, now),
+    };
   }
   check.knownKeys(value, LEGACY_STORE_KEYS, 'legacy.');
   const scopes = legacyScopes(value);
@@ -114,6 +158,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
     userId: userId ?? defaultLegacyUserId,
     timeoutMs: legacyTimeout(value),
     scopes,
+    breaker: legacyBreaker(value, now),
   };
 }
 
@@ -166,7 +211,8 @@ export function parseOptions(options: unknown): BridgeConfig {
     'options are required: `sessionBridge({ legacy: {...}, provider: {...} })`.',
   );
   check.knownKeys(value, BRIDGE_KEYS);
-  const legacy = parseLegacy(value.legacy);
+  const now = check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now;
+  const legacy = parseLegacy(value.legacy, now);
   const providers = parseProviders(value.provider, check);
   if (!legacy && providers.length === 0) {
     check.fail(
@@ -193,7 +239,7 @@ export function parseOptions(options: unknown): BridgeConfig {
     stats,
     recorder,
     errors: check.oneOf('errors', value.errors, ['respond', 'next'] as const, 'respond'),
-    now: check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now,
+    now,
     debug:
       check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
       (() => {}),

@@ -64,6 +64,19 @@ export interface LegacyIdentity {
   sessionId?: string;
 }
 
+/**
+ * The circuit breaker around the legacy store (`store.get`) or `legacy.resolve`. After `failureThreshold`
+ * consecutive failures (errors or timeouts) the bridge stops asking: requests with a legacy cookie answer 503 at
+ * once, with `Retry-After`, for `coolDownMs`; then one request probes, and its success closes the circuit.
+ * A store answering "not found" (or `ENOENT`) is a success.
+ */
+export interface LegacyBreakerOptions {
+  /** Consecutive failures or timeouts that open the circuit. Default `5`. */
+  failureThreshold?: number;
+  /** Milliseconds the circuit stays open before one request probes the store again. Default `10000`. */
+  coolDownMs?: number;
+}
+
 /** Options for reading legacy sessions from an express-session store. */
 export interface LegacyStoreOptions {
   /** The express-session store your login writes to (MemoryStore, connect-redis, connect-pg-simple, ...). Required. */
@@ -83,6 +96,8 @@ export interface LegacyStoreOptions {
   timeoutMs?: number;
   /** Scopes of a legacy session, for `requireUser({ scopes })` (e.g. from its roles). Default: none. */
   scopes?: LegacyScopes;
+  /** The circuit breaker around `store.get`; `false` turns it off. Default `{ failureThreshold: 5, coolDownMs: 10000 }`. */
+  breaker?: LegacyBreakerOptions | false;
 }
 
 /** Maps a legacy session (the stored session, or `session` of a `legacy.resolve` identity) to scopes. */
@@ -98,6 +113,8 @@ export interface LegacyResolverOptions {
   timeoutMs?: number;
   /** Scopes of a legacy session, for `requireUser({ scopes })`. Default: none. */
   scopes?: LegacyScopes;
+  /** The circuit breaker around `resolve`; `false` turns it off. Default `{ failureThreshold: 5, coolDownMs: 10000 }`. */
+  breaker?: LegacyBreakerOptions | false;
 }
 
 export type LegacyOptions = LegacyStoreOptions | LegacyResolverOptions;

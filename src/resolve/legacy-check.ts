@@ -2,6 +2,7 @@ import type { LegacyConfig } from '../config.js';
 import { BridgeError } from '../errors.js';
 import { readSessionId } from '../sources/legacy-cookie.js';
 import type { BridgeRequest, LegacySessionData, LegacySessionStore } from '../types.js';
+import type { CircuitBreaker } from '../util/circuit-breaker.js';
 import { toUserId } from '../util/user-id.js';
 import { settle } from '../util/with-timeout.js';
 
@@ -20,13 +21,26 @@ type Failure = ['ERR_BRIDGE_LEGACY_UNAVAILABLE' | 'ERR_BRIDGE_RESOLVER_UNAVAILAB
 const RESOLVE: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy login could not be checked.'];
 const STORE: Failure = ['ERR_BRIDGE_LEGACY_UNAVAILABLE', 'The legacy session store could not be read.'];
 const USER_ID: Failure = ['ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'The legacy user could not be resolved.'];
+/** What a refused call (circuit open) adds to the failure's message. */
+const OPEN = ' It failed repeatedly and is not asked again until the cool-down ends.';
 
+/** An error a store answers for a session that does not exist: express-session reads it as "no session". */
+function isNoSession(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+}
+
+/**
+ * `store.get(sid)` as a promise. Like express-session, an error whose `code` is `'ENOENT'` is "no session"
+ * (session-file-store answers a destroyed or unknown session that way); any other error rejects.
+ */
 function storeGet(store: LegacySessionStore, sid: string): Promise<LegacySessionData | null | undefined> {
   return new Promise((resolve, reject) => {
     try {
-      store.get(sid, (err, session) =>
-        err ? reject(err) : resolve(session as LegacySessionData | null | undefined),
-      );
+      store.get(sid, (err, session) => {
+        if (isNoSession(err)) resolve(null);
+        else if (err) reject(err);
+        else resolve(session as LegacySessionData | null | undefined);
+      });
     } catch (err) {
       reject(err);
     }
@@ -49,6 +63,45 @@ async function call<T>(work: () => T | PromiseLike<T>, ms: number, what: string,
   }
 }
 
+/**
+ * `call` behind the legacy config's circuit breaker (the store's `get` or `legacy.resolve`). While the circuit is
+ * open the call is not made: the 503 comes at once, with `Retry-After` = the rest of the cool-down. Every call
+ * that is made reports its outcome, a timeout as a failure, so a hanging probe is bounded by `timeoutMs`.
+ */
+async function guarded<T>(
+  config: LegacyConfig,
+  work: () => T | PromiseLike<T>,
+  what: string,
+  failure: Failure,
+  debug: (message: string) => void,
+): Promise<T> {
+  const breaker = config.breaker;
+  if (!breaker) return await call(work, config.timeoutMs, what, failure);
+  if (!breaker.allow()) {
+    throw retryLater(
+      new BridgeError(failure[0], failure[1] + OPEN, { cause: new Error(`${what}: circuit open`) }),
+      breaker,
+    );
+  }
+  try {
+    const value = await call(work, config.timeoutMs, what, failure);
+    if (breaker.state !== 'closed') debug(`${what} answered again: circuit closed`);
+    breaker.success();
+    return value;
+  } catch (err) {
+    const before = breaker.state;
+    breaker.failure();
+    if (breaker.state !== 'open') throw err;
+    if (before !== 'open') debug(`${what} failed repeatedly: circuit open, 503 at once for the cool-down`);
+    throw retryLater(err as BridgeError, breaker);
+  }
+}
+
+function retryLater(error: BridgeError, breaker: CircuitBreaker): BridgeError {
+  error.headers['Retry-After'] = String(breaker.retryAfterSeconds());
+  return error;
+}
+
 /** `readLegacy` that never rejects: a failed call is the `unavailable` result. */
 export function checkLegacy(...args: Parameters<typeof readLegacy>): Promise<LegacyResult> {
   return readLegacy(...args).catch((err: unknown): LegacyResult => {
@@ -69,7 +122,7 @@ async function readLegacy(
   cookies: () => Record<string, string | undefined>,
 ): Promise<LegacyResult> {
   if (config.type === 'resolve') {
-    const identity = await call(() => config.resolve(req), config.timeoutMs, 'legacy.resolve', RESOLVE);
+    const identity = await guarded(config, () => config.resolve(req), 'legacy.resolve', RESOLVE, debug);
     const userId = toUserId(identity?.userId);
     if (!identity || userId === undefined) return NONE;
     return { state: 'ok', userId, sessionId: identity.sessionId, session: identity.session };
@@ -77,7 +130,7 @@ async function readLegacy(
 
   const sid = readSessionId(cookies(), config.cookieName, config.secrets, debug);
   if (sid === undefined) return NONE;
-  const session = await call(() => storeGet(config.store, sid), config.timeoutMs, 'legacy store', STORE);
+  const session = await guarded(config, () => storeGet(config.store, sid), 'legacy store', STORE, debug);
   if (!session || typeof session !== 'object') {
     debug('legacy session not found (destroyed or expired in the store)');
     return NONE;

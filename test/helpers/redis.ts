@@ -21,6 +21,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient, type RedisClientOptions } from 'redis';
@@ -202,9 +203,9 @@ export function describeWithRedisServer(name: string, fn: () => void): void {
 export interface RedisServer {
   port: number;
   url: string;
-  /** Stops the server (SIGTERM, no persistence, so all data is gone) and waits for it to exit. */
+  /** Stops the server (SIGTERM: without `persistDir` all data is gone) and waits for it to exit. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty, and waits until it answers PING. */
+  /** Starts it again on the same port (empty, unless `persistDir`) and waits until it answers PING. */
   start(): Promise<void>;
 }
 
@@ -224,9 +225,14 @@ async function answersPing(port: number): Promise<boolean> {
 
 /**
  * Starts a private `redis-server` (no RDB, no AOF) on a free port. Stop it in `afterAll`. Throws when the
- * binary is missing: check `hasRedisServer()` first.
+ * binary is missing: check `hasRedisServer()` first. With `persistDir`, an append-only file there (fsync on
+ * every write) keeps the data across `stop()` and `start()`, like a production Redis that restarts.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: { persistDir?: string } = {}): Promise<RedisServer> {
+  if (options.persistDir) mkdirSync(options.persistDir, { recursive: true });
+  const persistence = options.persistDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.persistDir]
+    : ['--appendonly', 'no'];
   const port = await freePort();
   let child: ChildProcess | undefined;
   const server: RedisServer = {
@@ -236,7 +242,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       if (child) throw new Error('redis-server is already running');
       const proc = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
         { stdio: 'ignore' },
       );
       child = proc;
