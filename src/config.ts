@@ -3,6 +3,7 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
+import type { DrainConfig } from './legacy-store/options.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   BridgeEvent,
@@ -30,6 +31,8 @@ export type LegacyConfig =
       userId: (session: LegacySessionData) => unknown;
       /** Milliseconds `store.get` and an async `userId` may each take before the request answers 503. */
       timeoutMs: number;
+      /** `legacy.drain`: background scans of the store; undefined when off. */
+      drain: DrainConfig | undefined;
     }
   | {
       type: 'resolve';

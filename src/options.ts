@@ -3,6 +3,7 @@
  * the shared checks of validate.ts, and every default filled.
  */
 import type { BridgeConfig, LegacyConfig, ProviderConfig } from './config.js';
+import { parseDrain, refuseDrainWithResolver } from './legacy-store/options.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type {
@@ -42,6 +43,7 @@ const LEGACY_STORE_KEYS: Record<keyof LegacyStoreOptions, true> = {
   cookieName: true,
   userId: true,
   timeoutMs: true,
+  drain: true,
 };
 const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = { resolve: true, timeoutMs: true };
 const PROVIDER_KEYS: Record<keyof ProviderOptions, true> = {
@@ -117,6 +119,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
   if (option === undefined) return undefined;
   const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
+    if ('drain' in value) refuseDrainWithResolver(check);
     check.knownKeys(value, LEGACY_RESOLVE_KEYS, 'legacy.');
     const resolve = check.requiredFunction<LegacyResolverOptions['resolve']>(
       'legacy.resolve',
@@ -155,6 +158,7 @@ function parseLegacy(option: unknown): LegacyConfig | undefined {
     cookieName,
     userId: userId ?? defaultLegacyUserId,
     timeoutMs: legacyTimeout(value),
+    drain: parseDrain(check, value.drain),
   };
 }
 

@@ -76,6 +76,12 @@ export interface LegacyStoreOptions {
   ) => string | number | null | undefined | Promise<string | number | null | undefined>;
   /** Milliseconds to wait for `store.get` before answering 503. Default `2000`. */
   timeoutMs?: number;
+  /**
+   * Scan the store in the background (read-only) to tell how many users still hold a valid legacy session and
+   * when the last one expires: `true`, or `{ intervalMs, timeoutMs }`. Needs a store that can list its sessions
+   * (connect-redis, MemoryStore, or any store with `all` or `ids`). Default: off.
+   */
+  drain?: boolean | import('./legacy-store/types.js').LegacyDrainOptions;
 }
 
 /** Options for a legacy login that is not express-session (a Rails/PHP cookie, passport upstream, ...). */
