@@ -5,6 +5,15 @@ export { BridgeError, isBridgeError } from './errors.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
 export type {
+  LegacyDrainOptions,
+  LegacyExpiryDay,
+  LegacyStoreCounts,
+  LegacyStoreReport,
+  LegacyStoreScan,
+  LegacyStoreScanError,
+  LegacyStoreUnsupported,
+} from './legacy-store/types.js';
+export type {
   LabelledCount,
   RecorderOptions,
   RequestCounts,
