@@ -7,6 +7,8 @@ import {
 } from './http/prom-client-collector.js';
 import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
+import { LegacyStoreDrain } from './legacy-store/drain.js';
+import type { LegacyStoreScan } from './legacy-store/types.js';
 import { parseOptions } from './options.js';
 import { issuerFormWarning } from './parse-provider.js';
 import {
@@ -53,9 +55,15 @@ export interface SessionBridge extends Middleware {
   registerMetrics(registry: PromClientRegistryLike, options?: PromClientCollectorOptions): void;
   /** The adoption report the stats endpoint serves as JSON; rejects when the store fails or takes over 10 s. */
   report(options?: ReportOptions): Promise<MigrationReport>;
+  /**
+   * Scans the legacy store now (read-only) and resolves with the result, which the report's `legacyStore` then
+   * shows; joins the running scan if there is one. Needs `legacy.drain`. Rejects with
+   * `ERR_BRIDGE_LEGACY_UNAVAILABLE` when the store fails or times out (the previous result is kept).
+   */
+  scanLegacyStore(): Promise<LegacyStoreScan>;
   /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
   flushStats(): Promise<void>;
-  /** Stops timers, flushes stats and closes the stats store. */
+  /** Stops timers (the legacy store scans included), flushes stats and closes the stats store. */
   close(): Promise<void>;
 }
 
@@ -84,7 +92,11 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     const warning = issuerFormWarning(p.issuer);
     if (warning) logSafely(warning);
   }
-  const stats = config.stats === false ? undefined : new StatsService(config);
+  const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
+  const drain = legacy?.drain
+    ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, logSafely)
+    : undefined;
+  const stats = config.stats === false ? undefined : new StatsService(config, drain);
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
   const issued = new WeakSet<BridgeAuth>();
@@ -223,8 +235,23 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         createPromClientCollector(requireStats().metricsSource(), options).register(registry),
     },
     report: { value: async (options?: ReportOptions) => requireStats().report(options) },
+    scanLegacyStore: {
+      value: async () => {
+        if (!drain) {
+          throw new TypeError(
+            'sessionBridge: scanLegacyStore() needs `legacy.drain`: pass `legacy: { store, secret, drain: true }`.',
+          );
+        }
+        return drain.scan();
+      },
+    },
     flushStats: { value: async () => stats?.flush() },
-    close: { value: async () => stats?.close() },
+    close: {
+      value: async () => {
+        drain?.close();
+        await stats?.close();
+      },
+    },
   });
   return bridge;
 }

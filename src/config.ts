@@ -3,6 +3,8 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
+
+import type { DrainConfig } from './legacy-store/options.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker.js';
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
@@ -38,6 +40,8 @@ export type LegacyConfig =
       scopes: LegacyScopes | undefined;
       /** The circuit breaker around `store.get`, one per bridge on the bridge's clock; undefined: `breaker: false`. */
       breaker: CircuitBreaker | undefined;
+      /** `legacy.drain`: background scans of the store; undefined when off. */
+      drain: DrainConfig | undefined;
     }
   | {
       type: 'resolve';

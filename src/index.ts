@@ -4,6 +4,15 @@ export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
+export type {
+  LegacyDrainOptions,
+  LegacyExpiryDay,
+  LegacyStoreCounts,
+  LegacyStoreReport,
+  LegacyStoreScan,
+  LegacyStoreScanError,
+  LegacyStoreUnsupported,
+} from './legacy-store/types.js';
 export type { Auth0PresetOptions } from './presets/auth0.js';
 export { auth0 } from './presets/auth0.js';
 export type { AuthgearPresetOptions } from './presets/authgear.js';

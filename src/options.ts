@@ -3,6 +3,7 @@
  * the shared checks of validate.ts, and every default filled.
  */
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import { parseDrain, refuseDrainWithResolver } from './legacy-store/options.js';
 import { parseProviders } from './parse-provider.js';
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
@@ -40,6 +41,7 @@ const LEGACY_STORE_KEYS: Record<keyof LegacyStoreOptions, true> = {
   timeoutMs: true,
   scopes: true,
   breaker: true,
+  drain: true,
 };
 const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
   resolve: true,
@@ -112,6 +114,7 @@ function parseLegacy(option: unknown, now: () => number): LegacyConfig | undefin
   if (option === undefined) return undefined;
   const value = check.record(option, '`legacy` must be an object: `{ store, secret }` or `{ resolve }`.');
   if ('resolve' in value) {
+    if ('drain' in value) refuseDrainWithResolver(check);
     check.knownKeys(value, LEGACY_RESOLVE_KEYS, 'legacy.');
     const resolve = check.requiredFunction<LegacyResolverOptions['resolve']>(
       'legacy.resolve',
@@ -159,6 +162,7 @@ function parseLegacy(option: unknown, now: () => number): LegacyConfig | undefin
     timeoutMs: legacyTimeout(value),
     scopes,
     breaker: legacyBreaker(value, now),
+    drain: parseDrain(check, value.drain),
   };
 }
 

@@ -98,6 +98,12 @@ export interface LegacyStoreOptions {
   scopes?: LegacyScopes;
   /** The circuit breaker around `store.get`; `false` turns it off. Default `{ failureThreshold: 5, coolDownMs: 10000 }`. */
   breaker?: LegacyBreakerOptions | false;
+  /**
+   * Scan the store in the background (read-only) to tell how many users still hold a valid legacy session and
+   * when the last one expires: `true`, or `{ intervalMs, timeoutMs }`. Needs a store that can list its sessions
+   * (connect-redis, MemoryStore, or any store with `all` or `ids`). Default: off.
+   */
+  drain?: boolean | import('./legacy-store/types.js').LegacyDrainOptions;
 }
 
 /** Maps a legacy session (the stored session, or `session` of a `legacy.resolve` identity) to scopes. */

@@ -8,6 +8,7 @@ import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
 import { html, SafeHtml } from './html-escape.js';
+import { legacyStoreSection } from './render-legacy-store.js';
 import { renderChart } from './svg-chart.js';
 
 export { formatDateTime, formatPercent } from './format.js';
@@ -187,6 +188,7 @@ export function renderHtml(report: MigrationReport): string {
 ${approximateNotice(report)}
 ${readinessSection(report)}
 ${figuresSection(report)}
+${legacyStoreSection(report)}
 ${chartSection(report)}
 <section aria-labelledby="windows-heading"><h2 id="windows-heading">By window</h2>${windowsTable(report)}</section>
 ${recorderSection(report)}

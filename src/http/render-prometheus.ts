@@ -12,6 +12,7 @@
 import type { LabelledCount, UserCounts } from '../stats/contract.js';
 import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
+import { LEGACY_STORE_METRIC_FAMILIES } from './legacy-store-metrics.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -149,6 +150,7 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     aggregator: 'max',
     samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
   },
+  ...LEGACY_STORE_METRIC_FAMILIES,
   {
     name: 'session_bridge_stats_report_up',
     help: '1 when the shared stats store answered the report query of this scrape, 0 when it failed (the store-derived gauges are then absent).',

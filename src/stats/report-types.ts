@@ -1,3 +1,4 @@
+import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { LabelledCount, RequestCounts, UserCounts } from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */
@@ -64,4 +65,9 @@ export interface MigrationReport {
   cutover: CutoverReport;
   requestsByLabel: LabelledCount[];
   recorder: RecorderReport;
+  /**
+   * The last scan of the legacy store (`legacy.drain`): how many users still hold a valid legacy session and when
+   * the last one expires. Null when `legacy.drain` is off. Scanned by the instance that answered.
+   */
+  legacyStore: LegacyStoreReport | null;
 }

@@ -1,3 +1,4 @@
+import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { BridgeMode } from '../types.js';
 import { OptionChecks } from '../validate.js';
 import type { SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
@@ -101,6 +102,8 @@ export interface BuildReportInput {
    * pass the series of a `statsQueryFor(now, 'day', criteria)` query, or the projection is null.
    */
   daily?: readonly SeriesPoint[];
+  /** The legacy store drain's section; default null (`legacy.drain` off). */
+  legacyStore?: LegacyStoreReport | null;
 }
 
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
@@ -136,6 +139,7 @@ export function buildReport(input: BuildReportInput): MigrationReport {
     cutover: cutover(snapshot, now, criteria, daily),
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
+    legacyStore: input.legacyStore ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { BridgeConfig } from '../config.js';
 import type { StatsMetricsSource } from '../http/prom-client-collector.js';
+import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { OptionChecks } from '../validate.js';
@@ -9,6 +10,11 @@ import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
 import { toStatsEvent } from './to-stats-event.js';
+
+/** What the report reads the `legacyStore` section from: the legacy store drain. */
+export interface LegacyStoreSource {
+  report(): LegacyStoreReport;
+}
 
 /** Options of `bridge.report()`. */
 export interface ReportOptions {
@@ -56,9 +62,12 @@ export class StatsService {
   readonly store: StatsStore;
   readonly recorder: Recorder;
   readonly #config: BridgeConfig;
+  readonly #legacyStore: LegacyStoreSource | undefined;
 
-  constructor(config: BridgeConfig) {
+  /** `legacyStore`: the legacy store drain whose last scan the report shows (undefined when `legacy.drain` is off). */
+  constructor(config: BridgeConfig, legacyStore?: LegacyStoreSource) {
     this.#config = config;
+    this.#legacyStore = legacyStore;
     this.store = config.stats || memoryStats();
     this.recorder = new Recorder(this.store, config.recorder, config.now);
   }
@@ -104,6 +113,7 @@ export class StatsService {
       recorder: this.recorder.health(),
       seriesBucket,
       daily,
+      legacyStore: this.#legacyStore?.report() ?? null,
     });
   }
 

@@ -86,6 +86,7 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
       lastFlushAt: '2025-03-31T11:59:59.000Z',
       lastError: null,
     },
+    legacyStore: null,
   };
   return structuredClone({ ...report, ...overrides });
 }
