@@ -18,11 +18,11 @@ import {
   type RequireUserOptions,
 } from './resolve/access.js';
 import { type Decision, decideRequest } from './resolve/decide.js';
-import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
+import { LegacyReader, type LegacyResult } from './resolve/legacy-check.js';
 import { linkAtSignIn } from './resolve/link-at-sign-in.js';
 import { buildProviders, checkProvider, type ProviderResult } from './resolve/provider-check.js';
 import { readCookies } from './sources/cookies.js';
-import { readProviderCredential } from './sources/provider-credential.js';
+import { type ProviderCredential, readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
 import type { BridgeAuth, BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
@@ -73,6 +73,8 @@ interface RequestState {
 }
 
 const NO_LEGACY: LegacyResult = { state: 'none' };
+const NO_PROVIDER: ProviderResult = { state: 'none' };
+const NO_CREDENTIAL: ProviderCredential = { type: 'none' };
 
 /**
  * Builds the bridge middleware. Options are validated here, once; keys, caches and the stats recorder are
@@ -92,6 +94,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     const warning = issuerFormWarning(p.issuer);
     if (warning) logSafely(warning);
   }
+  const legacyReader = config.legacy ? new LegacyReader(config.legacy, logSafely) : undefined;
   const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
   const drain = legacy?.drain
     ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, logSafely)
@@ -121,7 +124,12 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     }
   }
 
-  async function evaluate(req: BridgeRequest): Promise<Decision> {
+  /**
+   * Decides one request. Both credentials are checked at the same time; whatever answers synchronously (no
+   * credential, a cached token, a store that calls back at once) is used without a promise, so a request that
+   * needs nothing asynchronous is decided synchronously.
+   */
+  function evaluate(req: BridgeRequest): Decision | Promise<Decision> {
     const time = config.now();
     let parsed: Record<string, string | undefined> | undefined;
     const cookies = () => {
@@ -131,15 +139,28 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     const credential =
       runtimes.length > 0
         ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
-        : { type: 'none' as const };
-    const [legacy, checked]: [LegacyResult, ProviderResult] = await Promise.all([
-      config.legacy ? checkLegacy(req, config.legacy, time, logSafely, cookies) : NO_LEGACY,
-      checkProvider(credential, runtimes, time, tokenCache),
-    ]);
+        : NO_CREDENTIAL;
+    const legacy = legacyReader ? legacyReader.check(req, time, cookies) : NO_LEGACY;
     const provider =
-      checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok'
-        ? await linkAtSignIn(checked, legacy, logSafely)
-        : checked;
+      credential.type === 'none' ? NO_PROVIDER : checkProvider(credential, runtimes, time, tokenCache);
+    if (legacy instanceof Promise) {
+      return provider instanceof Promise
+        ? Promise.all([legacy, provider]).then(([l, p]) => finish(time, l, p))
+        : legacy.then((l) => finish(time, l, provider));
+    }
+    if (provider instanceof Promise) return provider.then((p) => finish(time, legacy, p));
+    return finish(time, legacy, provider);
+  }
+
+  /** Links at first sign-in when it applies, then decides and reports the decision. */
+  function finish(time: number, legacy: LegacyResult, checked: ProviderResult): Decision | Promise<Decision> {
+    if (checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok') {
+      return linkAtSignIn(checked, legacy, logSafely).then((provider) => record(time, legacy, provider));
+    }
+    return record(time, legacy, checked);
+  }
+
+  function record(time: number, legacy: LegacyResult, provider: ProviderResult): Decision {
     const { decision, event } = decideRequest(config.mode, config.onConflict, time, legacy, provider);
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
     emit(event);
@@ -169,30 +190,38 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     if (config.mode === 'observe') {
       // Measure only: the request goes on at once and the decision is made off the request path.
       next();
-      evaluate(request).catch((err: unknown) => logSafely(`observe: ${String(err)}`));
+      Promise.resolve()
+        .then(() => evaluate(request))
+        .catch((err: unknown) => logSafely(`observe: ${String(err)}`));
       return;
     }
-    evaluate(request).then(
-      (decision) => {
-        state.legacyDisabled = decision.legacyDisabled;
-        if (decision.error) return fail(res, next, decision.error);
-        if (decision.auth) {
-          issued.add(decision.auth);
-          request.auth = decision.auth;
-        }
-        next();
-      },
-      (err: unknown) => {
-        // evaluate() handles every expected failure; this is a bug guard, never a crash.
-        fail(
-          res,
-          next,
-          new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
-            cause: err,
-          }),
-        );
-      },
-    );
+    const apply = (decision: Decision): void => {
+      state.legacyDisabled = decision.legacyDisabled;
+      if (decision.error) return fail(res, next, decision.error);
+      if (decision.auth) {
+        issued.add(decision.auth);
+        request.auth = decision.auth;
+      }
+      next();
+    };
+    // evaluate() handles every expected failure; this is a bug guard, never a crash.
+    const unexpected = (err: unknown): void =>
+      fail(
+        res,
+        next,
+        new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
+          cause: err,
+        }),
+      );
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = evaluate(request);
+    } catch (err) {
+      unexpected(err);
+      return;
+    }
+    if (decision instanceof Promise) decision.then(apply, unexpected);
+    else apply(decision);
   } as SessionBridge;
 
   function requireUser(options?: RequireUserOptions): Middleware {
