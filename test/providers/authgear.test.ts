@@ -139,6 +139,22 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
       expectOnlyForwarded(resolverCalls()[0], { authorization: 'Bearer opaque-authgear-access-token' });
     });
 
+    it('refuses a session cookie value no header can carry without calling the resolver or opening the breaker', async () => {
+      project.sessions.set('ag-sess-6', USER);
+      const bridged = app({
+        session: { check: 'authgear-resolver', endpoint: project.endpoint, failureThreshold: 1 },
+      });
+      expectBridgeError(
+        await request(bridged).get('/whoami').set('Cookie', 'session=%E2%82%AC%0A'),
+        401,
+        'ERR_BRIDGE_TOKEN_INVALID',
+      );
+      expect(resolverCalls()).toEqual([]);
+      expect(authFrom(await request(bridged).get('/me').set('Cookie', 'session=ag-sess-6'))).toMatchObject({
+        userId: USER,
+      });
+    });
+
     it('answers 503 ERR_BRIDGE_PROVIDER_UNAVAILABLE when the resolver fails', async () => {
       project.sessions.set('ag-sess-3', USER);
       project.server.mode = 'fail';

@@ -94,6 +94,23 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
   });
 
   describe('circuit breaker', () => {
+    it('refuses a cookie value no header can carry without asking Ory, so such requests never open the breaker', async () => {
+      const { value, identityId } = project.addSession();
+      const bridged = app({ failureThreshold: 2 });
+      // Percent-decoded, these are a line break, a non-Latin-1 character and NUL: fetch cannot send them.
+      for (const bad of ['%0D%0Aevil', '%E2%82%AC', '%00', '%0A']) {
+        expectBridgeError(
+          await request(bridged).get('/whoami').set('Cookie', oryCookie(bad)),
+          401,
+          'ERR_BRIDGE_TOKEN_INVALID',
+        );
+      }
+      expect(whoami()).toBe(0);
+      expect(authFrom(await request(bridged).get('/me').set('Cookie', oryCookie(value)))).toMatchObject({
+        userId: identityId,
+      });
+    });
+
     it('answers 503 at once after failureThreshold failures and recovers after coolDownMs without a restart', async () => {
       const { value, identityId } = project.addSession();
       const coolDownMs = 600;
