@@ -159,6 +159,18 @@ describe.each(expressVersions)('%s: auth0() preset', (_name, express) => {
   });
 });
 
+describe('auth0(): linkClaim at construction', () => {
+  it('refuses a linkClaim string that holds a namespaced claim name, which a dot path would split', () => {
+    const build = (linkClaim: string | string[]) => () =>
+      makeBridge({ provider: auth0({ domain: DOMAIN, audience: API, linkClaim }) });
+    // As a dot path this reads ['https://example', 'com/legacy_id'] and would link no user, ever.
+    expect(build('https://example.com/legacy_id')).toThrow(TypeError);
+    expect(build('https://example.com/legacy_id')).toThrow(/\['https:\/\/example\.com\/legacy_id'\]/);
+    expect(build(['https://example.com/legacy_id'])).not.toThrow();
+    expect(build('app_metadata.legacy_id')).not.toThrow();
+  });
+});
+
 describe('auth0(): issuer form', () => {
   it('builds the trailing-slash issuer and the tenant JWKS URL from the domain', () => {
     expect(auth0({ domain: 'tenant.eu.auth0.com', audience: API })).toMatchObject({
