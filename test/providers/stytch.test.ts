@@ -123,15 +123,15 @@ describe.each(expressVersions)('%s: stytch() preset', (_name, express) => {
     expectOnlyForwarded(fetched[0], {});
   });
 
-  it('with customDomain, accepts iss https://{customDomain} and refuses the stytch.com/{project_id} form', async () => {
+  it('with customDomain, accepts iss https://{customDomain} and refuses another domain as an untrusted issuer', async () => {
     const custom = app({ customDomain: 'login.example.com', jwksUri: project.jwksUri });
     const viaDomain = await sessionJwt({ iss: 'https://login.example.com' });
     expect(
       authFrom(await request(custom).get('/me').set('Cookie', `stytch_session_jwt=${viaDomain}`)),
     ).toMatchObject({ kind: 'provider', provider: 'stytch', payload: { iss: 'https://login.example.com' } });
-    const plain = await sessionJwt();
+    const otherDomain = await sessionJwt({ iss: 'https://login.other-app.com' });
     expectBridgeError(
-      await request(custom).get('/whoami').set('Cookie', `stytch_session_jwt=${plain}`),
+      await request(custom).get('/whoami').set('Cookie', `stytch_session_jwt=${otherDomain}`),
       401,
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
     );
