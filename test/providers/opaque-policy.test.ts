@@ -20,7 +20,7 @@ import { type IntrospectionStandin, startIntrospectionStandin } from '../helpers
 
 const SECRET = 'legacy-secret';
 /** Short enough for a fast suite, long enough to tell "waited for the timeout" from "answered at once". */
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 500;
 
 describe.each(expressVersions)('%s: opaque provider sessions through the middleware', (_name, express) => {
   let project: OryStandin;
