@@ -5,7 +5,7 @@
  */
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
-  BridgeEvent,
+  AnyBridgeEvent,
   BridgeMode,
   BridgeRequest,
   ConflictPolicy,
@@ -82,7 +82,7 @@ export interface BridgeConfig {
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;
-  onEvent: ((event: BridgeEvent) => void) | undefined;
+  onEvent: ((event: AnyBridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
   /**

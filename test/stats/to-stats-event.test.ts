@@ -3,6 +3,7 @@ import { toStatsEvent } from '../../src/stats/to-stats-event.js';
 import type { BridgeEvent } from '../../src/types.js';
 
 const base: BridgeEvent = {
+  type: 'request',
   time: 1_750_000_000_000,
   mode: 'bridge',
   sent: { legacy: false, provider: false },
