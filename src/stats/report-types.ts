@@ -1,4 +1,4 @@
-import type { LabelledCount, RequestCounts, UserCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, RequestCounts, UserCounts } from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -28,6 +28,8 @@ export interface CutoverReport {
 export interface ReportWindow {
   requests: RequestCounts;
   users: UserCounts;
+  /** Decisions of the password migration endpoints (all instances sharing the store), by result. */
+  passwordMigrations: PasswordMigrationCounts;
   approximate: boolean;
 }
 
@@ -38,6 +40,8 @@ export interface ReportSeriesPoint {
   providerUsers: number;
   legacyRequests: number;
   providerRequests: number;
+  /** Password migration matches (passwords the provider took over) in the bucket. */
+  passwordMatches: number;
 }
 
 /** Health of the in-process recorder of the instance that answered. */
@@ -56,7 +60,7 @@ export interface MigrationReport {
   generatedAt: string;
   mode: import('../types.js').BridgeMode;
   approximate: boolean;
-  totals: { requests: RequestCounts; users: UserCounts };
+  totals: { requests: RequestCounts; users: UserCounts; passwordMigrations: PasswordMigrationCounts };
   windows: Record<'1d' | '7d' | '30d', ReportWindow>;
   lastLegacyAt: string | null;
   seriesBucket: 'hour' | 'day';
