@@ -5,7 +5,19 @@ export { BridgeError, isBridgeError } from './errors.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
 export type { StatsHandlerOptions } from './http/stats-handler.js';
 export type {
+  Auth0CustomDatabaseOptions,
+  Auth0Profile,
+  PasswordMigrationHookOptions,
+  PasswordMigrationLimits,
+  PasswordVerifier,
+  RateWindowOptions,
+} from './migration/options.js';
+export type { PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
+export type {
+  AnyStatsEvent,
   LabelledCount,
+  PasswordMigrationCounts,
+  PasswordMigrationStatsEvent,
   RecorderOptions,
   RequestCounts,
   SeriesPoint,
@@ -31,6 +43,7 @@ export type {
 } from './stats/report-types.js';
 export type { ReportOptions } from './stats/stats-service.js';
 export type {
+  AnyBridgeEvent,
   BridgeAuth,
   BridgeEvent,
   BridgeMode,
@@ -45,6 +58,7 @@ export type {
   LegacySessionData,
   LegacySessionStore,
   LegacyStoreOptions,
+  PasswordMigrationEvent,
   ProviderAlgorithm,
   ProviderOptions,
 } from './types.js';
