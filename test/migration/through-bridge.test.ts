@@ -284,6 +284,29 @@ describe.each(expressVersions)('%s: password migration endpoints through the bri
     await setup.bridge.close();
   });
 
+  it('is refused by a bridge with a provider mounted before it, which reads the API key as a Bearer token (why the README mounts the routes first)', async () => {
+    const bridge = sessionBridge({
+      provider: {
+        issuer: 'https://issuer.example.com/',
+        audience: 'api',
+        jwksUri: 'https://issuer.example.com/jwks',
+      },
+      stats: false,
+    });
+    const app = express();
+    app.use(bridge as unknown as RequestHandler);
+    app.post(
+      '/migrate-password',
+      bridge.passwordMigrationHook({ apiKey: ORY_KEY, verify }) as unknown as RequestHandler,
+    );
+    const res = await request(app)
+      .post('/migrate-password')
+      .set('Authorization', ORY_KEY)
+      .send({ identifier: MATCHING[0]!, password: PASSWORD });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_token');
+  });
+
   it('records through the recorder without calling the store on the request path', async () => {
     let calls = 0;
     const inner = memoryStats();
