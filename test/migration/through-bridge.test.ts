@@ -23,8 +23,8 @@ import {
   connectNodeRedis,
   deleteKeys,
   describeRedis,
+  dumpKeys,
   type RedisConnection,
-  type SendCommand,
   scanKeys,
   testPrefix,
 } from '../helpers/redis.js';
@@ -336,22 +336,6 @@ await describeRedis('password migration endpoints through the bridge with redisS
     await redis?.close();
   });
 
-  /** Every key under `prefix` with its value, as text. */
-  async function dump(sendCommand: SendCommand, prefix: string): Promise<string> {
-    let text = '';
-    for (const key of await scanKeys(sendCommand, prefix)) {
-      const type = String(await sendCommand('TYPE', key));
-      const value =
-        type === 'hash'
-          ? await sendCommand('HGETALL', key)
-          : type === 'zset'
-            ? await sendCommand('ZRANGE', key, '0', '-1', 'WITHSCORES')
-            : await sendCommand('GET', key);
-      text += `${key}\n${JSON.stringify(value)}\n`;
-    }
-    return text;
-  }
-
   it('counts exactly what the memory store counts, and stores neither the password nor an identifier', async () => {
     const prefix = testPrefix('password-migration');
     onTestFinished(() => deleteKeys(redis.sendCommand, prefix));
@@ -367,7 +351,7 @@ await describeRedis('password migration endpoints through the bridge with redisS
     const [fromRedis, fromMemory] = await Promise.all([setup.bridge.report(), memory.bridge.report()]);
     expect({ ...fromRedis, recorder: null }).toEqual({ ...fromMemory, recorder: null });
 
-    const stored = await dump(redis.sendCommand, prefix);
+    const stored = await dumpKeys(redis.sendCommand, prefix);
     expect(stored).toContain('"pw:match"');
     expect(stored).toContain('"pw:rateLimited"');
     expectNoSecrets(stored);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatsEvent, UserCounts } from '../../src/stats/contract.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
 import { alignedNow, DAY, scriptedPopulation } from '../helpers/population.js';
 
 /**
@@ -87,14 +88,7 @@ describe('scriptedPopulation', () => {
     for (const w of [1, 2, 7, 30, 40, 90]) {
       const inWindow = passwordEvents.filter((e) => e.time >= now - w * DAY);
       const counts = expected.window(w).passwordMigrations;
-      for (const result of [
-        'match',
-        'mismatch',
-        'unknown',
-        'rateLimited',
-        'unauthorized',
-        'error',
-      ] as const) {
+      for (const result of PASSWORD_MIGRATION_RESULTS) {
         expect(counts[result], `${result} in ${w}d`).toBe(inWindow.filter((e) => e.result === result).length);
       }
     }

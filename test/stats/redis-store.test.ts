@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type {
   AnyStatsEvent,
-  PasswordMigrationStatsEvent,
   StatsEvent,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
 } from '../../src/stats/contract.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import type { RedisStatsOptions } from '../../src/stats/redis/options.js';
 import { redisStats } from '../../src/stats/redis/store.js';
@@ -25,6 +25,7 @@ import {
   connectNodeRedis,
   deleteKeys,
   describeRedis,
+  dumpKeys,
   type RedisConnection,
   type SendCommand,
   scanKeys,
@@ -219,14 +220,7 @@ await describeRedis('redisStats against a real Redis', () => {
     });
     const password = fc.record({
       offset,
-      result: fc.constantFrom<PasswordMigrationStatsEvent['result']>(
-        'match',
-        'mismatch',
-        'unknown',
-        'rateLimited',
-        'unauthorized',
-        'error',
-      ),
+      result: fc.constantFrom(...PASSWORD_MIGRATION_RESULTS),
     });
     const event = fc.oneof({ arbitrary: request, weight: 3 }, { arbitrary: password, weight: 1 });
     const query: StatsQuery = {
@@ -284,20 +278,7 @@ await describeRedis('redisStats against a real Redis', () => {
     await redisStats({ sendCommand: nodeRedis.sendCommand, prefix: plain }).record(pop.events);
     await redisStats({ sendCommand: nodeRedis.sendCommand, prefix: keyed, hashKey }).record(pop.events);
 
-    const dump = async (prefix: string) => {
-      let text = '';
-      for (const key of await scanKeys(nodeRedis.sendCommand, prefix)) {
-        const type = String(await nodeRedis.sendCommand('TYPE', key));
-        const value =
-          type === 'hash'
-            ? await nodeRedis.sendCommand('HGETALL', key)
-            : type === 'zset'
-              ? await nodeRedis.sendCommand('ZRANGE', key, '0', '-1', 'WITHSCORES')
-              : await nodeRedis.sendCommand('GET', key); // strings, HyperLogLogs, the Bloom filter
-        text += `${key}\n${JSON.stringify(value)}\n`;
-      }
-      return text;
-    };
+    const dump = (prefix: string) => dumpKeys(nodeRedis.sendCommand, prefix);
     const plainDump = await dump(plain);
     const keyedDump = await dump(keyed);
     expect(plainDump).toContain(`${plain}last:any`);
