@@ -9,6 +9,10 @@ import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
 import { LegacyStoreDrain } from './legacy-store/drain.js';
 import type { LegacyStoreScan } from './legacy-store/types.js';
+import { createAuth0CustomDatabase } from './migration/auth0-custom-database.js';
+import type { Auth0CustomDatabaseOptions, PasswordMigrationHookOptions } from './migration/options.js';
+import { createPasswordMigrationHook } from './migration/password-hook.js';
+import type { MigrationDeps, PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
 import { parseOptions } from './options.js';
 import { issuerFormWarning } from './parse-provider.js';
 import {
@@ -25,7 +29,7 @@ import { readCookies } from './sources/cookies.js';
 import { type ProviderCredential, readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
-import type { BridgeAuth, BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
+import type { AnyBridgeEvent, BridgeAuth, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
 
 /** `next` as Express calls it. */
 export type NextFunction = (err?: unknown) => void;
@@ -61,6 +65,21 @@ export interface SessionBridge extends Middleware {
    * `ERR_BRIDGE_LEGACY_UNAVAILABLE` when the store fails or times out (the previous result is kept).
    */
   scanLegacyStore(): Promise<LegacyStoreScan>;
+  /**
+   * Ory's password migration web hook: mount it with `app.post('/migrate-password', hook)`. Answers
+   * `200 {"status":"password_match"}` when `verify` returns `true`, 403 for a wrong password or an unknown
+   * identifier alike, 429 past the failure limits, 503 when `verify` fails, 401 without the API key. Options
+   * are validated here, once (`TypeError`). Every decision reaches `onEvent` (a `PasswordMigrationEvent`
+   * with `endpoint: 'ory-hook'`) and the stats (`passwordMigrations`), never the password or the identifier.
+   */
+  passwordMigrationHook(options: PasswordMigrationHookOptions): Middleware;
+  /**
+   * The HTTP side of Auth0's custom database scripts (automatic migration): mount it with
+   * `app.use('/auth0-db', handler)` for `POST /login` and `POST /get-user`. Options are validated here, once
+   * (`TypeError`). Login decisions reach `onEvent` (`endpoint: 'auth0-login'`) and the stats; a `get-user`
+   * lookup is recorded only when it fails or lacks the API key (`endpoint: 'auth0-get-user'`).
+   */
+  auth0CustomDatabase(options: Auth0CustomDatabaseOptions): Middleware;
   /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
   flushStats(): Promise<void>;
   /** Stops timers (the legacy store scans included), flushes stats and closes the stats store. */
@@ -104,7 +123,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
   const issued = new WeakSet<BridgeAuth>();
 
-  function emit(event: BridgeEvent): void {
+  function emit(event: AnyBridgeEvent): void {
     try {
       // An async hook that rejects must not become an unhandled rejection (it would stop the process).
       const result: unknown = config.onEvent?.(event);
@@ -244,6 +263,15 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     };
   }
 
+  // What the password migration endpoints share with the bridge: its safe logger, its clock, and one event
+  // per decision for onEvent and the stats (recorded without waiting for the store, like a request).
+  const migrationDeps: MigrationDeps = {
+    debug: logSafely,
+    now: config.now,
+    record: (result: PasswordMigrationResult, endpoint: PasswordMigrationEndpoint) =>
+      emit({ type: 'password-migration', time: config.now(), endpoint, result }),
+  };
+
   function requireStats(): StatsService {
     if (!stats) {
       throw new TypeError(
@@ -273,6 +301,12 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         }
         return drain.scan();
       },
+    },
+    passwordMigrationHook: {
+      value: (options: PasswordMigrationHookOptions) => createPasswordMigrationHook(options, migrationDeps),
+    },
+    auth0CustomDatabase: {
+      value: (options: Auth0CustomDatabaseOptions) => createAuth0CustomDatabase(options, migrationDeps),
     },
     flushStats: { value: async () => stats?.flush() },
     close: {

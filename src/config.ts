@@ -9,7 +9,7 @@ import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
-  BridgeEvent,
+  AnyBridgeEvent,
   BridgeMode,
   BridgeRequest,
   ConflictPolicy,
@@ -125,7 +125,7 @@ export interface BridgeConfig {
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;
-  onEvent: ((event: BridgeEvent) => void) | undefined;
+  onEvent: ((event: AnyBridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
   /**

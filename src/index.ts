@@ -13,6 +13,15 @@ export type {
   LegacyStoreScanError,
   LegacyStoreUnsupported,
 } from './legacy-store/types.js';
+export type {
+  Auth0CustomDatabaseOptions,
+  Auth0Profile,
+  PasswordMigrationHookOptions,
+  PasswordMigrationLimits,
+  PasswordVerifier,
+  RateWindowOptions,
+} from './migration/options.js';
+export type { PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
 export type { Auth0PresetOptions } from './presets/auth0.js';
 export { auth0 } from './presets/auth0.js';
 export type { AuthgearPresetOptions } from './presets/authgear.js';
@@ -26,7 +35,10 @@ export type { StytchPresetOptions } from './presets/stytch.js';
 export { stytch } from './presets/stytch.js';
 export type { RequireUserOptions } from './resolve/access.js';
 export type {
+  AnyStatsEvent,
   LabelledCount,
+  PasswordMigrationCounts,
+  PasswordMigrationStatsEvent,
   RecorderOptions,
   RequestCounts,
   SeriesPoint,
@@ -52,6 +64,7 @@ export type {
 } from './stats/report-types.js';
 export type { ReportOptions } from './stats/stats-service.js';
 export type {
+  AnyBridgeEvent,
   BridgeAuth,
   BridgeEvent,
   BridgeMode,
@@ -68,6 +81,7 @@ export type {
   LegacySessionData,
   LegacySessionStore,
   LegacyStoreOptions,
+  PasswordMigrationEvent,
   ProviderAlgorithm,
   ProviderIdentity,
   ProviderOptions,

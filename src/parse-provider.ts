@@ -137,6 +137,12 @@ function parseAlgorithms(check: OptionChecks, name: string, value: unknown): Pro
 /** `linkClaim` as a list of keys: a dot path is split, an array is taken as it is. */
 function parseLinkClaim(check: OptionChecks, name: string, value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
+  // A namespaced claim name (Auth0: 'https://example.com/legacy_id') holds dots: split, it would link no one.
+  if (typeof value === 'string' && value.includes('://')) {
+    check.fail(
+      `\`${name}\` ${JSON.stringify(value)} is read as a dot path; a claim name that holds dots goes in an array: ['${value}'], or ['https://example.com/claims', 'legacy_id'] for a key inside it.`,
+    );
+  }
   const keys = typeof value === 'string' ? value.split('.') : value;
   const ok =
     Array.isArray(keys) &&

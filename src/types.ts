@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import type { BridgeErrorCode } from './errors.js';
+import type { PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
 
 /** The two kinds of credential the bridge understands. */
 export type CredentialKind = 'legacy' | 'provider';
@@ -282,6 +283,8 @@ export type BridgeOutcome = 'authenticated' | 'anonymous' | 'rejected' | 'confli
 
 /** What happened to one request. Handed to `onEvent` and to the stats recorder, after the decision. */
 export interface BridgeEvent {
+  /** Tells request events from password migration events (`PasswordMigrationEvent`) in `onEvent`. */
+  type: 'request';
   /** Milliseconds since the epoch (from the `now` option). */
   time: number;
   mode: BridgeMode;
@@ -308,6 +311,23 @@ export interface BridgeEvent {
   provider?: string;
 }
 
+/**
+ * What one call of a password migration endpoint (`bridge.passwordMigrationHook`, `bridge.auth0CustomDatabase`)
+ * decided. Handed to `onEvent` and to the stats recorder. Never carries the password or the identifier.
+ */
+export interface PasswordMigrationEvent {
+  type: 'password-migration';
+  /** Milliseconds since the epoch (from the `now` option). */
+  time: number;
+  /** The endpoint that decided: the Ory hook, or Auth0's `POST /login` or `POST /get-user`. */
+  endpoint: PasswordMigrationEndpoint;
+  /** The decision (see `PasswordMigrationResult`). */
+  result: PasswordMigrationResult;
+}
+
+/** Every event `onEvent` receives: tell them apart by `type`. */
+export type AnyBridgeEvent = BridgeEvent | PasswordMigrationEvent;
+
 /** Options of `sessionBridge()`. */
 export interface BridgeOptions {
   /** How legacy sessions are read. At least one of `legacy` and `provider` is required. */
@@ -320,8 +340,12 @@ export interface BridgeOptions {
   onConflict?: ConflictPolicy;
   /** Realm in `WWW-Authenticate`. Default `'api'`. */
   realm?: string;
-  /** Called synchronously after every decision; must not throw (errors are swallowed). Default: none. */
-  onEvent?: (event: BridgeEvent) => void;
+  /**
+   * Called synchronously after every decision: a `BridgeEvent` (`type: 'request'`) per request, a
+   * `PasswordMigrationEvent` (`type: 'password-migration'`) per password migration decision. Must be fast;
+   * errors are swallowed. Default: none.
+   */
+  onEvent?: (event: AnyBridgeEvent) => void;
   /**
    * Where adoption stats are recorded: a stats store, or `false` to record nothing.
    * Default: `memoryStats()` (per process).

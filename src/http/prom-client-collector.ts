@@ -5,7 +5,7 @@
  * `name`, `help`, `type`, `aggregator`, `get()`, `reset()`).
  */
 
-import type { LabelledCount } from '../stats/contract.js';
+import type { LabelledCount, PasswordMigrationCounts } from '../stats/contract.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport } from '../stats/stats-service.js';
 import { OptionChecks } from '../validate.js';
@@ -17,6 +17,8 @@ export interface StatsMetricsSource {
   getReport: () => Promise<MigrationReport>;
   /** Requests decided by this process since it started. */
   local: () => readonly LabelledCount[];
+  /** Password migration decisions of this process since it started. Optional: left out, all zero. */
+  localPasswordMigrations?: () => PasswordMigrationCounts;
   /** Health of this process's recorder. */
   recorder: () => RecorderReport;
 }
@@ -83,6 +85,7 @@ export function createPromClientCollector(
   for (const name of ['getReport', 'local', 'recorder'] as const) {
     check.requiredFunction(name, value[name], 'the metrics source needs it.');
   }
+  check.optionalFunction('localPasswordMigrations', value.localPasswordMigrations, '() => counts');
   const opts = check.optionalRecord(options, 'options must be an object such as { timeoutMs: 5000 }.');
   check.knownKeys(opts, OPTION_KEYS);
   const timeoutMs = check.integer(
@@ -100,7 +103,11 @@ export function createPromClientCollector(
 
   let pending: Promise<MetricSources> | undefined;
   const load = async (): Promise<MetricSources> => {
-    const sources = { local: source.local(), recorder: source.recorder() };
+    const sources = {
+      local: source.local(),
+      passwordMigrations: source.localPasswordMigrations?.(),
+      recorder: source.recorder(),
+    };
     const attempt = await attemptReport(() => source.getReport(), timeoutMs);
     if (attempt.ok) return { ...sources, report: attempt.report };
     try {

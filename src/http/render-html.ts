@@ -3,7 +3,7 @@
  * script, no external URL), readable on a phone, with every number of the chart also in a table.
  */
 
-import type { RequestCounts, UserCounts } from '../stats/contract.js';
+import type { PasswordMigrationCounts, RequestCounts, UserCounts } from '../stats/contract.js';
 import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
@@ -144,6 +144,42 @@ ${tile('last-legacy', 'Last legacy sighting', last ? formatDateTime(last) : 'Nev
 </section>`;
 }
 
+const PASSWORD_ROWS: ReadonlyArray<[keyof PasswordMigrationCounts, string]> = [
+  ['match', 'Moved across (match)'],
+  ['mismatch', 'Wrong password'],
+  ['unknown', 'Unknown user'],
+  ['rateLimited', 'Rate\u2011limited'],
+  ['unauthorized', 'Wrong API key'],
+  ['error', 'Errors'],
+];
+
+/**
+ * The password migration endpoints' decisions per window, next to the key figures; left out while none was
+ * recorded (an app that does not mount the endpoints never sees it).
+ */
+function passwordsSection(report: MigrationReport): SafeHtml | undefined {
+  const total = report.totals.passwordMigrations;
+  if (!PASSWORD_ROWS.some(([key]) => total[key] > 0)) return undefined;
+  const columns: Array<{ label: string; counts: PasswordMigrationCounts }> = [
+    ...WINDOW_COLUMNS.map(([key, label]) => ({ label, counts: report.windows[key].passwordMigrations })),
+    { label: 'Total', counts: total },
+  ];
+  const rows = PASSWORD_ROWS.map(
+    ([key, label]) =>
+      html`<tr><th scope="row">${label}</th>${columns.map((c) => html`<td>${formatCount(c.counts[key])}</td>`)}</tr>`,
+  );
+  const week = report.windows['7d'].passwordMigrations.match;
+  return html`<section aria-labelledby="passwords-heading" id="passwords">
+<h2 id="passwords-heading">Passwords moved across</h2>
+<p>${formatCount(total.match)} password${total.match === 1 ? '' : 's'} taken over by the new provider, ${formatCount(week)} in the last 7 days.</p>
+<div class="table-wrap"><table id="passwords-table">
+<caption>Decisions of the password migration endpoints in the windows ending at the report time; total: the whole retention period.</caption>
+<thead><tr><th scope="col">Decision</th>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}</tr></thead>
+<tbody>${rows}</tbody>
+</table></div>
+</section>`;
+}
+
 function recorderSection(report: MigrationReport): SafeHtml {
   const r = report.recorder;
   const losing = r.dropped > 0 || r.failedFlushes > 0;
@@ -189,6 +225,7 @@ ${approximateNotice(report)}
 ${readinessSection(report)}
 ${figuresSection(report)}
 ${legacyStoreSection(report)}
+${passwordsSection(report)}
 ${chartSection(report)}
 <section aria-labelledby="windows-heading"><h2 id="windows-heading">By window</h2>${windowsTable(report)}</section>
 ${recorderSection(report)}

@@ -9,8 +9,13 @@
  *   the same value, so use `max()` (never `sum()`) across instances.
  */
 
-import type { LabelledCount, UserCounts } from '../stats/contract.js';
-import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../stats/labels.js';
+import type { LabelledCount, PasswordMigrationCounts, UserCounts } from '../stats/contract.js';
+import {
+  STATS_KINDS as KINDS,
+  STATS_OUTCOMES as OUTCOMES,
+  PASSWORD_MIGRATION_RESULTS,
+  PASSWORD_RESULT_LABELS,
+} from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { LEGACY_STORE_METRIC_FAMILIES } from './legacy-store-metrics.js';
 
@@ -21,6 +26,8 @@ export interface MetricSources {
   report: MigrationReport | null;
   /** Requests decided by this process since it started, by kind and outcome. */
   local: readonly LabelledCount[];
+  /** Password migration decisions of this process since it started, by result. Left out: all zero. */
+  passwordMigrations?: PasswordMigrationCounts;
   /** Health of this process's recorder. */
   recorder: RecorderReport;
 }
@@ -78,6 +85,14 @@ function requestSamples(local: readonly LabelledCount[]): MetricSample[] {
   return [...counts.values()];
 }
 
+function passwordSamples(counts: PasswordMigrationCounts | undefined): MetricSample[] {
+  // Every result is exported, zero included, like the request counters.
+  return PASSWORD_MIGRATION_RESULTS.map((result) => ({
+    labels: { result: PASSWORD_RESULT_LABELS[result] },
+    value: counts?.[result] ?? 0,
+  }));
+}
+
 function isoToSeconds(iso: string | null): number | undefined {
   if (iso === null) return undefined;
   const ms = Date.parse(iso);
@@ -96,6 +111,13 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     type: 'counter',
     aggregator: 'sum',
     samples: ({ local }) => requestSamples(local),
+  },
+  {
+    name: 'session_bridge_password_migrations_total',
+    help: `Decisions of this instance's password migration endpoints (Ory hook, Auth0 custom database) since it started, by result: match (the provider now holds the password), mismatch, unknown, rate_limited, unauthorized, error. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ passwordMigrations }) => passwordSamples(passwordMigrations),
   },
   {
     name: 'session_bridge_users',

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors.js';
-import type { LabelledCount } from '../stats/contract.js';
+import type { LabelledCount, PasswordMigrationCounts } from '../stats/contract.js';
 import { parseCutoverCriteria } from '../stats/report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
@@ -13,7 +13,12 @@ import { OptionChecks } from '../validate.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';
 import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
-import { buildMetricFamilies, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './render-prometheus.js';
+import {
+  buildMetricFamilies,
+  type MetricSources,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from './render-prometheus.js';
 import { sendError, withResponseHeaders } from './respond.js';
 
 /** Options of `bridge.statsHandler()`. */
@@ -88,6 +93,8 @@ interface EndpointSource {
   report: () => Promise<ReportAttempt>;
   /** Requests decided by this process since it started (the Prometheus counters). */
   local: () => readonly LabelledCount[];
+  /** Password migration decisions of this process since it started (the Prometheus counters). */
+  localPasswordMigrations: () => PasswordMigrationCounts | undefined;
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
   debug: (message: string) => void;
@@ -97,6 +104,7 @@ interface EndpointSource {
 export interface BridgeStats {
   attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
   local(): readonly LabelledCount[];
+  localPasswordMigrations(): PasswordMigrationCounts;
   health(): RecorderReport;
 }
 
@@ -110,6 +118,7 @@ export function bridgeStatsHandler(
   return serveStats(access, {
     report: () => stats.attempt('day', cutover),
     local: () => stats.local(),
+    localPasswordMigrations: () => stats.localPasswordMigrations(),
     recorder: () => stats.health(),
     debug,
   });
@@ -123,6 +132,8 @@ export interface StatsHandlerSources {
   getReport: () => Promise<MigrationReport>;
   /** Requests decided by this process since it started (the Prometheus counters). */
   local: () => readonly LabelledCount[];
+  /** Password migration decisions of this process since it started (the Prometheus counters). Default: all zero. */
+  localPasswordMigrations?: () => PasswordMigrationCounts;
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
   /** Milliseconds to wait for the report before answering 503. Default `10000`. */
@@ -140,6 +151,11 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
   for (const name of ['getReport', 'local', 'recorder'] as const) {
     check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
   }
+  const localPasswordMigrations = check.optionalFunction<() => PasswordMigrationCounts>(
+    'localPasswordMigrations',
+    sources.localPasswordMigrations,
+    '() => counts',
+  );
   const timeoutMs = check.integer(
     'timeoutMs',
     sources.timeoutMs,
@@ -150,6 +166,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
   return serveStats(access, {
     report: () => attemptReport(() => sources.getReport(), timeoutMs),
     local: () => sources.local(),
+    localPasswordMigrations: () => localPasswordMigrations?.(),
     recorder: () => sources.recorder(),
     debug: sources.debug ?? (() => {}),
   });
@@ -177,6 +194,15 @@ function send(res: ServerResponse, contentType: string, body: string): void {
   res.end(body);
 }
 
+/** This process's numbers for the Prometheus text: its counters and its recorder's health. */
+function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
+  return {
+    local: sources.local(),
+    passwordMigrations: sources.localPasswordMigrations(),
+    recorder: sources.recorder(),
+  };
+}
+
 function render(
   format: StatsFormat,
   report: MigrationReport,
@@ -188,7 +214,7 @@ function render(
       send(res, JSON_CONTENT_TYPE, renderJson(report));
       return;
     case 'prometheus': {
-      const families = buildMetricFamilies({ report, local: sources.local(), recorder: sources.recorder() });
+      const families = buildMetricFamilies({ report, ...localMetrics(sources) });
       send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
       return;
     }
@@ -256,11 +282,7 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
       if (choice.format === 'prometheus' && !res.headersSent) {
         // A scrape must keep working while the store is down: this instance's counters and recorder health
         // (dropped events, failed flushes) matter most then. The store gauges are left out, report_up is 0.
-        const families = buildMetricFamilies({
-          report: null,
-          local: sources.local(),
-          recorder: sources.recorder(),
-        });
+        const families = buildMetricFamilies({ report: null, ...localMetrics(sources) });
         send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
         return;
       }

@@ -49,6 +49,7 @@ export function createAuth0CustomDatabase(
   const kit = new EndpointKit('auth0CustomDatabase', config, deps);
 
   const login = kit.passwordCheck({
+    endpoint: 'auth0-login',
     identifierField: 'email',
     what: 'login',
     call: config.login,
@@ -57,13 +58,13 @@ export function createAuth0CustomDatabase(
     failed: { status: 401, body: WRONG_CREDENTIALS_BODY },
   });
 
-  const getUser = kit.post(['email'], async ([email], res) => {
+  const getUser = kit.post('auth0-get-user', ['email'], async ([email], res) => {
     const answer = await runCallback('getUser', () => config.getUser(email), config.timeoutMs);
     if (answer.ok && answer.value === null) return sendJson(res, 404, NOT_FOUND_BODY);
     const checked = answer.ok ? checkAuth0Profile(answer.value, 'getUser') : answer;
     if (checked.ok) return sendJson(res, 200, checked.profile);
     kit.deps.debug(`get-user error: ${checked.problem}`);
-    kit.deps.record('error');
+    kit.deps.record('error', 'auth0-get-user');
     sendUnavailable(res);
   });
 

@@ -5,7 +5,13 @@ import type { GuardConfig } from './options.js';
 import { type CheckOutcome, PasswordChecks, type Verdict } from './password-check.js';
 import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond-json.js';
-import type { MigrationDeps, MigrationHandler, MigrationNext, PasswordMigrationResult } from './types.js';
+import type {
+  MigrationDeps,
+  MigrationHandler,
+  MigrationNext,
+  PasswordMigrationEndpoint,
+  PasswordMigrationResult,
+} from './types.js';
 
 /** `deps` made safe to call: a debug logger or a recorder that throws never fails a request. */
 function guardedDeps(name: string, deps: MigrationDeps): MigrationDeps {
@@ -19,9 +25,9 @@ function guardedDeps(name: string, deps: MigrationDeps): MigrationDeps {
   return {
     debug,
     now: deps.now,
-    record: (result: PasswordMigrationResult) => {
+    record: (result: PasswordMigrationResult, endpoint: PasswordMigrationEndpoint) => {
       try {
-        deps.record(result);
+        deps.record(result, endpoint);
       } catch {
         debug(`record(${result}) threw`);
       }
@@ -72,6 +78,8 @@ function sendCheckOutcome<T>(
 
 /** A password-checking endpoint, as `EndpointKit.passwordCheck` builds it. */
 export interface PasswordEndpointSpec<R, T> {
+  /** The endpoint, as recorded. */
+  endpoint: PasswordMigrationEndpoint;
   /** The body field naming the user (its companion is always `password`); the rate limits are keyed by it. */
   identifierField: string;
   /** The app callback's name, for debug lines. */
@@ -108,9 +116,10 @@ export class EndpointKit {
    * A POST endpoint taking a JSON object: 401 (recorded as `unauthorized`) without the API key, before the
    * body is read; 413 or 400 (not recorded) for a body that is too large, not a JSON object, or without the
    * non-empty string `fields`; otherwise `handle` with those fields in order, which must answer. Only a bug
-   * in this package reaches `next(err)`.
+   * in this package reaches `next(err)`. `endpoint` is what `record` is told.
    */
   post<const N extends readonly string[]>(
+    endpoint: PasswordMigrationEndpoint,
     fields: N,
     handle: (values: Fields<N>, res: ServerResponse) => Promise<void>,
   ): MigrationHandler {
@@ -118,7 +127,7 @@ export class EndpointKit {
     return (req: IncomingMessage, res: ServerResponse, next: MigrationNext) => {
       if (!this.#hasApiKey(req)) {
         deps.debug(`401: missing or wrong API key in the \`${this.#header}\` header`);
-        deps.record('unauthorized');
+        deps.record('unauthorized', endpoint);
         sendJson(res, 401, { error: 'unauthorized' });
         return;
       }
@@ -145,14 +154,19 @@ export class EndpointKit {
 
   /** A POST endpoint taking `{ [identifierField], password }` and answering a password check. */
   passwordCheck<R, T>(spec: PasswordEndpointSpec<R, T>): MigrationHandler {
-    return this.post([spec.identifierField, 'password'], async ([identifier, password], res) => {
-      const outcome = await this.#checks.check(
-        spec.what,
-        identifier,
-        () => spec.call(identifier, password),
-        spec.interpret,
-      );
-      sendCheckOutcome(res, outcome, spec.matched, spec.failed);
-    });
+    return this.post(
+      spec.endpoint,
+      [spec.identifierField, 'password'],
+      async ([identifier, password], res) => {
+        const outcome = await this.#checks.check(
+          spec.endpoint,
+          spec.what,
+          identifier,
+          () => spec.call(identifier, password),
+          spec.interpret,
+        );
+        sendCheckOutcome(res, outcome, spec.matched, spec.failed);
+      },
+    );
   }
 }

@@ -37,7 +37,7 @@ export type PasswordVerifier = (
   password: string,
 ) => boolean | null | PromiseLike<boolean | null>;
 
-/** Options of `createPasswordMigrationHook` (later `bridge.passwordMigrationHook`). */
+/** Options of `bridge.passwordMigrationHook()` (`createPasswordMigrationHook`). */
 export interface PasswordMigrationHookOptions {
   /**
    * Required. Checks the password Ory received: `true` (match), `false` (wrong password) or `null` (unknown
@@ -74,7 +74,7 @@ export interface Auth0Profile {
   user_metadata?: Record<string, unknown>;
 }
 
-/** Options of `createAuth0CustomDatabase` (later `bridge.auth0CustomDatabase`). */
+/** Options of `bridge.auth0CustomDatabase()` (`createAuth0CustomDatabase`). */
 export interface Auth0CustomDatabaseOptions {
   /**
    * Required. Checks an email and password: the profile on a match, `false` for a wrong password, `null` for

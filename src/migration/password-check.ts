@@ -2,7 +2,7 @@ import { identifierDigest, identifierLabel } from './identifier.js';
 import type { GuardConfig } from './options.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { runCallback } from './run-callback.js';
-import type { MigrationDeps } from './types.js';
+import type { MigrationDeps, PasswordMigrationEndpoint } from './types.js';
 
 /** What the app's answer means, as the endpoint reads it. */
 export type Verdict<T> =
@@ -33,6 +33,7 @@ export class PasswordChecks {
   }
 
   async check<R, T>(
+    endpoint: PasswordMigrationEndpoint,
     what: string,
     identifier: string,
     call: () => R | PromiseLike<R>,
@@ -45,7 +46,7 @@ export class PasswordChecks {
       this.#deps.debug(
         `${label} rate limited (${admission.scope} limit), retry after ${admission.retryAfterSeconds} s`,
       );
-      this.#deps.record('rateLimited');
+      this.#deps.record('rateLimited', endpoint);
       return { result: 'rateLimited', retryAfterSeconds: admission.retryAfterSeconds };
     }
     const answer = await runCallback(what, call, this.#timeoutMs);
@@ -56,7 +57,7 @@ export class PasswordChecks {
     this.#deps.debug(
       verdict.result === 'error' ? `${label} error: ${verdict.problem}` : `${label} ${verdict.result}`,
     );
-    this.#deps.record(verdict.result);
+    this.#deps.record(verdict.result, endpoint);
     return verdict.result === 'error' ? { result: 'error' } : verdict;
   }
 }

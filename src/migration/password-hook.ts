@@ -35,6 +35,7 @@ export function createPasswordMigrationHook(
   const config = parsePasswordHookOptions(options);
   const kit = new EndpointKit('passwordMigrationHook', config, deps);
   const endpoint = kit.passwordCheck({
+    endpoint: 'ory-hook',
     identifierField: 'identifier',
     what: 'verify',
     call: config.verify,

@@ -21,6 +21,12 @@ export type PasswordMigrationResult =
   | 'unauthorized'
   | 'error';
 
+/**
+ * Which endpoint reached a decision: the Ory hook, or the Auth0 custom database's `POST /login` or
+ * `POST /get-user` (a lookup, recorded only as `unauthorized` or `error`).
+ */
+export type PasswordMigrationEndpoint = 'ory-hook' | 'auth0-login' | 'auth0-get-user';
+
 /** What the bridge hands to the migration endpoints. */
 export interface MigrationDeps {
   /**
@@ -30,8 +36,11 @@ export interface MigrationDeps {
   debug: (message: string) => void;
   /** Clock in epoch milliseconds, used for the rate-limit windows. */
   now: () => number;
-  /** Called exactly once per request that reached a decision. A recorder that throws is ignored. */
-  record: (result: PasswordMigrationResult) => void;
+  /**
+   * Called exactly once per request that reached a decision, with the endpoint that reached it. A recorder
+   * that throws is ignored.
+   */
+  record: (result: PasswordMigrationResult, endpoint: PasswordMigrationEndpoint) => void;
 }
 
 /** `next` as Express calls it. */

@@ -127,6 +127,7 @@ export function decideRequest(
   const decision = decide(mode, onConflict, legacy, provider);
   const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
   const event: BridgeEvent = {
+    type: 'request',
     time,
     mode,
     sent: { legacy: legacy.state !== 'none', provider: provider.state !== 'none' },

@@ -1,3 +1,5 @@
+import type { PasswordMigrationResult } from '../migration/types.js';
+
 /**
  * The stats store contract and the types it exchanges (events, queries, snapshots). A store receives
  * batches of compact events from the in-process recorder (never on the request path) and answers report
@@ -13,16 +15,20 @@ export interface StatsStore {
    * `RecorderOptions.batchSize` events, one call at a time per bridge instance. A call that takes longer than
    * `flushTimeoutMs` counts as failed and its batch is retried, but only after that call has settled
    * (delivery is at least once: a late success followed by the retry records the batch twice).
+   * The batch mixes request events and password migration events (`type: 'password-migration'`); a store that
+   * does not count the latter skips them like any event it cannot read.
    */
-  record(events: readonly StatsEvent[]): Promise<void> | void;
+  record(events: readonly AnyStatsEvent[]): Promise<void> | void;
   /** Required. Answer a report query. Called by the stats endpoint and `bridge.report()`. */
   query(query: StatsQuery): Promise<StatsSnapshot> | StatsSnapshot;
   /** Optional. Release timers and connections. Called by `bridge.close()`. */
   close?(): Promise<void> | void;
 }
 
-/** One decision, as stored. User ids are the application's ids (after identity linking). */
+/** One request decision, as stored. User ids are the application's ids (after identity linking). */
 export interface StatsEvent {
+  /** Absent (or `'request'`): tells request events from `PasswordMigrationStatsEvent`s. */
+  type?: 'request';
   /** Milliseconds since the epoch. */
   time: number;
   /** The credential that authenticated the request, else the one sent (`provider` when both were); `anonymous` when none. */
@@ -36,6 +42,17 @@ export interface StatsEvent {
   /** Provider name, when a provider credential was sent. */
   provider?: string;
 }
+
+/** One decision of a password migration endpoint, as stored: a counter, no user, no identifier. */
+export interface PasswordMigrationStatsEvent {
+  type: 'password-migration';
+  /** Milliseconds since the epoch. */
+  time: number;
+  result: PasswordMigrationResult;
+}
+
+/** What `StatsStore.record` receives: request events and password migration events, told apart by `type`. */
+export type AnyStatsEvent = StatsEvent | PasswordMigrationStatsEvent;
 
 /**
  * The `outcome` label of request counters: the event's `BridgeOutcome` with `authenticated` as `ok` and
@@ -86,9 +103,30 @@ export interface UserCounts {
   legacyOnly: number;
 }
 
+/** Decisions of the password migration endpoints, by result (see `PasswordMigrationResult`). */
+export interface PasswordMigrationCounts {
+  /** The password was right: the provider now holds it. */
+  match: number;
+  /** Known identifier, wrong password. */
+  mismatch: number;
+  /** Unknown identifier. */
+  unknown: number;
+  /** Refused by the failure limits (429). */
+  rateLimited: number;
+  /** Refused for a missing or wrong API key (401). */
+  unauthorized: number;
+  /** The app's callback failed, timed out or answered something invalid (503). */
+  error: number;
+}
+
 export interface WindowSnapshot {
   requests: RequestCounts;
   users: UserCounts;
+  /**
+   * Optional (both built-in stores answer it): password migration decisions in the window, at the same bucket
+   * granularity as `requests`. Left out, the report shows zeros.
+   */
+  passwordMigrations?: PasswordMigrationCounts;
   /** True when the user counts of this window are an approximation (see the store's docs). */
   approximate: boolean;
 }
@@ -100,6 +138,8 @@ export interface SeriesPoint {
   providerUsers: number;
   legacyRequests: number;
   providerRequests: number;
+  /** Optional (both built-in stores answer it): password migration matches in the bucket. */
+  passwordMatches?: number;
 }
 
 /** Requests by the Prometheus labels, over the whole retention. */
@@ -112,8 +152,8 @@ export interface LabelledCount {
 export interface StatsSnapshot {
   /** True when any number in the snapshot is an approximation. */
   approximate: boolean;
-  /** Everything within the retention period. */
-  totals: { requests: RequestCounts; users: UserCounts };
+  /** Everything within the retention period (`passwordMigrations`: optional, as in `WindowSnapshot`). */
+  totals: { requests: RequestCounts; users: UserCounts; passwordMigrations?: PasswordMigrationCounts };
   windows: Record<string, WindowSnapshot>;
   /** Milliseconds since the epoch of the last legacy sighting, or null. */
   lastLegacyAt: number | null;

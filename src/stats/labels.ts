@@ -1,4 +1,11 @@
-import type { LabelledCount, RequestCounts, StatsEvent, StatsOutcome } from './contract.js';
+import type { PasswordMigrationResult } from '../migration/types.js';
+import type {
+  LabelledCount,
+  PasswordMigrationCounts,
+  RequestCounts,
+  StatsEvent,
+  StatsOutcome,
+} from './contract.js';
 
 /** The fixed label sets of request counters, shared by the stores, the recorder and the Prometheus output. */
 export const STATS_KINDS: readonly StatsEvent['kind'][] = ['legacy', 'provider', 'anonymous'];
@@ -58,5 +65,42 @@ export function requestCounts(counts: ArrayLike<number>): RequestCounts {
       if (outcome === 'unavailable') out.unavailable += c;
     }
   }
+  return out;
+}
+
+/** The results of password migration decisions, in counter order (see `passwordResultIndex`). */
+export const PASSWORD_MIGRATION_RESULTS: readonly PasswordMigrationResult[] = [
+  'match',
+  'mismatch',
+  'unknown',
+  'rateLimited',
+  'unauthorized',
+  'error',
+];
+
+/** The Prometheus `result` label of each password migration result (snake_case). */
+export const PASSWORD_RESULT_LABELS: Readonly<Record<PasswordMigrationResult, string>> = {
+  match: 'match',
+  mismatch: 'mismatch',
+  unknown: 'unknown',
+  rateLimited: 'rate_limited',
+  unauthorized: 'unauthorized',
+  error: 'error',
+};
+
+/** Size of a counter array indexed by `passwordResultIndex`. */
+export const PASSWORD_RESULT_COUNT = PASSWORD_MIGRATION_RESULTS.length;
+
+/** Index of a password migration result in a counter array, or -1 for a value outside the fixed set. */
+export function passwordResultIndex(result: PasswordMigrationResult): number {
+  return PASSWORD_MIGRATION_RESULTS.indexOf(result);
+}
+
+/** Maps counters indexed by `passwordResultIndex` to the report's password migration counts. */
+export function passwordMigrationCounts(counts: ArrayLike<number>): PasswordMigrationCounts {
+  const out = {} as PasswordMigrationCounts;
+  PASSWORD_MIGRATION_RESULTS.forEach((result, i) => {
+    out[result] = counts[i] ?? 0;
+  });
   return out;
 }

@@ -1,6 +1,19 @@
 import { OptionChecks } from '../validate.js';
-import type { LabelledCount, RecorderOptions, StatsEvent, StatsStore } from './contract.js';
-import { LABEL_COUNT, labelIndex, labelledCounts } from './labels.js';
+import type {
+  AnyStatsEvent,
+  LabelledCount,
+  PasswordMigrationCounts,
+  RecorderOptions,
+  StatsStore,
+} from './contract.js';
+import {
+  LABEL_COUNT,
+  labelIndex,
+  labelledCounts,
+  PASSWORD_RESULT_COUNT,
+  passwordMigrationCounts,
+  passwordResultIndex,
+} from './labels.js';
 import type { RecorderReport } from './report-types.js';
 
 const DEFAULTS: Required<RecorderOptions> = {
@@ -50,10 +63,11 @@ export class Recorder {
   readonly #store: StatsStore;
   readonly #now: () => number;
   readonly #config: Required<RecorderOptions>;
-  readonly #ring: (StatsEvent | undefined)[];
+  readonly #ring: (AnyStatsEvent | undefined)[];
   #head = 0;
   #count = 0;
   readonly #local = new Float64Array(LABEL_COUNT);
+  readonly #localPasswords = new Float64Array(PASSWORD_RESULT_COUNT);
   #recorded = 0;
   #dropped = 0;
   #failedFlushes = 0;
@@ -70,17 +84,22 @@ export class Recorder {
     this.#store = store;
     this.#now = now;
     this.#config = parseRecorderOptions(options);
-    this.#ring = new Array<StatsEvent | undefined>(this.#config.bufferSize);
+    this.#ring = new Array<AnyStatsEvent | undefined>(this.#config.bufferSize);
     this.#timer = setInterval(() => this.#tick(), this.#config.flushIntervalMs);
     this.#timer.unref();
   }
 
   /** Buffers one event. Synchronous, O(1), never throws. Ignored after `close()`. */
-  push(event: StatsEvent): void {
+  push(event: AnyStatsEvent): void {
     try {
       if (this.#closed) return;
-      const index = labelIndex(event.kind, event.outcome);
-      if (index >= 0) this.#local[index]!++;
+      if (event.type === 'password-migration') {
+        const index = passwordResultIndex(event.result);
+        if (index >= 0) this.#localPasswords[index]!++;
+      } else {
+        const index = labelIndex(event.kind, event.outcome);
+        if (index >= 0) this.#local[index]!++;
+      }
       const size = this.#ring.length;
       if (this.#count === size) {
         this.#ring[this.#head] = undefined;
@@ -122,6 +141,11 @@ export class Recorder {
     return labelledCounts(this.#local);
   }
 
+  /** Password migration decisions pushed into this process since start, by result (Prometheus counters). */
+  localPasswordMigrations(): PasswordMigrationCounts {
+    return passwordMigrationCounts(this.#localPasswords);
+  }
+
   /** Stops the timer and flushes what is buffered. Does not close the store. Later pushes are ignored. */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
@@ -160,7 +184,7 @@ export class Recorder {
   }
 
   /** Calls `store.record` with a timeout; resolves to an error message, or undefined on success. */
-  async #send(batch: StatsEvent[]): Promise<string | undefined> {
+  async #send(batch: AnyStatsEvent[]): Promise<string | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<string>((resolve) => {
       timer = setTimeout(
@@ -193,10 +217,10 @@ export class Recorder {
     }
   }
 
-  #take(max: number): StatsEvent[] {
+  #take(max: number): AnyStatsEvent[] {
     const n = Math.min(max, this.#count);
     const size = this.#ring.length;
-    const batch = new Array<StatsEvent>(n);
+    const batch = new Array<AnyStatsEvent>(n);
     for (let i = 0; i < n; i++) {
       batch[i] = this.#ring[this.#head]!;
       this.#ring[this.#head] = undefined;
@@ -207,7 +231,7 @@ export class Recorder {
   }
 
   /** Puts a failed batch back in front of the buffer, newest first; what does not fit (the oldest) is dropped. */
-  #putBack(batch: StatsEvent[]): void {
+  #putBack(batch: AnyStatsEvent[]): void {
     const size = this.#ring.length;
     let i = batch.length - 1;
     for (; i >= 0 && this.#count < size; i--) {

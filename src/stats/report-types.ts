@@ -1,5 +1,5 @@
 import type { LegacyStoreReport } from '../legacy-store/types.js';
-import type { LabelledCount, RequestCounts, UserCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, RequestCounts, UserCounts } from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -29,6 +29,8 @@ export interface CutoverReport {
 export interface ReportWindow {
   requests: RequestCounts;
   users: UserCounts;
+  /** Decisions of the password migration endpoints (all instances sharing the store), by result. */
+  passwordMigrations: PasswordMigrationCounts;
   approximate: boolean;
 }
 
@@ -39,6 +41,8 @@ export interface ReportSeriesPoint {
   providerUsers: number;
   legacyRequests: number;
   providerRequests: number;
+  /** Password migration matches (passwords the provider took over) in the bucket. */
+  passwordMatches: number;
 }
 
 /** Health of the in-process recorder of the instance that answered. */
@@ -57,7 +61,7 @@ export interface MigrationReport {
   generatedAt: string;
   mode: import('../types.js').BridgeMode;
   approximate: boolean;
-  totals: { requests: RequestCounts; users: UserCounts };
+  totals: { requests: RequestCounts; users: UserCounts; passwordMigrations: PasswordMigrationCounts };
   windows: Record<'1d' | '7d' | '30d', ReportWindow>;
   lastLegacyAt: string | null;
   seriesBucket: 'hour' | 'day';

@@ -1,7 +1,8 @@
 import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { BridgeMode } from '../types.js';
 import { OptionChecks } from '../validate.js';
-import type { SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
+import type { PasswordMigrationCounts, SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
+import { passwordMigrationCounts } from './labels.js';
 import {
   type CutoverCriteria,
   type CutoverReport,
@@ -117,7 +118,12 @@ export function buildReport(input: BuildReportInput): MigrationReport {
       throw new TypeError(
         `the stats store answered no '${name}' window: its query() must answer every window asked`,
       );
-    windows[name] = { requests: { ...w.requests }, users: { ...w.users }, approximate: w.approximate };
+    windows[name] = {
+      requests: { ...w.requests },
+      users: { ...w.users },
+      passwordMigrations: passwordCounts(w.passwordMigrations),
+      approximate: w.approximate,
+    };
   }
   const daily = input.daily ?? (seriesBucket === 'day' ? snapshot.series : undefined);
   return {
@@ -125,7 +131,11 @@ export function buildReport(input: BuildReportInput): MigrationReport {
     generatedAt: new Date(now).toISOString(),
     mode,
     approximate: snapshot.approximate,
-    totals: { requests: { ...snapshot.totals.requests }, users: { ...snapshot.totals.users } },
+    totals: {
+      requests: { ...snapshot.totals.requests },
+      users: { ...snapshot.totals.users },
+      passwordMigrations: passwordCounts(snapshot.totals.passwordMigrations),
+    },
     windows,
     lastLegacyAt: snapshot.lastLegacyAt === null ? null : new Date(snapshot.lastLegacyAt).toISOString(),
     seriesBucket,
@@ -135,12 +145,18 @@ export function buildReport(input: BuildReportInput): MigrationReport {
       providerUsers: p.providerUsers,
       legacyRequests: p.legacyRequests,
       providerRequests: p.providerRequests,
+      passwordMatches: p.passwordMatches ?? 0,
     })),
     cutover: cutover(snapshot, now, criteria, daily),
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
     legacyStore: input.legacyStore ?? null,
   };
+}
+
+/** A copy of a store's password migration counts; zeros from a store that does not count them. */
+function passwordCounts(counts: PasswordMigrationCounts | undefined): PasswordMigrationCounts {
+  return counts ? { ...counts } : passwordMigrationCounts([]);
 }
 
 /**

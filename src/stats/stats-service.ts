@@ -1,15 +1,21 @@
 import type { BridgeConfig } from '../config.js';
 import type { StatsMetricsSource } from '../http/prom-client-collector.js';
 import type { LegacyStoreReport } from '../legacy-store/types.js';
-import type { BridgeEvent } from '../types.js';
+import type { AnyBridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { OptionChecks } from '../validate.js';
-import type { LabelledCount, StatsQuery, StatsSnapshot, StatsStore } from './contract.js';
+import type {
+  LabelledCount,
+  PasswordMigrationCounts,
+  StatsQuery,
+  StatsSnapshot,
+  StatsStore,
+} from './contract.js';
 import { memoryStats } from './memory/store.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
-import { toStatsEvent } from './to-stats-event.js';
+import { toAnyStatsEvent } from './to-stats-event.js';
 
 /** What the report reads the `legacyStore` section from: the legacy store drain. */
 export interface LegacyStoreSource {
@@ -72,8 +78,9 @@ export class StatsService {
     this.recorder = new Recorder(this.store, config.recorder, config.now);
   }
 
-  record(event: BridgeEvent): void {
-    this.recorder.push(toStatsEvent(event));
+  /** Buffers a request or password migration event for the store. Synchronous, O(1). */
+  record(event: AnyBridgeEvent): void {
+    this.recorder.push(toAnyStatsEvent(event));
   }
 
   /** `bridge.report()`: the options are checked on each call; rejects when the report fails or times out. */
@@ -123,6 +130,7 @@ export class StatsService {
     return {
       getReport: () => this.build('day', criteria),
       local: () => this.local(),
+      localPasswordMigrations: () => this.localPasswordMigrations(),
       recorder: () => this.health(),
     };
   }
@@ -130,6 +138,11 @@ export class StatsService {
   /** Requests decided by this process since it started, by label (the Prometheus counters). */
   local(): LabelledCount[] {
     return this.recorder.local();
+  }
+
+  /** Password migration decisions of this process since it started, by result (the Prometheus counters). */
+  localPasswordMigrations(): PasswordMigrationCounts {
+    return this.recorder.localPasswordMigrations();
   }
 
   /** Health of this process's recorder. */

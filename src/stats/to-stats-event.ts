@@ -1,5 +1,12 @@
-import type { BridgeEvent } from '../types.js';
-import type { StatsEvent, StatsOutcome } from './contract.js';
+import type { AnyBridgeEvent, BridgeEvent } from '../types.js';
+import type { AnyStatsEvent, StatsEvent, StatsOutcome } from './contract.js';
+
+/** The stored form of any bridge event: `toStatsEvent` for requests; a password event keeps its time and result only. */
+export function toAnyStatsEvent(event: AnyBridgeEvent): AnyStatsEvent {
+  return event.type === 'password-migration'
+    ? { type: 'password-migration', time: event.time, result: event.result }
+    : toStatsEvent(event);
+}
 
 /**
  * Turns one bridge decision into the compact event the stats store keeps.

@@ -14,7 +14,6 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import type { RequestCounts, UserCounts } from '../../src/stats/contract.js';
 import { redisStats } from '../../src/stats/redis/store.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
 import {
@@ -28,6 +27,7 @@ import {
 } from '../helpers/bridge-traffic.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { badSignatureCookie, createLegacyLogin } from '../helpers/legacy.js';
+import { type ExpectedCounts, noPasswordMigrations } from '../helpers/population.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   connectNodeRedis,
@@ -188,7 +188,7 @@ function median(values: readonly number[]): number {
  * The report figures of these requests (all inside the last hour, so every window equals the totals). In this
  * test a user seen on both kinds (the switcher) was always seen on legacy first.
  */
-function figuresOf(requests: readonly PlannedRequest[]): { requests: RequestCounts; users: UserCounts } {
+function figuresOf(requests: readonly PlannedRequest[]): ExpectedCounts {
   const count = (kind: string, outcome: string) =>
     requests.filter((r) => r.kind === kind && r.outcome === outcome).length;
   const usersOf = (kind: string) =>
@@ -213,6 +213,7 @@ function figuresOf(requests: readonly PlannedRequest[]): { requests: RequestCoun
       migrated: both,
       legacyOnly: legacy.size - both,
     },
+    passwordMigrations: noPasswordMigrations(),
   };
 }
 

@@ -3,7 +3,13 @@
  */
 import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
 import { type SessionBridge, sessionBridge } from '../../src/index.js';
-import type { BridgeEvent, BridgeOptions, BridgeRequest } from '../../src/types.js';
+import type {
+  AnyBridgeEvent,
+  BridgeEvent,
+  BridgeOptions,
+  BridgeRequest,
+  PasswordMigrationEvent,
+} from '../../src/types.js';
 import type { ExpressFactory } from './express-versions.js';
 
 export type Bridge = SessionBridge;
@@ -63,19 +69,23 @@ export function buildApp(
   return app;
 }
 
-/** Collects `onEvent` calls. */
+/** Collects `onEvent` calls: request events in `events`, password migration events in `passwordEvents`. */
 export function eventRecorder(): {
   events: BridgeEvent[];
-  onEvent: (event: BridgeEvent) => void;
-  /** Waits until at least `count` events arrived (observe mode may report after the response). */
+  passwordEvents: PasswordMigrationEvent[];
+  onEvent: (event: AnyBridgeEvent) => void;
+  /** Waits until at least `count` request events arrived (observe mode may report after the response). */
   waitFor(count: number, timeoutMs?: number): Promise<BridgeEvent[]>;
   clear(): void;
 } {
   const events: BridgeEvent[] = [];
+  const passwordEvents: PasswordMigrationEvent[] = [];
   return {
     events,
+    passwordEvents,
     onEvent: (event) => {
-      events.push(event);
+      if (event.type === 'password-migration') passwordEvents.push(event);
+      else events.push(event);
     },
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
@@ -91,6 +101,7 @@ export function eventRecorder(): {
     },
     clear() {
       events.length = 0;
+      passwordEvents.length = 0;
     },
   };
 }

@@ -190,6 +190,7 @@ function adjust(counts: ExpectedCounts, daysInWindow: number): ExpectedCounts {
   return {
     requests: { ...counts.requests, rejected: counts.requests.rejected - daysInWindow },
     users: { ...counts.users },
+    passwordMigrations: { ...counts.passwordMigrations },
   };
 }
 
@@ -219,7 +220,11 @@ export function scriptedTraffic(options: PopulationOptions): ScriptedTraffic {
     totals: adjust(e.totals, days),
     windows: { '1d': window(1), '7d': window(7), '30d': window(30) },
     lastLegacyAt: e.lastLegacyAt === null ? null : new Date(e.lastLegacyAt).toISOString(),
-    series: e.series('day', seriesFrom).map((p) => ({ ...p, start: new Date(p.start).toISOString() })),
+    series: e.series('day', seriesFrom).map((p) => ({
+      ...p,
+      start: new Date(p.start).toISOString(),
+      passwordMatches: p.passwordMatches ?? 0,
+    })),
     requestsByLabel: sortLabels([...labels.values()]),
   };
 

@@ -15,6 +15,8 @@
  *   legacy/unavailable, legacy/disabled (no user ids), plus, when there is at least one legacy-only and one
  *   provider-only user, one provider/conflict naming `legacy-only-0` and `provider-only-0` (both already
  *   seen that day, so it changes no user count but is a legacy sighting).
+ * - With `passwords: true`, every day also: `1 + (d mod 3)` password migration matches and one each of
+ *   mismatch, unknown, rateLimited, unauthorized and error (in `passwordEvents`, not in `events`).
  *
  * Times: all events of day `d` fall inside one hour, at `H - (days - 1 - d) * DAY + offset`, where `H` is the
  * start of the hour containing `now` and `offset` is a small per-event number of milliseconds that is below
@@ -25,8 +27,12 @@
  * aggregating the generated events.
  */
 
+import type { PasswordMigrationResult } from '../../src/migration/types.js';
 import type {
+  AnyStatsEvent,
   LabelledCount,
+  PasswordMigrationCounts,
+  PasswordMigrationStatsEvent,
   RequestCounts,
   SeriesPoint,
   StatsEvent,
@@ -47,11 +53,19 @@ export interface PopulationOptions {
   now: number;
   /** Anonymous requests per day. Default 2. */
   anonymousPerDay?: number;
+  /** Add password migration decisions every day (see the script). Default false. */
+  passwords?: boolean;
 }
 
 export interface ExpectedCounts {
   requests: RequestCounts;
   users: UserCounts;
+  passwordMigrations: PasswordMigrationCounts;
+}
+
+/** Password migration counts, all zero. */
+export function noPasswordMigrations(): PasswordMigrationCounts {
+  return { match: 0, mismatch: 0, unknown: 0, rateLimited: 0, unauthorized: 0, error: 0 };
 }
 
 export interface PopulationExpected {
@@ -73,8 +87,12 @@ export interface PopulationExpected {
 }
 
 export interface Population {
-  /** Sorted by time, oldest first. */
+  /** The request events, sorted by time, oldest first. */
   events: StatsEvent[];
+  /** The password migration events (empty without `passwords: true`), sorted by time. */
+  passwordEvents: PasswordMigrationStatsEvent[];
+  /** Both, sorted by time. */
+  allEvents: AnyStatsEvent[];
   expected: PopulationExpected;
   /** Milliseconds since the epoch of the last event. */
   lastEventAt: number;
@@ -134,7 +152,12 @@ export function scriptedPopulation(options: PopulationOptions): Population {
   const offAnonymous = (a: number) => 1 + N + 2 * M + K + a;
   const offRejected = 1 + N + 2 * M + K + A; // invalid, expired, unavailable, disabled, then conflict
   const offConflict = offRejected + 4;
-  const span = offConflict + 1;
+  const offPasswords = offConflict + 1; // up to 3 matches, then the five other results
+  const span = offPasswords + 8;
+  const matchesOn = (d: number) => (options.passwords ? 1 + (d % 3) : 0);
+  const otherPasswordResults: PasswordMigrationResult[] = options.passwords
+    ? ['mismatch', 'unknown', 'rateLimited', 'unauthorized', 'error']
+    : [];
 
   const hourStart = Math.floor(now / HOUR) * HOUR;
   if (now - hourStart <= span) {
@@ -147,8 +170,15 @@ export function scriptedPopulation(options: PopulationOptions): Population {
 
   // ---- events ----
   const events: StatsEvent[] = [];
+  const passwordEvents: PasswordMigrationStatsEvent[] = [];
   for (let d = 0; d < days; d++) {
     const base = dayBase(d);
+    for (let k = 0; k < matchesOn(d); k++) {
+      passwordEvents.push({ type: 'password-migration', time: base + offPasswords + k, result: 'match' });
+    }
+    otherPasswordResults.forEach((result, k) => {
+      passwordEvents.push({ type: 'password-migration', time: base + offPasswords + 3 + k, result });
+    });
     for (let i = 0; i < N; i++) {
       if (d <= days - 1 - (i % days)) {
         events.push({
@@ -244,7 +274,11 @@ export function scriptedPopulation(options: PopulationOptions): Population {
     const migratedUsers = Mo - countResidues(Mo, days - 1, s - 1) + (Mc - countResidues(Mc, days - 1, s - 1)); // switch day >= s
     const migratedLegacy = Mo - countResidues(Mo, days - 1, s - 1) + (Mc - countResidues(Mc, days - 1, s)); // last legacy day >= s
     const providerOnlyUsers = countResidues(K, days, D);
+    const passwordMigrations = noPasswordMigrations();
+    for (let d = s; d < days; d++) passwordMigrations.match += matchesOn(d);
+    for (const result of otherPasswordResults) passwordMigrations[result] = D;
     return {
+      passwordMigrations,
       requests: {
         legacy: legacyRequests,
         provider: providerRequests,
@@ -303,6 +337,7 @@ export function scriptedPopulation(options: PopulationOptions): Population {
       providerUsers,
       legacyRequests: legacyUsers,
       providerRequests: providerUsers,
+      passwordMatches: matchesOn(d),
     });
   }
 
@@ -325,15 +360,19 @@ export function scriptedPopulation(options: PopulationOptions): Population {
           providerUsers: 0,
           legacyRequests: 0,
           providerRequests: 0,
+          passwordMatches: 0,
         },
       );
     }
     return out;
   };
 
+  const allEvents: AnyStatsEvent[] = [...events, ...passwordEvents].sort((a, b) => a.time - b.time);
   return {
     events,
-    lastEventAt: events[events.length - 1]!.time,
+    passwordEvents,
+    allEvents,
+    lastEventAt: allEvents[allEvents.length - 1]!.time,
     expected: {
       totals,
       windows: { '1d': window(1), '7d': window(7), '30d': window(30) },

@@ -99,6 +99,25 @@ export async function scanKeys(sendCommand: SendCommand, prefix: string): Promis
   return keys;
 }
 
+/**
+ * Every key starting with `prefix` and its value, as text (hashes by HGETALL, sorted sets with their scores,
+ * everything else by GET: strings, HyperLogLogs, the Bloom filter), for asserting what a store wrote.
+ */
+export async function dumpKeys(sendCommand: SendCommand, prefix: string): Promise<string> {
+  let text = '';
+  for (const key of await scanKeys(sendCommand, prefix)) {
+    const type = String(await sendCommand('TYPE', key));
+    const value =
+      type === 'hash'
+        ? await sendCommand('HGETALL', key)
+        : type === 'zset'
+          ? await sendCommand('ZRANGE', key, '0', '-1', 'WITHSCORES')
+          : await sendCommand('GET', key);
+    text += `${key}\n${JSON.stringify(value)}\n`;
+  }
+  return text;
+}
+
 /** Deletes every key starting with `prefix` (SCAN + UNLINK). */
 export async function deleteKeys(sendCommand: SendCommand, prefix: string): Promise<void> {
   const keys = await scanKeys(sendCommand, prefix);

@@ -4,7 +4,7 @@
  * find on the page; the series crosses over (legacy falls, provider rises) like a real migration.
  */
 
-import type { LabelledCount } from '../../src/stats/contract.js';
+import type { LabelledCount, PasswordMigrationCounts } from '../../src/stats/contract.js';
 import type { MigrationReport, RecorderReport, ReportSeriesPoint } from '../../src/stats/report-types.js';
 
 export const FIXTURE_GENERATED_AT = '2025-03-31T12:00:00.000Z';
@@ -21,6 +21,7 @@ export function fixtureSeriesPoint(i: number): ReportSeriesPoint {
     providerUsers,
     legacyRequests: legacyUsers * 7,
     providerRequests: providerUsers * 9,
+    passwordMatches: Math.round(legacyUsers / 4),
   };
 }
 
@@ -33,6 +34,15 @@ const requests = (legacy: number, provider: number, anonymous: number, rejected:
   unavailable: Math.floor(rejected / 20),
 });
 
+const passwords = (
+  match: number,
+  mismatch: number,
+  unknown: number,
+  rateLimited: number,
+  unauthorized: number,
+  error: number,
+): PasswordMigrationCounts => ({ match, mismatch, unknown, rateLimited, unauthorized, error });
+
 /** A fresh copy of the fixture report, with top-level fields overridden. */
 export function makeReportFixture(overrides: Partial<MigrationReport> = {}): MigrationReport {
   const report: MigrationReport = {
@@ -43,21 +53,25 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
     totals: {
       requests: requests(48_210, 61_877, 9_120, 640),
       users: { legacy: 1_204, provider: 987, active: 1_530, migrated: 661, legacyOnly: 543 },
+      passwordMigrations: passwords(3_412, 287, 96, 41, 5, 7),
     },
     windows: {
       '1d': {
         requests: requests(311, 3_702, 290, 12),
         users: { legacy: 44, provider: 412, active: 449, migrated: 17, legacyOnly: 9 },
+        passwordMigrations: passwords(38, 4, 2, 0, 0, 1),
         approximate: false,
       },
       '7d': {
         requests: requests(2_905, 24_315, 2_011, 88),
         users: { legacy: 131, provider: 455, active: 523, migrated: 96, legacyOnly: 37 },
+        passwordMigrations: passwords(402, 31, 12, 6, 1, 2),
         approximate: false,
       },
       '30d': {
         requests: requests(41_777, 58_004, 8_421, 590),
         users: { legacy: 1_017, provider: 901, active: 1_388, migrated: 602, legacyOnly: 420 },
+        passwordMigrations: passwords(3_105, 260, 88, 39, 5, 7),
         approximate: false,
       },
     },
@@ -100,6 +114,11 @@ export function localCountsFixture(): LabelledCount[] {
     { kind: 'anonymous', outcome: 'anonymous', count: 90 },
     { kind: 'legacy', outcome: 'disabled', count: 3 },
   ];
+}
+
+/** Password migration decisions of "this process" (the Prometheus counters). */
+export function localPasswordMigrationsFixture(): PasswordMigrationCounts {
+  return passwords(321, 17, 4, 2, 1, 3);
 }
 
 /** Health of "this process's" recorder. */

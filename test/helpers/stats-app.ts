@@ -7,7 +7,12 @@ import type { ErrorRequestHandler, Express } from 'express';
 import { sessionBridge } from '../../src/bridge.js';
 import { createStatsHandler, type StatsHandlerSources } from '../../src/http/stats-handler.js';
 import type { ExpressFactory } from './express-versions.js';
-import { localCountsFixture, makeReportFixture, recorderFixture } from './report-fixture.js';
+import {
+  localCountsFixture,
+  localPasswordMigrationsFixture,
+  makeReportFixture,
+  recorderFixture,
+} from './report-fixture.js';
 
 export const ADMIN_USER = 'admin-1';
 export const STATS_PATH = '/admin/migration';
@@ -30,6 +35,7 @@ export function buildStatsApp(express: ExpressFactory, sources: Partial<StatsHan
     ...(sources.public ? {} : { authorize: adminOnly }),
     getReport: async () => makeReportFixture(),
     local: localCountsFixture,
+    localPasswordMigrations: localPasswordMigrationsFixture,
     recorder: () => recorderFixture(),
     ...sources,
   });

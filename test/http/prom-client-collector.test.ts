@@ -7,7 +7,12 @@ import { createPromClientCollector, type StatsMetricsSource } from '../../src/ht
 import { METRIC_FAMILIES } from '../../src/http/render-prometheus.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
-import { localCountsFixture, makeReportFixture, recorderFixture } from '../helpers/report-fixture.js';
+import {
+  localCountsFixture,
+  localPasswordMigrationsFixture,
+  makeReportFixture,
+  recorderFixture,
+} from '../helpers/report-fixture.js';
 
 function source(
   getReport: () => Promise<MigrationReport> = async () => makeReportFixture(),
@@ -21,6 +26,7 @@ function source(
       return getReport();
     },
     local: localCountsFixture,
+    localPasswordMigrations: localPasswordMigrationsFixture,
     recorder: () => recorderFixture(),
     calls: () => calls,
   };
@@ -51,6 +57,10 @@ describe('createPromClientCollector with the real prom-client', () => {
       5_678,
     );
     expect(sampleValue(families, 'session_bridge_users', { kind: 'provider', window: '7d' })).toBe(455);
+    expect(sampleValue(families, 'session_bridge_password_migrations_total', { result: 'match' })).toBe(321);
+    expect(
+      sampleValue(families, 'session_bridge_password_migrations_total', { result: 'rate_limited' }),
+    ).toBe(2);
     expect(sampleValue(families, 'session_bridge_stats_dropped_total')).toBe(25);
     expect(sampleValue(families, 'session_bridge_stats_report_up')).toBe(1);
   });

@@ -37,6 +37,35 @@ describe('renderHtml', () => {
     expect(page).toContain('connect ECONNREFUSED 127.0.0.1:6379');
   });
 
+  it('shows the password migration decisions per window next to the key figures', () => {
+    const page = renderHtml(makeReportFixture());
+    expect(page).toContain('<h2 id="passwords-heading">Passwords moved across</h2>');
+    expect(page).toContain('3,412 passwords taken over by the new provider, 402 in the last 7 days.');
+    const table = page.slice(
+      page.indexOf('id="passwords-table"'),
+      page.indexOf('</table>', page.indexOf('id="passwords-table"')),
+    );
+    const row = (label: string) =>
+      table.match(new RegExp(`<th scope="row">${label}</th>((?:<td>[^<]*</td>)+)`))?.[1];
+    expect(row('Moved across \\(match\\)')).toBe('<td>38</td><td>402</td><td>3,105</td><td>3,412</td>');
+    expect(row('Wrong password')).toBe('<td>4</td><td>31</td><td>260</td><td>287</td>');
+    expect(row('Unknown user')).toBe('<td>2</td><td>12</td><td>88</td><td>96</td>');
+    expect(row('Rate\u2011limited')).toBe('<td>0</td><td>6</td><td>39</td><td>41</td>');
+    expect(row('Wrong API key')).toBe('<td>0</td><td>1</td><td>5</td><td>5</td>');
+    expect(row('Errors')).toBe('<td>1</td><td>2</td><td>7</td><td>7</td>');
+    // Between the key figures and the chart.
+    expect(page.indexOf('id="figures-heading"')).toBeLessThan(page.indexOf('id="passwords"'));
+    expect(page.indexOf('id="passwords"')).toBeLessThan(page.indexOf('id="chart-heading"'));
+  });
+
+  it('leaves the password panel out while no password migration decision was recorded', () => {
+    const report = makeReportFixture();
+    const zero = { match: 0, mismatch: 0, unknown: 0, rateLimited: 0, unauthorized: 0, error: 0 };
+    report.totals.passwordMigrations = { ...zero };
+    for (const w of ['1d', '7d', '30d'] as const) report.windows[w].passwordMigrations = { ...zero };
+    expect(renderHtml(report)).not.toContain('id="passwords"');
+  });
+
   it('replaces the chart by a sentence when nothing was recorded yet', () => {
     const page = renderHtml(makeReportFixture({ series: [] }));
     expect(page).not.toContain('<svg class="chart"');

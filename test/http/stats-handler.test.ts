@@ -228,6 +228,18 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
         sampleValue(families, 'session_bridge_requests_total', { kind: 'legacy', outcome: 'conflict' }),
       ).toBe(0);
 
+      const passwords = families.get('session_bridge_password_migrations_total');
+      expect(passwords?.type).toBe('counter');
+      expect(passwords?.help).toMatch(/sum\(\)/);
+      expect(passwords?.samples.map((s) => [s.labels.result, s.value])).toEqual([
+        ['match', 321],
+        ['mismatch', 17],
+        ['unknown', 4],
+        ['rate_limited', 2],
+        ['unauthorized', 1],
+        ['error', 3],
+      ]);
+
       const users = families.get('session_bridge_users');
       expect(users?.type).toBe('gauge');
       expect(users?.samples).toHaveLength(5 * 4);
@@ -341,6 +353,7 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
       expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(res.text).toMatch(/^session_bridge_stats_report_up 0$/m);
       expect(res.text).toMatch(/^session_bridge_requests_total\{/m);
+      expect(res.text).toMatch(/^session_bridge_password_migrations_total\{result="match"\} 321$/m);
       expect(res.text).toMatch(/^session_bridge_stats_dropped_total /m);
       expect(res.text).not.toMatch(/^session_bridge_users\{/m);
       expect(res.text).not.toContain('secret');

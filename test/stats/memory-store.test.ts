@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats/contract.js';
+import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats/contract.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import { Recorder } from '../../src/stats/recorder.js';
 import { DEFAULT_WINDOWS, statsQueryFor } from '../../src/stats/report.js';
@@ -22,7 +22,7 @@ function provider(id: string, time: number): StatsEvent {
 describe('memoryStats ground truth', () => {
   const population = { legacyOnly: 37, migrated: 23, providerOnly: 19, days: 40, now: NOW };
 
-  async function recordThroughRecorder(events: readonly StatsEvent[]) {
+  async function recordThroughRecorder(events: readonly AnyStatsEvent[]) {
     const store = memoryStats();
     const recorder = new Recorder(store, { batchSize: 250 }, () => NOW);
     for (const event of events) recorder.push(event);
@@ -71,6 +71,37 @@ describe('memoryStats ground truth', () => {
     expect(hourlySeries).toHaveLength(48);
     expect(hourlySeries).toEqual(expected.series('hour', hourly.seriesFrom));
     expect(hourlySeries.filter((p) => p.legacyUsers + p.providerUsers > 0)).toHaveLength(2);
+  });
+
+  it('answers the password migration decisions of the scripted population in every window, the totals and the series', async () => {
+    const { events, allEvents, expected } = scriptedPopulation({ ...population, passwords: true });
+    const store = await recordThroughRecorder(allEvents);
+    const snapshot = await store.query(query(NOW));
+    for (const name of Object.keys(DEFAULT_WINDOWS) as (keyof typeof DEFAULT_WINDOWS)[]) {
+      expect(snapshot.windows[name], `window ${name}`).toEqual({
+        ...expected.windows[name],
+        approximate: false,
+      });
+    }
+    expect(snapshot.totals).toEqual(expected.totals);
+    expect(snapshot.totals.passwordMigrations).toEqual({
+      match: 79, // 1 + (d mod 3) matches on each of 40 days
+      mismatch: 40,
+      unknown: 40,
+      rateLimited: 40,
+      unauthorized: 40,
+      error: 40,
+    });
+    expect(snapshot.series).toEqual(expected.series('day', query(NOW).seriesFrom));
+    const hourly = statsQueryFor(NOW, 'hour');
+    expect((await store.query(hourly)).series).toEqual(expected.series('hour', hourly.seriesFrom));
+    // Password decisions are counters only: no request, no user, no legacy sighting.
+    const requestsOnly = await recordThroughRecorder(events);
+    const without = await requestsOnly.query(query(NOW));
+    expect(snapshot.requestsByLabel).toEqual(without.requestsByLabel);
+    expect(snapshot.totals.requests).toEqual(without.totals.requests);
+    expect(snapshot.totals.users).toEqual(without.totals.users);
+    expect(snapshot.lastLegacyAt).toBe(without.lastLegacyAt);
   });
 
   it('answers the same for a batch given out of time order', async () => {
@@ -198,6 +229,30 @@ describe('memoryStats past maxUsers', () => {
     const snapshot = await store.query(query(NOW));
     expect(snapshot.approximate).toBe(false);
     expect(snapshot.windows['1d']!.users.legacy).toBe(100);
+  });
+});
+
+describe('memoryStats password migration events', () => {
+  it('skips a password migration event with an unknown result or time, and forgets them past the retention', async () => {
+    const store = memoryStats({ retentionDays: 3, hourlyRetentionDays: 1 });
+    store.record([
+      { type: 'password-migration', time: NOW - 10 * DAY, result: 'match' },
+      { type: 'password-migration', time: Number.NaN, result: 'match' },
+      { type: 'password-migration', time: NOW - HOUR, result: 'bogus' as 'match' },
+      { type: 'password-migration', time: NOW - HOUR, result: 'error' },
+    ]);
+    const snapshot = await store.query(query(NOW));
+    expect(snapshot.totals.passwordMigrations).toEqual({
+      match: 0,
+      mismatch: 0,
+      unknown: 0,
+      rateLimited: 0,
+      unauthorized: 0,
+      error: 1,
+    });
+    expect(snapshot.windows['1d']!.passwordMigrations!.error).toBe(1);
+    expect(snapshot.requestsByLabel).toEqual([]);
+    expect(snapshot.totals.users.active).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatsEvent, UserCounts } from '../../src/stats/contract.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
 import { alignedNow, DAY, scriptedPopulation } from '../helpers/population.js';
 
 /**
@@ -70,6 +71,35 @@ describe('scriptedPopulation', () => {
       expect(labelTotal).toBe(events.length);
     });
   }
+
+  it('gives closed-form password migration counts that match a naive count of its password events', () => {
+    const now = alignedNow(Date.UTC(2025, 5, 30, 9, 0));
+    const { events, passwordEvents, allEvents, expected } = scriptedPopulation({
+      legacyOnly: 3,
+      migrated: 4,
+      providerOnly: 2,
+      days: 40,
+      now,
+      passwords: true,
+    });
+    expect(allEvents).toHaveLength(events.length + passwordEvents.length);
+    for (let i = 1; i < allEvents.length; i++)
+      expect(allEvents[i]!.time).toBeGreaterThan(allEvents[i - 1]!.time);
+    for (const w of [1, 2, 7, 30, 40, 90]) {
+      const inWindow = passwordEvents.filter((e) => e.time >= now - w * DAY);
+      const counts = expected.window(w).passwordMigrations;
+      for (const result of PASSWORD_MIGRATION_RESULTS) {
+        expect(counts[result], `${result} in ${w}d`).toBe(inWindow.filter((e) => e.result === result).length);
+      }
+    }
+    for (const point of expected.dailySeries) {
+      const inDay = passwordEvents.filter((e) => e.time >= point.start && e.time < point.start + DAY);
+      expect(point.passwordMatches).toBe(inDay.filter((e) => e.result === 'match').length);
+    }
+    expect(
+      scriptedPopulation({ legacyOnly: 1, migrated: 1, providerOnly: 1, days: 3, now }).passwordEvents,
+    ).toEqual([]);
+  });
 
   it('refuses a now too close to the start of its hour to fit a day of events', () => {
     expect(() =>

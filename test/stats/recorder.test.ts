@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
+import type { AnyStatsEvent, StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import { Recorder } from '../../src/stats/recorder.js';
 
@@ -11,12 +11,12 @@ function event(n: number): StatsEvent {
 
 /** An in-memory store whose `record` can be switched to fail or to hang, keeping what it received. */
 class SwitchableStore implements StatsStore {
-  readonly received: StatsEvent[] = [];
+  readonly received: AnyStatsEvent[] = [];
   readonly calls: number[] = [];
   mode: 'ok' | 'fail' | 'hang' = 'ok';
-  #pending: { events: readonly StatsEvent[]; resolve: () => void; reject: (error: Error) => void }[] = [];
+  #pending: { events: readonly AnyStatsEvent[]; resolve: () => void; reject: (error: Error) => void }[] = [];
 
-  record(events: readonly StatsEvent[]): Promise<void> | void {
+  record(events: readonly AnyStatsEvent[]): Promise<void> | void {
     this.calls.push(events.length);
     if (this.mode === 'fail') throw new Error('connection refused');
     if (this.mode === 'hang') {
@@ -45,7 +45,8 @@ class SwitchableStore implements StatsStore {
   }
 }
 
-const ids = (events: readonly StatsEvent[]) => events.map((e) => e.legacyUserId);
+const ids = (events: readonly AnyStatsEvent[]) =>
+  events.map((e) => (e.type === 'password-migration' ? e.result : e.legacyUserId));
 const recorders: Recorder[] = [];
 function recorder(store: StatsStore, options = {}) {
   const r = new Recorder(store, options, () => T0);
@@ -180,6 +181,32 @@ describe('Recorder', () => {
       { kind: 'legacy', outcome: 'ok', count: 2 },
       { kind: 'provider', outcome: 'expired', count: 1 },
       { kind: 'anonymous', outcome: 'anonymous', count: 1 },
+    ]);
+  });
+
+  it('counts password migration decisions locally by result, apart from the requests, and buffers them', async () => {
+    const store = new SwitchableStore();
+    const r = recorder(store);
+    r.push({ type: 'password-migration', time: T0, result: 'match' });
+    r.push({ type: 'password-migration', time: T0, result: 'match' });
+    r.push({ type: 'password-migration', time: T0, result: 'rateLimited' });
+    r.push(event(1));
+    expect(r.localPasswordMigrations()).toEqual({
+      match: 2,
+      mismatch: 0,
+      unknown: 0,
+      rateLimited: 1,
+      unauthorized: 0,
+      error: 0,
+    });
+    expect(r.local()).toEqual([{ kind: 'legacy', outcome: 'ok', count: 1 }]);
+    await r.flush();
+    expect(store.calls).toEqual([4]);
+    expect(store.received.map((e) => e.type ?? 'request')).toEqual([
+      'password-migration',
+      'password-migration',
+      'password-migration',
+      'request',
     ]);
   });
 

@@ -1,7 +1,14 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
+import type {
+  AnyStatsEvent,
+  StatsEvent,
+  StatsQuery,
+  StatsSnapshot,
+  StatsStore,
+} from '../../src/stats/contract.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import type { RedisStatsOptions } from '../../src/stats/redis/options.js';
 import { redisStats } from '../../src/stats/redis/store.js';
@@ -18,6 +25,7 @@ import {
   connectNodeRedis,
   deleteKeys,
   describeRedis,
+  dumpKeys,
   type RedisConnection,
   type SendCommand,
   scanKeys,
@@ -32,7 +40,11 @@ function populationQuery(now: number, seriesBucket: 'hour' | 'day', seriesFrom: 
   return { now, windows, seriesBucket, seriesFrom };
 }
 
-async function recordInBatches(store: StatsStore, events: readonly StatsEvent[], size = 1000): Promise<void> {
+async function recordInBatches(
+  store: StatsStore,
+  events: readonly AnyStatsEvent[],
+  size = 1000,
+): Promise<void> {
   for (let i = 0; i < events.length; i += size) await store.record(events.slice(i, i + size));
 }
 
@@ -133,6 +145,31 @@ await describeRedis('redisStats against a real Redis', () => {
     await expectPopulationAnswers(store, pop, now);
   });
 
+  it('answers the password migration decisions of the scripted population exactly, in the batches of the requests', async () => {
+    const now = alignedNow();
+    const pop = scriptedPopulation({
+      legacyOnly: 20,
+      migrated: 15,
+      providerOnly: 10,
+      days: 35,
+      now,
+      passwords: true,
+    });
+    const calls: string[] = [];
+    const counting: SendCommand = (...args) => {
+      calls.push(args[0]!);
+      return nodeRedis.sendCommand(...args);
+    };
+    const store = redisStats({ sendCommand: counting, prefix: freshPrefix('passwords') });
+    await recordInBatches(store, pop.allEvents, 500);
+    // One script call per batch (plus one EVAL the first time the script is not cached yet).
+    const batches = Math.ceil(pop.allEvents.length / 500);
+    expect(calls.filter((c) => c === 'EVALSHA')).toHaveLength(batches);
+    expect(calls.filter((c) => c !== 'EVALSHA' && c !== 'EVAL')).toEqual([]);
+    await expectPopulationAnswers(store, pop, now);
+    expect(pop.expected.totals.passwordMigrations.match).toBeGreaterThan(0);
+  });
+
   it('gives exact totals from either of two instances on separate clients that each recorded half the population', async () => {
     const now = alignedNow();
     const pop = scriptedPopulation({ legacyOnly: 60, migrated: 50, providerOnly: 40, days: 30, now });
@@ -155,7 +192,7 @@ await describeRedis('redisStats against a real Redis', () => {
     await expectPopulationAnswers(b, pop, now);
   });
 
-  it('answers exactly like memoryStats for random event streams recorded in time order', async () => {
+  it('answers exactly like memoryStats for random streams of requests and password migration decisions recorded in time order', async () => {
     const now = alignedNow();
     const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
     // Times crowd into a few days and hours so users meet themselves in buckets. They avoid the days around
@@ -168,7 +205,7 @@ await describeRedis('redisStats against a real Redis', () => {
         fc.integer({ min: 1, max: HOUR - 1 }),
       )
       .map(([d, h, ms]) => d * DAY + h * HOUR + ms);
-    const event = fc.record({
+    const request = fc.record({
       offset,
       kind: fc.constantFrom<StatsEvent['kind']>('legacy', 'provider', 'anonymous'),
       outcome: fc.constantFrom<StatsEvent['outcome']>(
@@ -181,6 +218,11 @@ await describeRedis('redisStats against a real Redis', () => {
       legacyUserId: fc.option(fc.constantFrom(...users), { nil: undefined }),
       providerUserId: fc.option(fc.constantFrom(...users), { nil: undefined }),
     });
+    const password = fc.record({
+      offset,
+      result: fc.constantFrom(...PASSWORD_MIGRATION_RESULTS),
+    });
+    const event = fc.oneof({ arbitrary: request, weight: 3 }, { arbitrary: password, weight: 1 });
     const query: StatsQuery = {
       now,
       windows: { '3h': 3 * HOUR, '1d': DAY, '7d': 7 * DAY, '30d': 30 * DAY },
@@ -192,8 +234,12 @@ await describeRedis('redisStats against a real Redis', () => {
         fc.array(event, { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 1, max: 25 }),
         async (raw, batch) => {
-          const events: StatsEvent[] = raw
-            .map(({ offset: o, legacyUserId, providerUserId, ...rest }) => {
+          const events: AnyStatsEvent[] = raw
+            .map((drawn): AnyStatsEvent => {
+              if ('result' in drawn) {
+                return { type: 'password-migration', time: now - drawn.offset, result: drawn.result };
+              }
+              const { offset: o, legacyUserId, providerUserId, ...rest } = drawn;
               const e: StatsEvent = { time: now - o, ...rest };
               if (legacyUserId !== undefined) e.legacyUserId = legacyUserId;
               if (providerUserId !== undefined) e.providerUserId = providerUserId;
@@ -232,20 +278,7 @@ await describeRedis('redisStats against a real Redis', () => {
     await redisStats({ sendCommand: nodeRedis.sendCommand, prefix: plain }).record(pop.events);
     await redisStats({ sendCommand: nodeRedis.sendCommand, prefix: keyed, hashKey }).record(pop.events);
 
-    const dump = async (prefix: string) => {
-      let text = '';
-      for (const key of await scanKeys(nodeRedis.sendCommand, prefix)) {
-        const type = String(await nodeRedis.sendCommand('TYPE', key));
-        const value =
-          type === 'hash'
-            ? await nodeRedis.sendCommand('HGETALL', key)
-            : type === 'zset'
-              ? await nodeRedis.sendCommand('ZRANGE', key, '0', '-1', 'WITHSCORES')
-              : await nodeRedis.sendCommand('GET', key); // strings, HyperLogLogs, the Bloom filter
-        text += `${key}\n${JSON.stringify(value)}\n`;
-      }
-      return text;
-    };
+    const dump = (prefix: string) => dumpKeys(nodeRedis.sendCommand, prefix);
     const plainDump = await dump(plain);
     const keyedDump = await dump(keyed);
     expect(plainDump).toContain(`${plain}last:any`);
@@ -460,7 +493,10 @@ await describeRedis('redisStats against a real Redis', () => {
     await store.record([
       { time: Number.NaN, kind: 'legacy', outcome: 'ok', legacyUserId: 'x' },
       { time: now - 1000, kind: 'bogus' as StatsEvent['kind'], outcome: 'ok' },
+      { type: 'password-migration', time: now - 900, result: 'bogus' as 'match' },
+      { type: 'password-migration', time: Number.NaN, result: 'match' },
       { time: now - 500, kind: 'legacy', outcome: 'ok', legacyUserId: 'y' },
+      { type: 'password-migration', time: now - 400, result: 'unknown' },
     ]);
     const snapshot: StatsSnapshot = await store.query({
       now,
@@ -470,5 +506,13 @@ await describeRedis('redisStats against a real Redis', () => {
     });
     expect(snapshot.windows['1d']!.users.legacy).toBe(1);
     expect(snapshot.requestsByLabel).toEqual([{ kind: 'legacy', outcome: 'ok', count: 1 }]);
+    expect(snapshot.windows['1d']!.passwordMigrations).toEqual({
+      match: 0,
+      mismatch: 0,
+      unknown: 1,
+      rateLimited: 0,
+      unauthorized: 0,
+      error: 0,
+    });
   });
 });

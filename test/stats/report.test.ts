@@ -255,6 +255,21 @@ describe('buildReport', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
+  it('shows zero password migrations for a store that does not count them (the snapshot members are optional)', () => {
+    const r = report(
+      snapshot(
+        1,
+        2,
+        null,
+        dailySeries(3, () => 10),
+      ),
+    );
+    const zero = { match: 0, mismatch: 0, unknown: 0, rateLimited: 0, unauthorized: 0, error: 0 };
+    expect(r.totals.passwordMigrations).toEqual(zero);
+    for (const w of ['1d', '7d', '30d'] as const) expect(r.windows[w].passwordMigrations).toEqual(zero);
+    expect(r.series.map((p) => p.passwordMatches)).toEqual([0, 0, 0]);
+  });
+
   it('refuses a snapshot missing a window', () => {
     const s = snapshot(0, 1, null);
     delete (s.windows as Record<string, unknown>)['30d'];

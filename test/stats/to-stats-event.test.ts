@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toStatsEvent } from '../../src/stats/to-stats-event.js';
+import { toAnyStatsEvent, toStatsEvent } from '../../src/stats/to-stats-event.js';
 import type { BridgeEvent } from '../../src/types.js';
 
 const base: BridgeEvent = {
+  type: 'request',
   time: 1_750_000_000_000,
   mode: 'bridge',
   sent: { legacy: false, provider: false },
@@ -62,5 +63,17 @@ describe('toStatsEvent', () => {
       provider: 'auth0',
     });
     expect(toStatsEvent(base)).toEqual({ time: base.time, kind: 'anonymous', outcome: 'anonymous' });
+  });
+
+  it('keeps only the time and result of a password migration event (not its endpoint)', () => {
+    const time = base.time;
+    expect(
+      toAnyStatsEvent({ type: 'password-migration', time, endpoint: 'auth0-login', result: 'rateLimited' }),
+    ).toEqual({
+      type: 'password-migration',
+      time,
+      result: 'rateLimited',
+    });
+    expect(toAnyStatsEvent(base)).toEqual(toStatsEvent(base));
   });
 });

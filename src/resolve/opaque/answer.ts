@@ -7,3 +7,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function unexpected(who: string, what: string): Error {
   return new Error(`${who} answered ${what}`);
 }
+
+/**
+ * Whether a cookie value read from the request can be forwarded to the provider: printable ASCII without `"`,
+ * `;` or `\` (what Go's net/http, on which Ory and Authgear run, accepts). Cookies are percent-decoded when
+ * read, so a client can send a value no header may carry (`%0A`, `%E2%82%AC`): fetch would throw before
+ * sending it, and a bad credential would count as a provider failure and open the breaker for every user.
+ * Such a value is refused without asking.
+ */
+export function isCookieValue(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value) && !/[";\\]/.test(value);
+}

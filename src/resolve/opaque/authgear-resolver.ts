@@ -1,5 +1,5 @@
 import { boundedFetch } from '../bounded-fetch.js';
-import { unexpected } from './answer.js';
+import { isCookieValue, unexpected } from './answer.js';
 import type { OpaqueLookup } from './checker.js';
 
 const PREFIX = 'x-authgear-';
@@ -13,6 +13,7 @@ const PREFIX = 'x-authgear-';
 export function authgearResolver(endpoint: string): OpaqueLookup {
   const url = new URL('_resolver/resolve', endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
   return async (credential, signal) => {
+    if (credential.via === 'cookie' && !isCookieValue(credential.value)) return null;
     const headers: Record<string, string> =
       credential.via === 'cookie'
         ? { cookie: `${credential.name}=${credential.value}` }

@@ -1,5 +1,5 @@
 import { boundedFetch } from '../bounded-fetch.js';
-import { isRecord, unexpected } from './answer.js';
+import { isCookieValue, isRecord, unexpected } from './answer.js';
 import type { OpaqueLookup, OpaqueSession } from './checker.js';
 
 /**
@@ -12,6 +12,7 @@ import type { OpaqueLookup, OpaqueSession } from './checker.js';
 export function oryWhoami(url: string): OpaqueLookup {
   const endpoint = new URL('sessions/whoami', url.endsWith('/') ? url : `${url}/`);
   return async (credential, signal) => {
+    if (credential.via === 'cookie' && !isCookieValue(credential.value)) return null;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credential.via === 'cookie') headers.cookie = `${credential.name}=${credential.value}`;
     else headers['x-session-token'] = credential.value;

@@ -1,11 +1,13 @@
 import type { SeriesPoint, StatsQuery } from '../contract.js';
-import { LABEL_COUNT as LABELS, labelIndex } from '../labels.js';
+import { LABEL_COUNT as LABELS, labelIndex, PASSWORD_RESULT_COUNT, passwordResultIndex } from '../labels.js';
 import { DAY, HOUR, seriesRange } from '../time.js';
 
 /** The counters of one hour or one day (epoch-aligned, UTC). */
 export interface Bucket {
   /** Requests by (kind, outcome). */
   requests: Float64Array;
+  /** Password migration decisions by result (`passwordResultIndex`). */
+  passwords: Float64Array;
   /** Distinct users with a legacy / provider sighting in the bucket. */
   legacyUsers: number;
   providerUsers: number;
@@ -21,6 +23,10 @@ export interface EventBuckets {
 
 const LEGACY_OK = labelIndex('legacy', 'ok');
 const PROVIDER_OK = labelIndex('provider', 'ok');
+const PASSWORD_MATCH = passwordResultIndex('match');
+
+/** The counter arrays of a bucket that windows sum. */
+type Counters = 'requests' | 'passwords';
 
 /** Hour buckets for `hourlyRetentionMs` and day buckets for `retentionMs`: request sums, series and pruning. */
 export class Buckets {
@@ -39,25 +45,27 @@ export class Buckets {
    * the hourly retention of `latest` (the newest event time), in its hour bucket; returns those buckets.
    */
   count(t: number, latest: number, label: number): EventBuckets {
-    const hourStart = Math.floor(t / HOUR) * HOUR;
-    const dayStart = Math.floor(t / DAY) * DAY;
-    const hour = t >= latest - this.#hourlyRetentionMs ? bucket(this.#hours, hourStart) : undefined;
-    const day = bucket(this.#days, dayStart);
-    if (hour) hour.requests[label]!++;
-    day.requests[label]!++;
-    return { hourStart, dayStart, hour, day };
+    return this.#countIn('requests', t, latest, label);
   }
 
-  /** Requests of a window: the hour buckets from `start` when it lies within the hourly retention, else the day buckets. */
-  windowRequests(now: number, start: number): Float64Array {
+  /** Counts a password migration decision (`result`, an index of `passwordResultIndex`) like `count`. */
+  countPassword(t: number, latest: number, result: number): void {
+    this.#countIn('passwords', t, latest, result);
+  }
+
+  /**
+   * Sums of a window: the hour buckets from `start` when it lies within the hourly retention, else the day
+   * buckets. `counters` picks requests (indexed by `labelIndex`) or password decisions (`passwordResultIndex`).
+   */
+  window(counters: Counters, now: number, start: number): Float64Array {
     return start >= now - this.#hourlyRetentionMs
-      ? sumBuckets(this.#hours, start)
-      : sumBuckets(this.#days, start);
+      ? sumBuckets(this.#hours, start, counters)
+      : sumBuckets(this.#days, start, counters);
   }
 
-  /** Requests of the day buckets starting at or after `start`. */
-  dayRequests(start: number): Float64Array {
-    return sumBuckets(this.#days, start);
+  /** Sums of the day buckets starting at or after `start`. */
+  days(counters: Counters, start: number): Float64Array {
+    return sumBuckets(this.#days, start, counters);
   }
 
   series(query: StatsQuery): SeriesPoint[] {
@@ -78,6 +86,7 @@ export class Buckets {
         providerUsers: bucket?.providerUsers ?? 0,
         legacyRequests: bucket?.requests[LEGACY_OK] ?? 0,
         providerRequests: bucket?.requests[PROVIDER_OK] ?? 0,
+        passwordMatches: bucket?.passwords[PASSWORD_MATCH] ?? 0,
       });
     }
     return out;
@@ -94,6 +103,16 @@ export class Buckets {
   clear(): void {
     this.#hours.clear();
     this.#days.clear();
+  }
+
+  #countIn(counters: Counters, t: number, latest: number, index: number): EventBuckets {
+    const hourStart = Math.floor(t / HOUR) * HOUR;
+    const dayStart = Math.floor(t / DAY) * DAY;
+    const hour = t >= latest - this.#hourlyRetentionMs ? bucket(this.#hours, hourStart) : undefined;
+    const day = bucket(this.#days, dayStart);
+    if (hour) hour[counters][index]!++;
+    day[counters][index]!++;
+    return { hourStart, dayStart, hour, day };
   }
 }
 
@@ -115,17 +134,24 @@ export function dropBefore(buckets: Map<number, unknown>, cutoff: number): void 
 function bucket(buckets: Map<number, Bucket>, start: number): Bucket {
   let b = buckets.get(start);
   if (!b) {
-    b = { requests: new Float64Array(LABELS), legacyUsers: 0, providerUsers: 0 };
+    b = {
+      requests: new Float64Array(LABELS),
+      passwords: new Float64Array(PASSWORD_RESULT_COUNT),
+      legacyUsers: 0,
+      providerUsers: 0,
+    };
     buckets.set(start, b);
   }
   return b;
 }
 
-function sumBuckets(buckets: Map<number, Bucket>, start: number): Float64Array {
-  const sum = new Float64Array(LABELS);
+function sumBuckets(buckets: Map<number, Bucket>, start: number, counters: Counters): Float64Array {
+  const size = counters === 'requests' ? LABELS : PASSWORD_RESULT_COUNT;
+  const sum = new Float64Array(size);
   for (const [bucketStart, b] of buckets) {
     if (bucketStart < start) continue;
-    for (let i = 0; i < LABELS; i++) sum[i]! += b.requests[i]!;
+    const counts = b[counters];
+    for (let i = 0; i < size; i++) sum[i]! += counts[i]!;
   }
   return sum;
 }

@@ -1,5 +1,19 @@
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore, WindowSnapshot } from '../contract.js';
-import { labelIndex, labelledCounts, requestCounts } from '../labels.js';
+import type {
+  AnyStatsEvent,
+  PasswordMigrationStatsEvent,
+  StatsEvent,
+  StatsQuery,
+  StatsSnapshot,
+  StatsStore,
+  WindowSnapshot,
+} from '../contract.js';
+import {
+  labelIndex,
+  labelledCounts,
+  passwordMigrationCounts,
+  passwordResultIndex,
+  requestCounts,
+} from '../labels.js';
 import { DAY, HOUR, NEVER, windowStarts } from '../time.js';
 import { Buckets, countDistinctUser } from './buckets.js';
 import { type MemoryStatsOptions, parseOptions } from './options.js';
@@ -9,20 +23,22 @@ import { LEGACY, PROVIDER, UserTable } from './user-table.js';
  * The embedded stats store: everything in this process's memory, nothing shared between instances (use
  * `redisStats()` for several instances). Memory is bounded whatever the traffic: at most `maxUsers` user records
  * (32 bytes of times each, plus the id string and lru-cache's bookkeeping, which allocates its index arrays for
- * `maxUsers` up front), one bucket per hour for `hourlyRetentionDays` and one per day for `retentionDays` (about
- * 250 bytes each), and five counters of evicted users per hour of the retention. The measured figures
+ * `maxUsers` up front), one bucket per hour for `hourlyRetentionDays` and one per day for `retentionDays` (a few
+ * hundred bytes each), and five counters of evicted users per hour of the retention. The measured figures
  * (bench/memory-1m.mjs) are in the README, "Stores", and nowhere else.
  *
  * **What is kept.** Per user, first and last sighting per kind (`fl`, `ll`, `fp`, `lp`) in an LRU table ordered
  * by last sighting; per hour and per day bucket (epoch-aligned, UTC), requests by (kind, outcome) and distinct
  * legacy/provider users (a user counts in a bucket at its first sighting of that kind in it, which is why each
  * batch is sorted by time; an event older than the user's last sighting of that kind in a later bucket is not
- * counted again). Users whose last sighting is older than the retention are forgotten; older buckets are dropped.
+ * counted again). Password migration decisions are counters by result in the same buckets (no user, no sighting).
+ * Users whose last sighting is older than the retention are forgotten; older buckets are dropped.
  * Retention is measured on the newest event time recorded (events carry the bridge's `now`), not the wall clock.
  *
  * **Windows.** User counts follow the shared semantics (`ll >= start`, `lp >= start`, ...) over the user table;
  * a window longer than the retention is cut to it. Request counts are at bucket granularity: a window that
- * starts within the hourly retention sums the hour buckets starting at or after its start; a longer window (and
+ * starts within the hourly retention sums the hour buckets starting at or after its start (password migration
+ * counts likewise); a longer window (and
  * the totals) sums the day buckets starting at or after its start, so the part of its first hour (or day) before
  * a bucket boundary is left out. Series points cover every bucket from `seriesFrom` (aligned down, and clamped
  * to the retention of that bucket size) through the bucket containing `now`, oldest first, empty ones as zeros.
@@ -64,7 +80,7 @@ class MemoryStatsStore implements StatsStore {
     this.#buckets = new Buckets(this.#retentionMs, config.hourlyRetentionDays * DAY);
   }
 
-  record(events: readonly StatsEvent[]): void {
+  record(events: readonly AnyStatsEvent[]): void {
     let sorted = true;
     for (let i = 1; i < events.length; i++) {
       if (events[i]!.time < events[i - 1]!.time) {
@@ -89,15 +105,20 @@ class MemoryStatsStore implements StatsStore {
     const windows: Record<string, WindowSnapshot> = {};
     names.forEach((name, w) => {
       windows[name] = {
-        requests: requestCounts(this.#buckets.windowRequests(now, starts[w]!)),
+        requests: requestCounts(this.#buckets.window('requests', now, starts[w]!)),
         users: users[w]!,
+        passwordMigrations: passwordMigrationCounts(this.#buckets.window('passwords', now, starts[w]!)),
         approximate: approximate[w]!,
       };
     });
-    const totalRequests = this.#buckets.dayRequests(retentionStart);
+    const totalRequests = this.#buckets.days('requests', retentionStart);
     return {
       approximate: approximate.some(Boolean),
-      totals: { requests: requestCounts(totalRequests), users: users[n - 1]! },
+      totals: {
+        requests: requestCounts(totalRequests),
+        users: users[n - 1]!,
+        passwordMigrations: passwordMigrationCounts(this.#buckets.days('passwords', retentionStart)),
+      },
       windows,
       lastLegacyAt: this.#lastLegacyAt >= retentionStart ? this.#lastLegacyAt : null,
       series: this.#buckets.series(query),
@@ -110,13 +131,28 @@ class MemoryStatsStore implements StatsStore {
     this.#buckets.clear();
   }
 
-  #recordOne(event: StatsEvent): void {
+  #recordOne(event: AnyStatsEvent): void {
     const t = event?.time;
     if (typeof t !== 'number' || !Number.isFinite(t)) return; // malformed: skipped, a retry would fail again
-    const label = labelIndex(event.kind, event.outcome);
-    if (label < 0) return;
+    if (event.type === 'password-migration') this.#recordPassword(event, t);
+    else this.#recordRequest(event, t);
+  }
+
+  /** Whether an event at `t` counts: advances the clock of pruning, false when already out of the retention. */
+  #admit(t: number): boolean {
     if (t > this.#latest) this.#latest = t;
-    if (t < this.#latest - this.#retentionMs) return; // already out of the retention
+    return t >= this.#latest - this.#retentionMs;
+  }
+
+  #recordPassword(event: PasswordMigrationStatsEvent, t: number): void {
+    const result = passwordResultIndex(event.result);
+    if (result < 0 || !this.#admit(t)) return;
+    this.#buckets.countPassword(t, this.#latest, result);
+  }
+
+  #recordRequest(event: StatsEvent, t: number): void {
+    const label = labelIndex(event.kind, event.outcome);
+    if (label < 0 || !this.#admit(t)) return;
     const at = this.#buckets.count(t, this.#latest, label);
     if (typeof event.legacyUserId === 'string') {
       countDistinctUser(at, 'legacyUsers', this.#users.sight(event.legacyUserId, LEGACY, t));

@@ -25,7 +25,8 @@ function script(source: string): RedisScript {
  *
  * KEYS[1] `<prefix>last:any`.
  * ARGV: prefix, now (ms, recorder's clock), retentionMs, hourlyRetentionMs, maxUsers, then four per event:
- * time (ms), label (`<kind>:<outcome>`), legacy user digest or '', provider user digest or ''.
+ * time (ms), label (`<kind>:<outcome>`, or `pw:<result>` for a password migration decision), legacy user
+ * digest or '', provider user digest or '' (both '' for password migration decisions).
  * Returns `{ events, evicted }`.
  */
 export const RECORD_SCRIPT: RedisScript = script(`

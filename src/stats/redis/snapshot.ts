@@ -1,3 +1,4 @@
+import type { PasswordMigrationResult } from '../../migration/types.js';
 import type {
   SeriesPoint,
   StatsEvent,
@@ -6,9 +7,27 @@ import type {
   UserCounts,
   WindowSnapshot,
 } from '../contract.js';
-import { LABEL_COUNT, labelIndex, labelledCounts, requestCounts } from '../labels.js';
+import {
+  LABEL_COUNT,
+  labelIndex,
+  labelledCounts,
+  PASSWORD_RESULT_COUNT,
+  passwordMigrationCounts,
+  passwordResultIndex,
+  requestCounts,
+} from '../labels.js';
 import type { BucketPlan, QueryPlan } from './query-plan.js';
 import type { QueryReply } from './query-reply.js';
+
+/** Bucket hash fields `pw:<result>` count password migration decisions. */
+export const PASSWORD_FIELD_PREFIX = 'pw:';
+const PASSWORD_MATCH_FIELD = `${PASSWORD_FIELD_PREFIX}match`;
+
+/** The counters of a range: requests indexed by `labelIndex`, password decisions by `passwordResultIndex`. */
+interface RangeSums {
+  requests: Float64Array;
+  passwords: Float64Array;
+}
 
 /** Assembles the snapshot of a query from its plan and the script's reply. */
 export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
@@ -23,29 +42,42 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
   });
   const horizon = reply.horizon;
 
-  // Requests by label, as a counter array indexed by `labelIndex`.
-  const labelsOf = (bucketPlan: BucketPlan): Float64Array => {
-    const sum = new Float64Array(LABEL_COUNT);
+  // Requests by label and password decisions by result, summed over the buckets of a range.
+  const sumsOf = (bucketPlan: BucketPlan): RangeSums => {
+    const sums: RangeSums = {
+      requests: new Float64Array(LABEL_COUNT),
+      passwords: new Float64Array(PASSWORD_RESULT_COUNT),
+    };
     const add = (fields: Map<string, number> | undefined) => {
       if (!fields) return;
       for (const [field, count] of fields) {
+        if (field.startsWith(PASSWORD_FIELD_PREFIX)) {
+          const index = passwordResultIndex(
+            field.slice(PASSWORD_FIELD_PREFIX.length) as PasswordMigrationResult,
+          );
+          if (index >= 0) sums.passwords[index]! += count;
+          continue;
+        }
         const index = fieldIndex(field);
-        if (index >= 0) sum[index]! += count;
+        if (index >= 0) sums.requests[index]! += count;
       }
     };
     for (let h = bucketPlan.hourFrom; h <= bucketPlan.hourTo; h++) add(hours.get(h));
     for (let d = bucketPlan.dayFrom; d <= bucketPlan.dayTo; d++) add(days.get(d));
-    return sum;
+    return sums;
   };
+  const totalSums = sumsOf(plans[0]!);
 
   const rangeSnapshot = (index: number): WindowSnapshot => {
     const start = ranges[index]!;
     const counts = reply.counts[index] ?? [];
     const reachesEvicted = horizon !== null && start <= horizon;
     const returning = counts[5] ?? 0;
+    const sums = index === 0 ? totalSums : sumsOf(plans[index]!);
     return {
-      requests: requestCounts(labelsOf(plans[index]!)),
+      requests: requestCounts(sums.requests),
       users: userCounts(counts, reachesEvicted ? reply.hll[index] : undefined),
+      passwordMigrations: passwordMigrationCounts(sums.passwords),
       approximate: reachesEvicted || returning > 0,
     };
   };
@@ -66,6 +98,7 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
       providerUsers: fields?.get('users:provider') ?? 0,
       legacyRequests: fields?.get('legacy:ok') ?? 0,
       providerRequests: fields?.get('provider:ok') ?? 0,
+      passwordMatches: fields?.get(PASSWORD_MATCH_FIELD) ?? 0,
     });
   }
 
@@ -73,17 +106,17 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
     reply.lastLegacyAt !== null && reply.lastLegacyAt >= plan.retentionStart ? reply.lastLegacyAt : null;
   return {
     approximate: totals.approximate || Object.values(windows).some((w) => w.approximate),
-    totals: { requests: totals.requests, users: totals.users },
+    totals: { requests: totals.requests, users: totals.users, passwordMigrations: totals.passwordMigrations },
     windows,
     lastLegacyAt,
     series,
-    requestsByLabel: labelledCounts(labelsOf(plans[0]!)),
+    requestsByLabel: labelledCounts(totalSums.requests),
   };
 }
 
 /**
  * Index of a bucket hash field `<kind>:<outcome>` in a counter array indexed by `labelIndex`, or -1 for the
- * other fields (`users:legacy`, `users:provider`).
+ * other fields (`users:legacy`, `users:provider`, `pw:<result>`).
  */
 function fieldIndex(field: string): number {
   const colon = field.indexOf(':');

@@ -1,12 +1,16 @@
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../contract.js';
-import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../labels.js';
+import type { AnyStatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../contract.js';
+import {
+  STATS_KINDS as KINDS,
+  STATS_OUTCOMES as OUTCOMES,
+  PASSWORD_MIGRATION_RESULTS as PASSWORD_RESULTS,
+} from '../labels.js';
 import { digestFunction } from './digest.js';
 import { parseOptions, type RedisStatsOptions } from './options.js';
 import { planQuery } from './query-plan.js';
 import { parseQueryReply } from './query-reply.js';
 import { scriptRunner } from './run-script.js';
 import { QUERY_SCRIPT, RECORD_SCRIPT } from './scripts.js';
-import { toSnapshot } from './snapshot.js';
+import { PASSWORD_FIELD_PREFIX, toSnapshot } from './snapshot.js';
 
 /** Most events sent in one script call: bounds the time Redis spends in one script (about 20 ms per 1000). */
 const MAX_EVENTS_PER_CALL = 1000;
@@ -27,16 +31,18 @@ const MAX_EVENTS_PER_CALL = 1000;
  * **Writes.** One `record(batch)` is one round trip: a single `EVALSHA` of a Lua script with the batch, sorted
  * by time, as arguments (up to 1000 events per call; larger batches are split). The script's SHA-1 is computed
  * locally, so nothing is loaded ahead: on `NOSCRIPT` (first use, restart, failover, `SCRIPT FLUSH`) the store
- * sends `EVAL` once, which caches the script. Malformed events (non-finite time, unknown kind or outcome) are
- * skipped, as a retry would fail the same way.
+ * sends `EVAL` once, which caches the script. Password migration events travel in the same call, as counters
+ * without a user. Malformed events (non-finite time, unknown kind, outcome or result) are skipped, as a retry
+ * would fail the same way.
  *
  * **Keys** (all under `prefix`, all with a TTL): `u:<id>` hash fl/ll/fp/lp (first/last legacy and provider
  * sighting, ms), expiring `retentionDays` after the user's last sighting; sorted sets `last:legacy`,
  * `last:provider`, `last:any` (last sighting), `migrated` (first provider sighting, for users whose first
  * legacy sighting is not later), `legacyOnly` (last legacy sighting, for users never seen on the provider),
  * trimmed by score once a minute and expiring after `retentionDays` without writes; `h:<hour>` and `d:<day>`
- * hashes (epoch-aligned UTC buckets) with requests per `kind:outcome` and distinct users per kind
- * (`users:legacy`, `users:provider`), kept `hourlyRetentionDays` / `retentionDays` after the bucket ends;
+ * hashes (epoch-aligned UTC buckets) with requests per `kind:outcome`, password migration decisions per
+ * `pw:<result>` and distinct users per kind (`users:legacy`, `users:provider`), kept `hourlyRetentionDays` /
+ * `retentionDays` after the bucket ends;
  * `d:<day>:hll:{legacy,provider,migrated}` HyperLogLogs; `lastLegacyAt`; `trimmedAt`; after an eviction,
  * `evictedHorizon`, `evicted:bloom` and `returning`. Data older than the retention is dropped at once
  * (expiry times are absolute: event time plus retention, on Redis' clock).
@@ -46,8 +52,8 @@ const MAX_EVENTS_PER_CALL = 1000;
  * provider: `lp >= start`, active, migrated: `fp >= start` and `fl <= fp`, legacyOnly: `ll >= start`, no
  * provider sighting). Totals are the window of the whole retention. Request counts sum the buckets *starting*
  * at or after the window start: hourly buckets for windows starting within `hourlyRetentionDays`, day buckets
- * otherwise (so the part of the first hour, or day, before its first bucket boundary is left out).
- * `requestsByLabel` is the totals' day buckets by label. Series run from `seriesFrom` aligned down, clamped
+ * otherwise (so the part of the first hour, or day, before its first bucket boundary is left out); password
+ * migration counts likewise. `requestsByLabel` is the totals' day buckets by label. Series run from `seriesFrom` aligned down, clamped
  * to the retention of that bucket size, through the bucket containing `now`, empty buckets as zeros.
  *
  * **Exactness.** Exact while at most `maxUsers` distinct users were seen within the retention. A user counts
@@ -89,7 +95,7 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
   const run = scriptRunner(sendCommand, `${prefix}last:any`);
   const digest = digestFunction(config.hashKey);
 
-  async function record(events: readonly StatsEvent[]): Promise<void> {
+  async function record(events: readonly AnyStatsEvent[]): Promise<void> {
     // Malformed events are skipped (like the memory store): a retry would fail the same way.
     const sorted = events.filter(isWellFormed).sort((a, b) => a.time - b.time);
     if (sorted.length === 0) return;
@@ -98,6 +104,11 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
       const args = [...head];
       args[1] = String(Date.now());
       for (const event of sorted.slice(from, from + MAX_EVENTS_PER_CALL)) {
+        if (event.type === 'password-migration') {
+          // A counter in the same bucket hashes, with no user: the script bumps the field and sights nobody.
+          args.push(String(Math.floor(event.time)), `${PASSWORD_FIELD_PREFIX}${event.result}`, '', '');
+          continue;
+        }
         args.push(
           String(Math.floor(event.time)),
           `${event.kind}:${event.outcome}`,
@@ -117,13 +128,10 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
   return { record, query };
 }
 
-function isWellFormed(event: StatsEvent): boolean {
-  return (
-    typeof event === 'object' &&
-    event !== null &&
-    typeof event.time === 'number' &&
-    Number.isFinite(event.time) &&
-    KINDS.includes(event.kind) &&
-    OUTCOMES.includes(event.outcome)
-  );
+function isWellFormed(event: AnyStatsEvent): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  if (typeof event.time !== 'number' || !Number.isFinite(event.time)) return false;
+  return event.type === 'password-migration'
+    ? PASSWORD_RESULTS.includes(event.result)
+    : KINDS.includes(event.kind) && OUTCOMES.includes(event.outcome);
 }
