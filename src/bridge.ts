@@ -216,7 +216,10 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     }
     const apply = (decision: Decision): void => {
       state.legacyDisabled = decision.legacyDisabled;
-      if (decision.error) return fail(res, next, decision.error);
+      if (decision.error) {
+        fail(res, next, decision.error);
+        return;
+      }
       if (decision.auth) {
         issued.add(decision.auth);
         request.auth = decision.auth;
