@@ -157,6 +157,7 @@ export class LegacyReader {
       () => storeGet(config.store, sid, config.timeoutMs, this.#deadlines),
       'legacy store',
       STORE,
+      false,
     );
     return then(session, (found) => this.#user(config, sid, found, now));
   }
@@ -212,7 +213,7 @@ export class LegacyReader {
    * is open the call is not made: the 503 comes at once, with `Retry-After` = the rest of the cool-down. Every
    * call that is made reports its outcome, a timeout as a failure, so a hanging probe is bounded by `timeoutMs`.
    */
-  #guarded<T>(work: () => T | PromiseLike<T>, what: string, failure: Failure): T | Promise<T> {
+  #guarded<T>(work: () => T | PromiseLike<T>, what: string, failure: Failure, bound = true): T | Promise<T> {
     const config = this.#config;
     const breaker = config.breaker;
     if (breaker && !breaker.allow()) {
@@ -240,7 +241,11 @@ export class LegacyReader {
     };
     let value: T | Promise<T>;
     try {
-      value = settleWithin(work(), config.timeoutMs, what, this.#deadlines);
+      // `bound: false`: the work bounds itself (storeGet), so it needs no second deadline.
+      const answer = work();
+      value = bound
+        ? settleWithin(answer, config.timeoutMs, what, this.#deadlines)
+        : (answer as T | Promise<T>);
     } catch (cause) {
       return fail(cause);
     }

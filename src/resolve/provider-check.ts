@@ -181,13 +181,16 @@ async function checkOpaque(
   };
 }
 
-/** Verifies the provider credential of a request and links it to a user. Never throws. */
-export async function checkProvider(
+/**
+ * Verifies the provider credential of a request and links it to a user. Never throws, never rejects. A token
+ * answered from the cache and linked without a callback is decided synchronously, with no promise.
+ */
+export function checkProvider(
   credential: ProviderCredential,
   runtimes: readonly ProviderRuntime[],
   now: number,
   cache?: TokenCache<ProviderRuntime>,
-): Promise<ProviderResult> {
+): ProviderResult | Promise<ProviderResult> {
   if (credential.type === 'none') return { state: 'none' };
   if (credential.type === 'malformed') {
     return {
@@ -201,52 +204,78 @@ export async function checkProvider(
   }
   const { source } = credential;
   let runtime: ProviderRuntime | undefined;
+  const failure = (err: unknown) => failed(err, source, runtime);
   try {
-    let verified: VerifiedCredential;
     if (credential.type === 'opaque') {
-      runtime = runtimes[credential.provider] as ProviderRuntime;
-      verified = await checkOpaque(credential, runtime);
-    } else {
-      const { token } = credential;
-      const hit = cache?.get(token, now);
-      const refusal = hit ? undefined : cache?.refusal(token, now);
-      runtime = hit?.owner ?? refusal?.owner ?? route(credential, runtimes);
-      if (!accepts(runtime, credential)) throw untrusted();
-      if (refusal) throw new BridgeError(refusal.code, refusal.message);
-      verified = hit
-        ? {
-            source,
-            provider: runtime.config.name,
-            payload: hit.payload,
-            header: hit.header,
-            token,
-            identity: hit.payload,
-          }
-        : await verifyJwt(credential, runtime, cache, now);
+      const owner = runtimes[credential.provider] as ProviderRuntime;
+      runtime = owner;
+      return checkOpaque(credential, owner)
+        .then((verified) => linked(owner, verified))
+        .catch(failure);
     }
-    const userId = await runtime.linker.userId(verified.payload, verified.identity);
+    const { token } = credential;
+    const hit = cache?.get(token, now);
+    const refusal = hit ? undefined : cache?.refusal(token, now);
+    const owner = hit?.owner ?? refusal?.owner ?? route(credential, runtimes);
+    runtime = owner;
+    if (!accepts(owner, credential)) throw untrusted();
+    if (refusal) throw new BridgeError(refusal.code, refusal.message);
+    if (!hit) {
+      return verifyJwt(credential, owner, cache, now)
+        .then((verified) => linked(owner, verified))
+        .catch(failure);
+    }
+    const { payload, header } = hit;
+    const result = linked(owner, {
+      source,
+      provider: owner.config.name,
+      payload,
+      header,
+      token,
+      identity: payload,
+    });
+    return result instanceof Promise ? result.catch(failure) : result;
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/** Links a verified credential to a user: synchronous unless `provider.userId` has to be asked. */
+function linked(
+  runtime: ProviderRuntime,
+  verified: VerifiedCredential,
+): ProviderResult | Promise<ProviderResult> {
+  const settle = (userId: string | undefined): ProviderResult => {
     if (userId === undefined) {
       return {
         state: 'invalid',
-        source,
+        source: verified.source,
         provider: runtime.config.name,
         error: unlinkedError(),
         unlinked: { runtime, credential: verified },
       };
     }
     return { state: 'ok', ...verified, userId };
-  } catch (err) {
-    const error =
-      err instanceof BridgeError
-        ? err
-        : new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The token could not be verified.', { cause: err });
-    return {
-      state: error.status === 503 ? 'unavailable' : 'invalid',
-      source,
-      ...(runtime ? { provider: runtime.config.name } : {}),
-      error,
-    };
-  }
+  };
+  const userId = runtime.linker.userId(verified.payload, verified.identity);
+  return userId instanceof Promise ? userId.then(settle) : settle(userId);
+}
+
+function failed(
+  err: unknown,
+  source: CredentialSource,
+  runtime: ProviderRuntime | undefined,
+): ProviderResult {
+  const error =
+    err instanceof BridgeError
+      ? err
+      : new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The token could not be verified.', { cause: err });
+  return {
+    state: error.status === 503 ? 'unavailable' : 'invalid',
+    source,
+    ...(runtime ? { provider: runtime.config.name } : {}),
+    error,
+  };
 }
 
 export function unlinkedError(): BridgeError {

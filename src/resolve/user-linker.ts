@@ -67,7 +67,10 @@ export class UserLinker {
    * The linked user id, or `undefined` when the identity is linked to no user. `identity` is where
    * `linkClaim` is read (the claims for a JWT). Throws a `BridgeError` (503) when `provider.userId` fails.
    */
-  async userId(payload: JWTPayload, identity: Record<string, unknown>): Promise<string | undefined> {
+  userId(
+    payload: JWTPayload,
+    identity: Record<string, unknown>,
+  ): string | undefined | Promise<string | undefined> {
     const { linkClaim } = this.#config;
     if (this.#links.size > 0) {
       const linked = this.#links.get(identityKey(payload));
@@ -78,9 +81,10 @@ export class UserLinker {
       if (claimed !== undefined) return claimed;
     }
     if (!this.#cache) return linkClaim ? undefined : payload.sub;
-    try {
-      return await this.#cache.fetch(identityKey(payload), { context: payload });
-    } catch (cause) {
+    const key = identityKey(payload);
+    const known = this.#cache.get(key);
+    if (known !== undefined) return known;
+    return this.#cache.fetch(key, { context: payload }).catch((cause: unknown) => {
       throw new BridgeError(
         'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
         'The user of this credential could not be resolved.',
@@ -88,7 +92,7 @@ export class UserLinker {
           cause,
         },
       );
-    }
+    });
   }
 
   /** Remembers a link made at first sign-in (`provider.link` returned true) for `userIdCache.ttlMs`. */
