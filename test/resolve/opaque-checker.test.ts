@@ -73,6 +73,21 @@ describe('OpaqueSessionChecker with Ory whoami', () => {
     expect((await checker().check(cookie(make()))).state).toBe('refused');
   });
 
+  it('does not remember a refusal for a pending second factor (403): the next check asks again', async () => {
+    const { value } = ory.addSession({ needsAal2: true });
+    const c = checker();
+    expect((await c.check(cookie(value))).state).toBe('refused');
+    expect((await c.check(cookie(value))).state).toBe('refused');
+    expect(ory.server.requests).toHaveLength(2);
+  });
+
+  it('refuses a credential longer than 4 KiB without asking the provider', async () => {
+    const c = checker();
+    expect((await c.check(cookie(`ory_st_${'a'.repeat(5000)}`))).state).toBe('refused');
+    expect(ory.server.requests).toHaveLength(0);
+    expect(c.breaker.state).toBe('closed');
+  });
+
   it('refuses a session whose expires_at has passed by the bridge clock', async () => {
     const { value } = ory.addSession({ expiresAt: new Date(Date.now() + 60_000) });
     clock.t += 120_000;

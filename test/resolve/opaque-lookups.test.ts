@@ -1,6 +1,7 @@
 /** Authgear's resolver and RFC 7662 introspection, each against its local stand-in. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authgearResolver } from '../../src/resolve/opaque/authgear-resolver.js';
+import type { OpaqueSession } from '../../src/resolve/opaque/checker.js';
 import { introspection } from '../../src/resolve/opaque/introspection.js';
 import {
   type AuthgearStandin,
@@ -23,7 +24,10 @@ describe('Authgear resolver lookup', () => {
   it('reads X-Authgear-Session-Valid and X-Authgear-User-Id, forwarding only the session cookie', async () => {
     authgear.sessions.set('sess-1', 'ag-user-1');
     const lookup = authgearResolver(authgear.endpoint);
-    const session = await lookup({ via: 'cookie', name: 'session', value: 'sess-1' }, signal());
+    const session = (await lookup(
+      { via: 'cookie', name: 'session', value: 'sess-1' },
+      signal(),
+    )) as OpaqueSession | null;
     expect(session?.subject).toBe('ag-user-1');
     expect(session?.answer).toMatchObject({
       'x-authgear-session-valid': 'true',

@@ -30,13 +30,22 @@ export interface OpaqueSession {
 
 /**
  * Asks the provider about one credential. Resolves to the session when it is valid, `null` when the provider
- * refused it (no session, inactive, expired); rejects when the provider could not be asked or answered
- * something unexpected (that is an outage, never a refusal). Must stop when `signal` aborts.
+ * refused it (no session, inactive, expired), `'not-yet'` when it is refused for now but may be accepted in a
+ * moment (Ory's 403: a second factor is pending), so the refusal is not remembered; rejects when the provider
+ * could not be asked or answered something unexpected (that is an outage, never a refusal). Must stop when
+ * `signal` aborts.
  */
 export type OpaqueLookup = (
   credential: OpaqueCredential,
   signal: AbortSignal,
-) => Promise<OpaqueSession | null>;
+) => Promise<OpaqueSession | null | 'not-yet'>;
+
+/**
+ * Longest opaque credential sent to a provider. Real ones are well under 1 KiB (Ory session tokens, Authgear
+ * cookies, access tokens); a longer value is refused without asking, so a client cannot make the provider (or
+ * a proxy in front of it) fail on purpose and open the breaker for everyone.
+ */
+export const MAX_OPAQUE_CREDENTIAL_LENGTH = 4096;
 
 /** Cache, timeout and breaker settings of one opaque check (filled by the options parser). */
 export interface OpaqueCheckSettings {
@@ -105,6 +114,7 @@ export class OpaqueSessionChecker {
 
   /** Checks one credential. Never throws. */
   check(credential: OpaqueCredential): Promise<OpaqueCheck> | OpaqueCheck {
+    if (credential.value.length > MAX_OPAQUE_CREDENTIAL_LENGTH) return { state: 'refused' };
     const key = digest(credential);
     const now = this.#now();
     const cached = this.#valid.get(key);
@@ -138,7 +148,7 @@ export class OpaqueSessionChecker {
       this.#settings.timeoutMs,
     );
     timer.unref();
-    let session: OpaqueSession | null;
+    let session: OpaqueSession | null | 'not-yet';
     try {
       session = await Promise.race([
         this.#lookup(credential, controller.signal),
@@ -153,6 +163,7 @@ export class OpaqueSessionChecker {
       clearTimeout(timer);
     }
     this.breaker.success();
+    if (session === 'not-yet') return { state: 'refused' };
     const now = this.#now();
     if (session === null || (session.expiresAt !== undefined && session.expiresAt <= now)) {
       this.#refused.set(key, now + this.#settings.negativeTtlMs);

@@ -17,7 +17,9 @@ export function oryWhoami(url: string): OpaqueLookup {
     if (credential.via === 'cookie') headers.cookie = `${credential.name}=${credential.value}`;
     else headers['x-session-token'] = credential.value;
     const res = await boundedFetch(endpoint, { headers, signal });
-    if (res.status === 401 || res.status === 403) return null;
+    if (res.status === 401) return null;
+    // A second factor is pending: refused now, accepted once the user completes it (not remembered).
+    if (res.status === 403) return 'not-yet';
     if (res.status !== 200) throw unexpected('Ory whoami', `status ${res.status}`);
     const body: unknown = await res.json().catch(() => undefined);
     if (!isRecord(body) || !isRecord(body.identity))
