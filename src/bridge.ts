@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type CutoverSettings, CutoverState } from './cutover-state.js';
 import { BridgeError } from './errors.js';
 import {
   createPromClientCollector,
@@ -7,7 +8,7 @@ import {
 } from './http/prom-client-collector.js';
 import { sendError, withResponseHeaders } from './http/respond.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
-import { parseOptions } from './options.js';
+import { parseConfigure, parseOptions } from './options.js';
 import { issuerFormWarning } from './parse-provider.js';
 import {
   denied,
@@ -15,6 +16,7 @@ import {
   parseRequireUserOptions,
   type RequireUserOptions,
 } from './resolve/access.js';
+import { inCohort } from './resolve/cutover.js';
 import { type Decision, decideRequest } from './resolve/decide.js';
 import { checkLegacy, type LegacyResult } from './resolve/legacy-check.js';
 import { linkAtSignIn } from './resolve/link-at-sign-in.js';
@@ -23,7 +25,14 @@ import { readCookies } from './sources/cookies.js';
 import { readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
-import type { BridgeAuth, BridgeEvent, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
+import type {
+  BridgeAuth,
+  BridgeEvent,
+  BridgeMode,
+  BridgeOptions,
+  BridgeRequest,
+  ConfigureOptions,
+} from './types.js';
 
 /** `next` as Express calls it. */
 export type NextFunction = (err?: unknown) => void;
@@ -32,11 +41,19 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextF
 
 /** The middleware returned by `sessionBridge()`, with its helpers. */
 export interface SessionBridge extends Middleware {
-  /** The mode this bridge was built with. */
+  /** The current mode: the `mode` option, or the last `configure({ mode })`. */
   readonly mode: BridgeMode;
   /**
-   * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
-   * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
+   * Changes the mode and the ramp (`{ mode?, cutover? }`) without a restart, from the next request on. Validated
+   * like the options at construction; an invalid call throws a `TypeError` and changes nothing. A rollback is
+   * the same call with the previous values. Every change is kept with its time (the report's `cutover.history`).
+   * Per instance: configure every instance alike.
+   */
+  configure(options: ConfigureOptions): void;
+  /**
+   * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode (and for a legacy user in
+   * the `cutover` cohort) a legacy session gets 401 `ERR_BRIDGE_LEGACY_DISABLED` with
+   * `hint: 'provider_login_required'`. Runs the bridge first when it was
    * not mounted before. In `observe` mode it never rejects.
    *
    * Options: `scopes` (403 `insufficient_scope` when the credential lacks them; `anyScope` for one of them),
@@ -62,7 +79,12 @@ export interface SessionBridge extends Middleware {
 /** Per-request state, kept off the request object. */
 interface RequestState {
   legacyDisabled: boolean;
+  /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
+  mode: BridgeMode;
 }
+
+/** The nudge of `nudge: true`, on responses to requests authenticated by a legacy session. */
+const UPGRADE_HEADER = 'Session-Bridge-Upgrade';
 
 const NO_LEGACY: LegacyResult = { state: 'none' };
 
@@ -74,12 +96,13 @@ const NO_LEGACY: LegacyResult = { state: 'none' };
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
+  const cutover = new CutoverState(config.initial, config.now);
   const runtimes = config.providers.map((p) => new ProviderRuntime(p, config.now, logSafely));
   for (const p of config.providers) {
     const warning = issuerFormWarning(p.issuer);
     if (warning) logSafely(warning);
   }
-  const stats = config.stats === false ? undefined : new StatsService(config);
+  const stats = config.stats === false ? undefined : new StatsService(config, cutover);
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
   const issued = new WeakSet<BridgeAuth>();
@@ -104,7 +127,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     }
   }
 
-  async function evaluate(req: BridgeRequest): Promise<Decision> {
+  async function evaluate(req: BridgeRequest, settings: CutoverSettings): Promise<Decision> {
     const time = config.now();
     let parsed: Record<string, string | undefined> | undefined;
     const cookies = () => {
@@ -123,7 +146,16 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok'
         ? await linkAtSignIn(checked, legacy, logSafely)
         : checked;
-    const { decision, event } = decideRequest(config.mode, config.onConflict, time, legacy, provider);
+    const cohort =
+      legacy.state === 'ok' && settings.mode !== 'provider-only' && inCohort(settings.cutover, legacy.userId);
+    const { decision, event } = decideRequest(
+      settings.mode,
+      config.onConflict,
+      time,
+      legacy,
+      provider,
+      cohort,
+    );
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
     emit(event);
     return decision;
@@ -147,19 +179,25 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       next();
       return;
     }
-    const state: RequestState = { legacyDisabled: false };
+    // Read once: a configure() during this request applies from the next one.
+    const settings = cutover.current;
+    const state: RequestState = { legacyDisabled: false, mode: settings.mode };
     states.set(req, state);
-    if (config.mode === 'observe') {
+    if (settings.mode === 'observe') {
       // Measure only: the request goes on at once and the decision is made off the request path.
       next();
-      evaluate(request).catch((err: unknown) => logSafely(`observe: ${String(err)}`));
+      evaluate(request, settings).catch((err: unknown) => logSafely(`observe: ${String(err)}`));
       return;
     }
-    evaluate(request).then(
+    evaluate(request, settings).then(
       (decision) => {
         state.legacyDisabled = decision.legacyDisabled;
         if (decision.error) return fail(res, next, decision.error);
         if (decision.auth) {
+          if (config.nudge && decision.auth.kind === 'legacy') {
+            decision.auth.upgradeSuggested = true;
+            if (!res.headersSent) res.setHeader(UPGRADE_HEADER, 'provider');
+          }
           issued.add(decision.auth);
           request.auth = decision.auth;
         }
@@ -183,7 +221,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return function requireUserMiddleware(req, res, next) {
       const check = () => {
         const { auth } = req as BridgeRequest;
-        if (config.mode === 'observe') return next();
+        if (states.get(req)?.mode === 'observe') return next();
         if (auth !== undefined && issued.has(auth)) {
           const error = denied(auth, rule, config.legacy);
           return error ? fail(res, next, error) : next();
@@ -207,8 +245,14 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return stats;
   }
 
+  function configure(options: ConfigureOptions): void {
+    // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
+    cutover.set(parseConfigure(options, cutover.current, config.legacy));
+  }
+
   Object.defineProperties(bridge, {
-    mode: { value: config.mode, enumerable: true },
+    mode: { get: () => cutover.current.mode, enumerable: true },
+    configure: { value: configure },
     requireUser: { value: requireUser },
     statsHandler: {
       value: (options: StatsHandlerOptions) => bridgeStatsHandler(options, requireStats(), config.debug),

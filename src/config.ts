@@ -3,11 +3,11 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
+import type { CutoverSettings } from './cutover-state.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   BridgeEvent,
-  BridgeMode,
   BridgeRequest,
   ConflictPolicy,
   LegacyIdentity,
@@ -109,7 +109,13 @@ export interface BridgeConfig {
   providers: ProviderConfig[];
   /** Some provider accepts `Authorization: Bearer`. */
   acceptsBearer: boolean;
-  mode: BridgeMode;
+  /**
+   * `mode` and `cutover` at construction. They change at run time (`bridge.configure()`): the request path
+   * reads the bridge's `CutoverState`, never this.
+   */
+  initial: CutoverSettings;
+  /** `nudge`: legacy-authenticated requests get `Session-Bridge-Upgrade: provider`. */
+  nudge: boolean;
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;

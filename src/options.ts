@@ -3,10 +3,19 @@
  * the shared checks of validate.ts, and every default filled.
  */
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import type { CutoverSettings } from './cutover-state.js';
 import { parseProviders } from './parse-provider.js';
+import { parseCutover } from './resolve/cutover.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
-import type { BridgeOptions, LegacyResolverOptions, LegacyScopes, LegacyStoreOptions } from './types.js';
+import type {
+  BridgeMode,
+  BridgeOptions,
+  ConfigureOptions,
+  LegacyResolverOptions,
+  LegacyScopes,
+  LegacyStoreOptions,
+} from './types.js';
 import { isRecord, OptionChecks, type OptionRecord } from './validate.js';
 
 // Records keep the lists of known option names complete at compile time.
@@ -14,6 +23,8 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   legacy: true,
   provider: true,
   mode: true,
+  cutover: true,
+  nudge: true,
   onConflict: true,
   realm: true,
   onEvent: true,
@@ -36,7 +47,8 @@ const LEGACY_RESOLVE_KEYS: Record<keyof LegacyResolverOptions, true> = {
   timeoutMs: true,
   scopes: true,
 };
-const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
+const CONFIGURE_KEYS: Record<keyof ConfigureOptions, true> = { mode: true, cutover: true };
+const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
   'reject',
   'prefer-provider',
@@ -151,7 +163,11 @@ export function parseOptions(options: unknown): BridgeConfig {
     legacy,
     providers,
     acceptsBearer: providers.some((p) => p.bearer),
-    mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
+    initial: {
+      mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
+      cutover: parseCutover(value.cutover, check, legacy),
+    },
+    nudge: check.boolean('nudge', value.nudge, false),
     onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
     onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),
@@ -162,5 +178,30 @@ export function parseOptions(options: unknown): BridgeConfig {
     debug:
       check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
       (() => {}),
+  };
+}
+
+/**
+ * Validates `bridge.configure(options)` with the same checks as construction (`mode`, `cutover`) and returns
+ * the settings it asks for; what it leaves out stays as in `current`. Throws a `TypeError` before anything
+ * changes.
+ */
+export function parseConfigure(
+  options: unknown,
+  current: CutoverSettings,
+  legacy: LegacyConfig | undefined,
+): CutoverSettings {
+  const check = new OptionChecks('bridge.configure');
+  const value = check.record(
+    options,
+    'pass an object such as { mode: "provider-only" } or { cutover: { percent: 25 } }.',
+  );
+  check.knownKeys(value, CONFIGURE_KEYS);
+  return {
+    mode: check.oneOf('mode', value.mode, MODES, current.mode),
+    cutover:
+      value.cutover === undefined
+        ? current.cutover
+        : parseCutover(value.cutover, check, legacy, current.cutover),
   };
 }

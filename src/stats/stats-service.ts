@@ -1,4 +1,5 @@
 import type { BridgeConfig } from '../config.js';
+import type { CutoverState } from '../cutover-state.js';
 import type { StatsMetricsSource } from '../http/prom-client-collector.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -56,9 +57,11 @@ export class StatsService {
   readonly store: StatsStore;
   readonly recorder: Recorder;
   readonly #config: BridgeConfig;
+  readonly #cutover: CutoverState;
 
-  constructor(config: BridgeConfig) {
+  constructor(config: BridgeConfig, cutover: CutoverState) {
     this.#config = config;
+    this.#cutover = cutover;
     this.store = config.stats || memoryStats();
     this.recorder = new Recorder(this.store, config.recorder, config.now);
   }
@@ -99,7 +102,7 @@ export class StatsService {
     return buildReport({
       snapshot,
       now,
-      mode: this.#config.mode,
+      mode: this.#cutover.current.mode,
       criteria,
       recorder: this.recorder.health(),
       seriesBucket,
