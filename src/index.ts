@@ -34,7 +34,9 @@ export { memoryStats } from './stats/memory/store.js';
 export type { RedisSendCommand, RedisStatsOptions } from './stats/redis/options.js';
 export { redisStats } from './stats/redis/store.js';
 export type {
+  CutoverChange,
   CutoverCriteria,
+  CutoverImpact,
   CutoverReport,
   MigrationReport,
   RecorderReport,

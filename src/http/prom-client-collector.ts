@@ -9,7 +9,12 @@ import type { LabelledCount } from '../stats/contract.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport } from '../stats/stats-service.js';
 import { OptionChecks } from '../validate.js';
-import { METRIC_FAMILIES, type MetricAggregator, type MetricSources } from './render-prometheus.js';
+import {
+  type InstanceState,
+  METRIC_FAMILIES,
+  type MetricAggregator,
+  type MetricSources,
+} from './render-prometheus.js';
 
 /** Where the collector reads its numbers, on every scrape. */
 export interface StatsMetricsSource {
@@ -19,6 +24,8 @@ export interface StatsMetricsSource {
   local: () => readonly LabelledCount[];
   /** Health of this process's recorder. */
   recorder: () => RecorderReport;
+  /** This instance's current mode and ramp. Default: none (those gauges are left out). */
+  state?: () => InstanceState;
 }
 
 export interface PromClientCollectorOptions {
@@ -100,7 +107,7 @@ export function createPromClientCollector(
 
   let pending: Promise<MetricSources> | undefined;
   const load = async (): Promise<MetricSources> => {
-    const sources = { local: source.local(), recorder: source.recorder() };
+    const sources = { local: source.local(), recorder: source.recorder(), state: source.state?.() };
     const attempt = await attemptReport(() => source.getReport(), timeoutMs);
     if (attempt.ok) return { ...sources, report: attempt.report };
     try {

@@ -8,6 +8,7 @@ import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
 import { html, SafeHtml } from './html-escape.js';
+import { cutoverSection } from './render-cutover.js';
 import { renderChart } from './svg-chart.js';
 
 export { formatDateTime, formatPercent } from './format.js';
@@ -186,6 +187,7 @@ export function renderHtml(report: MigrationReport): string {
 </header>
 ${approximateNotice(report)}
 ${readinessSection(report)}
+${cutoverSection(report)}
 ${figuresSection(report)}
 ${chartSection(report)}
 <section aria-labelledby="windows-heading"><h2 id="windows-heading">By window</h2>${windowsTable(report)}</section>

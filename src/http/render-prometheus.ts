@@ -12,6 +12,7 @@
 import type { LabelledCount, UserCounts } from '../stats/contract.js';
 import { STATS_KINDS as KINDS, STATS_OUTCOMES as OUTCOMES } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
+import type { BridgeMode } from '../types.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -22,7 +23,18 @@ export interface MetricSources {
   local: readonly LabelledCount[];
   /** Health of this process's recorder. */
   recorder: RecorderReport;
+  /** This instance's current mode and ramp; absent: those gauges are left out. */
+  state?: InstanceState | undefined;
 }
+
+/** The mode and ramp an instance runs with now (`bridge.configure()` changes them). */
+export interface InstanceState {
+  mode: BridgeMode;
+  /** `cutover.percent`. */
+  percent: number;
+}
+
+const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 
 export interface MetricSample {
   labels: Record<string, string>;
@@ -148,6 +160,21 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     type: 'gauge',
     aggregator: 'max',
     samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
+  },
+  {
+    name: 'session_bridge_mode',
+    help: 'The mode this instance runs in now: 1 for the current mode, 0 for the others. Per instance (set by the `mode` option and bridge.configure()): check that every instance agrees, e.g. count by (mode) (session_bridge_mode == 1).',
+    type: 'gauge',
+    aggregator: 'sum',
+    samples: ({ state }) =>
+      state ? MODES.map((mode) => ({ labels: { mode }, value: Number(state.mode === mode) })) : [],
+  },
+  {
+    name: 'session_bridge_cutover_percent',
+    help: 'The share of legacy users (0 to 100) this instance already treats as provider-only (`cutover.percent`). Per instance (set by the `cutover` option and bridge.configure()).',
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ state }) => single(state?.percent),
   },
   {
     name: 'session_bridge_stats_report_up',

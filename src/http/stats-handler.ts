@@ -13,7 +13,12 @@ import { OptionChecks } from '../validate.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';
 import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
-import { buildMetricFamilies, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './render-prometheus.js';
+import {
+  buildMetricFamilies,
+  type InstanceState,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from './render-prometheus.js';
 import { sendError, withResponseHeaders } from './respond.js';
 
 /** Options of `bridge.statsHandler()`. */
@@ -90,6 +95,8 @@ interface EndpointSource {
   local: () => readonly LabelledCount[];
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). */
+  state: () => InstanceState | undefined;
   debug: (message: string) => void;
 }
 
@@ -98,6 +105,7 @@ export interface BridgeStats {
   attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
   local(): readonly LabelledCount[];
   health(): RecorderReport;
+  state(): InstanceState;
 }
 
 /** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
@@ -111,6 +119,7 @@ export function bridgeStatsHandler(
     report: () => stats.attempt('day', cutover),
     local: () => stats.local(),
     recorder: () => stats.health(),
+    state: () => stats.state(),
     debug,
   });
 }
@@ -125,6 +134,8 @@ export interface StatsHandlerSources {
   local: () => readonly LabelledCount[];
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). Default: none (left out). */
+  state?: () => InstanceState;
   /** Milliseconds to wait for the report before answering 503. Default `10000`. */
   timeoutMs?: number;
   /** Debug logger. Default: silent. */
@@ -140,6 +151,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
   for (const name of ['getReport', 'local', 'recorder'] as const) {
     check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
   }
+  check.optionalFunction('state', sources.state, '() => ({ mode, percent })');
   const timeoutMs = check.integer(
     'timeoutMs',
     sources.timeoutMs,
@@ -151,6 +163,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
     report: () => attemptReport(() => sources.getReport(), timeoutMs),
     local: () => sources.local(),
     recorder: () => sources.recorder(),
+    state: () => sources.state?.(),
     debug: sources.debug ?? (() => {}),
   });
 }
@@ -188,7 +201,12 @@ function render(
       send(res, JSON_CONTENT_TYPE, renderJson(report));
       return;
     case 'prometheus': {
-      const families = buildMetricFamilies({ report, local: sources.local(), recorder: sources.recorder() });
+      const families = buildMetricFamilies({
+        report,
+        local: sources.local(),
+        recorder: sources.recorder(),
+        state: sources.state(),
+      });
       send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
       return;
     }
@@ -260,6 +278,7 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
           report: null,
           local: sources.local(),
           recorder: sources.recorder(),
+          state: sources.state(),
         });
         send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
         return;

@@ -1,6 +1,7 @@
 import type { BridgeConfig } from '../config.js';
 import type { CutoverState } from '../cutover-state.js';
 import type { StatsMetricsSource } from '../http/prom-client-collector.js';
+import type { InstanceState } from '../http/render-prometheus.js';
 import type { BridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { OptionChecks } from '../validate.js';
@@ -107,6 +108,7 @@ export class StatsService {
       recorder: this.recorder.health(),
       seriesBucket,
       daily,
+      history: this.#cutover.history(),
     });
   }
 
@@ -117,7 +119,14 @@ export class StatsService {
       getReport: () => this.build('day', criteria),
       local: () => this.local(),
       recorder: () => this.health(),
+      state: () => this.state(),
     };
+  }
+
+  /** This instance's current mode and ramp (the Prometheus gauges; they need no store). */
+  state(): InstanceState {
+    const { mode, cutover } = this.#cutover.current;
+    return { mode, percent: cutover.percent };
   }
 
   /** Requests decided by this process since it started, by label (the Prometheus counters). */

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/options.js';
@@ -8,8 +9,10 @@ import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, type LegacyLogin, memoryStore } from '../helpers/legacy.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const SECRET = 'legacy-secret';
+const T0 = Date.UTC(2025, 5, 2, 9, 0);
 
 /** The first candidate user id inside (or outside) the cohort of `percent` under the default key. */
 function userAt(percent: number, inside: boolean): string {
@@ -164,12 +167,95 @@ describe.each(expressVersions)('%s: ramped cutover and bridge.configure()', (_na
       expect(authFrom(await me(app, other.cookie))).toMatchObject({ userId: outside });
     });
 
+    it('keeps every change with the time of the bridge clock, in the report', async () => {
+      let clock = T0;
+      const { bridge } = subject({ now: () => clock, stats: memoryStats(), cutover: { percent: 10 } });
+      clock += 60_000;
+      bridge.configure({ cutover: { percent: 25 } });
+      clock += 60_000;
+      bridge.configure({ cutover: { percent: 25 } }); // no change: not kept
+      bridge.configure({ mode: 'provider-only' });
+      clock += 60_000;
+      expect(() => bridge.configure({ cutover: { percent: -5 } })).toThrow(TypeError); // not kept either
+      bridge.configure({ mode: 'bridge', cutover: { percent: 0 } });
+      const report = await bridge.report();
+      expect(report.mode).toBe('bridge');
+      expect(report.cutover.history).toEqual([
+        { at: new Date(T0).toISOString(), mode: 'bridge', percent: 10 },
+        { at: new Date(T0 + 60_000).toISOString(), mode: 'bridge', percent: 25 },
+        { at: new Date(T0 + 120_000).toISOString(), mode: 'provider-only', percent: 25 },
+        { at: new Date(T0 + 180_000).toISOString(), mode: 'bridge', percent: 0 },
+      ]);
+      await bridge.close();
+    });
+
+    it('keeps the last 100 changes', async () => {
+      let clock = T0;
+      const { bridge } = subject({ now: () => clock, stats: memoryStats() });
+      for (let i = 1; i <= 150; i++) {
+        clock += 1000;
+        bridge.configure({ cutover: { percent: i % 2 === 0 ? 10 : 20 } });
+      }
+      const { history } = (await bridge.report()).cutover;
+      expect(history).toHaveLength(100);
+      expect(history.at(-1)).toEqual({
+        at: new Date(T0 + 150_000).toISOString(),
+        mode: 'bridge',
+        percent: 10,
+      });
+      expect(history[0]?.at).toBe(new Date(T0 + 51_000).toISOString());
+      await bridge.close();
+    });
+
     it('needs cutover.key with legacy.resolve, also at run time', () => {
       const bridge = makeBridge({ legacy: { resolve: () => null } });
       expect(() => bridge.configure({ cutover: { percent: 10 } })).toThrow(/`cutover.key` is required/);
       expect(bridge.mode).toBe('bridge');
       bridge.configure({ cutover: { percent: 10, key: 'a-shared-key' } });
       bridge.configure({ cutover: { percent: 20 } }); // the key is kept
+    });
+  });
+
+  describe('Prometheus', () => {
+    it('exports the current mode and percent of the instance, also while the stats store fails', async () => {
+      let failing = false;
+      const stats = memoryStats();
+      const { bridge } = subject({
+        cutover: { percent: 10 },
+        stats: {
+          record: (events) => stats.record(events),
+          query: (query) => {
+            if (failing) throw new Error('store down');
+            return stats.query(query);
+          },
+        },
+      });
+      const app = express();
+      app.get('/metrics', bridge.statsHandler({ public: true }) as never);
+      const scrape = async () =>
+        parsePrometheusText((await request(app).get('/metrics?format=prometheus')).text);
+
+      let families = await scrape();
+      expect(sampleValue(families, 'session_bridge_cutover_percent')).toBe(10);
+      expect(families.get('session_bridge_mode')?.samples).toEqual([
+        { labels: { mode: 'observe' }, value: 0 },
+        { labels: { mode: 'bridge' }, value: 1 },
+        { labels: { mode: 'provider-only' }, value: 0 },
+      ]);
+
+      bridge.configure({ mode: 'provider-only', cutover: { percent: 25 } });
+      failing = true;
+      families = await scrape();
+      expect(sampleValue(families, 'session_bridge_stats_report_up')).toBe(0);
+      expect(sampleValue(families, 'session_bridge_cutover_percent')).toBe(25);
+      expect(sampleValue(families, 'session_bridge_mode', { mode: 'provider-only' })).toBe(1);
+      expect(sampleValue(families, 'session_bridge_mode', { mode: 'bridge' })).toBe(0);
+
+      const registry = new Registry();
+      bridge.registerMetrics(registry, { onError: () => {} });
+      const text = (await registry.metrics()).replace(/\n\n/g, '\n');
+      expect(sampleValue(parsePrometheusText(text), 'session_bridge_cutover_percent')).toBe(25);
+      await bridge.close();
     });
   });
 
