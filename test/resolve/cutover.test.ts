@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { sessionBridge } from '../../src/index.js';
 import { parseOptions } from '../../src/options.js';
-import { type CutoverConfig, inCohort, parseCutover } from '../../src/resolve/cutover.js';
+import { Cohort, type CutoverConfig, inCohort, parseCutover } from '../../src/resolve/cutover.js';
 import type { BridgeOptions, BridgeRequest } from '../../src/types.js';
 import { OptionChecks } from '../../src/validate.js';
 import type { Bridge } from '../helpers/apps.js';
@@ -19,8 +19,12 @@ function rampOf(options: BridgeOptions): CutoverConfig {
 const storeRamp = (percent: number, key?: string) =>
   rampOf({ legacy: { store: memoryStore(), secret: SECRET }, cutover: { percent, key } });
 
+function cohortOf(ramp: CutoverConfig): string[] {
+  return USERS.filter((u) => inCohort(ramp, u));
+}
+
 function share(ramp: CutoverConfig): number {
-  return (USERS.filter((u) => inCohort(ramp, u)).length / USERS.length) * 100;
+  return (cohortOf(ramp).length / USERS.length) * 100;
 }
 
 /** A bridge whose legacy login is the `x-user` header (so 10,000 users cost no session store). */
@@ -61,17 +65,17 @@ describe('the cutover cohort', () => {
   });
 
   it('only adds users when the percent goes up', () => {
-    const at25 = USERS.filter((u) => inCohort(storeRamp(25), u));
-    const at50 = new Set(USERS.filter((u) => inCohort(storeRamp(50), u)));
+    const at25 = cohortOf(storeRamp(25));
+    const at50 = new Set(cohortOf(storeRamp(50)));
     expect(at25.every((u) => at50.has(u))).toBe(true);
     expect(at50.size).toBeGreaterThan(at25.length);
   });
 
   it('places users by the key: the default key is derived from the first legacy secret', () => {
-    const a = USERS.filter((u) => inCohort(storeRamp(25), u));
-    const b = USERS.filter((u) => inCohort(storeRamp(25), u));
+    const a = cohortOf(storeRamp(25));
+    const b = cohortOf(storeRamp(25));
     expect(b).toEqual(a);
-    const other = new Set(USERS.filter((u) => inCohort(storeRamp(25, 'another-key'), u)));
+    const other = new Set(cohortOf(storeRamp(25, 'another-key')));
     // Independent placements share about a quarter of a quarter: far from all of them.
     const common = a.filter((u) => other.has(u)).length;
     expect(common).toBeLessThan(a.length * 0.4);
@@ -79,7 +83,7 @@ describe('the cutover cohort', () => {
       legacy: { store: memoryStore(), secret: ['new-secret', SECRET] },
       cutover: { percent: 25 },
     });
-    expect(USERS.filter((u) => inCohort(rotated, u))).not.toEqual(a);
+    expect(cohortOf(rotated)).not.toEqual(a);
   });
 
   it('gives two bridge instances with the same configuration the same cohort, and keeps it when the percent rises', async () => {
@@ -97,6 +101,18 @@ describe('the cutover cohort', () => {
 
     const otherKey = await cohortThrough(headerBridge({ percent: 25, key: 'another-key' }));
     expect([...otherKey]).not.toEqual([...a]);
+  });
+});
+
+describe('Cohort', () => {
+  it('answers the same place from its cache as from a fresh HMAC, also past the cache size', () => {
+    const key = Buffer.from('a-key');
+    const cached = new Cohort(key);
+    const first = USERS.slice(0, 100).map((u) => cached.place(u));
+    for (let i = 0; i < 20_000; i++) cached.place(`other-${i}`); // evicts the first users
+    expect(USERS.slice(0, 100).map((u) => cached.place(u))).toEqual(first);
+    expect(USERS.slice(0, 100).map((u) => new Cohort(key).place(u))).toEqual(first);
+    expect(first.every((p) => p >= 0 && p < 100)).toBe(true);
   });
 });
 
