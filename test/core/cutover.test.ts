@@ -96,6 +96,18 @@ describe.each(expressVersions)('%s: ramped cutover and bridge.configure()', (_na
       await bridge.close();
     });
 
+    it('in observe mode refuses nobody, and the events say what bridge mode with the ramp would decide', async () => {
+      const { app, recorder } = subject({ mode: 'observe', cutover: { percent: 50 } });
+      const { cookie } = await legacy.login(inside);
+      expect(authFrom(await me(app, cookie))).toBeNull();
+      const [event] = await recorder.waitFor(1);
+      expect(event).toMatchObject({
+        mode: 'observe',
+        code: 'ERR_BRIDGE_LEGACY_DISABLED',
+        legacyUserId: inside,
+      });
+    });
+
     it('leaves requests authenticated by a provider credential alone, with or without the legacy cookie', async () => {
       const { app } = subject({ cutover: { percent: 100 } });
       const token = await provider.mint({ sub: inside });

@@ -145,4 +145,21 @@ describe('parseCutover', () => {
       sessionBridge({ stats: false, legacy: { resolve: () => null }, cutover: { percent: 5 } }),
     ).toThrow(TypeError);
   });
+
+  it('is the check sessionBridge() runs at construction', () => {
+    const legacy = { store: memoryStore(), secret: SECRET };
+    for (const cutover of [
+      { percent: 101 },
+      { percent: Number.NaN },
+      { percent: '50' },
+      { percent: 1, x: 1 },
+    ]) {
+      expect(() => sessionBridge({ stats: false, legacy, cutover: cutover as never })).toThrow(
+        /^sessionBridge: .*cutover\./,
+      );
+    }
+    expect(() =>
+      sessionBridge({ stats: false, legacy, cutover: { percent: 0 }, mode: 'provider-only' }),
+    ).not.toThrow();
+  });
 });
