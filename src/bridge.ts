@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type CutoverSettings, CutoverState } from './cutover-state.js';
 import { BridgeError } from './errors.js';
 import {
   createPromClientCollector,
@@ -13,7 +14,7 @@ import { createAuth0CustomDatabase } from './migration/auth0-custom-database.js'
 import type { Auth0CustomDatabaseOptions, PasswordMigrationHookOptions } from './migration/options.js';
 import { createPasswordMigrationHook } from './migration/password-hook.js';
 import type { MigrationDeps, PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
-import { parseOptions } from './options.js';
+import { parseConfigure, parseOptions } from './options.js';
 import { issuerFormWarning } from './parse-provider.js';
 import {
   denied,
@@ -21,6 +22,7 @@ import {
   parseRequireUserOptions,
   type RequireUserOptions,
 } from './resolve/access.js';
+import { inCohort } from './resolve/cutover.js';
 import { type Decision, decideRequest } from './resolve/decide.js';
 import { LegacyReader, type LegacyResult } from './resolve/legacy-check.js';
 import { linkAtSignIn } from './resolve/link-at-sign-in.js';
@@ -29,7 +31,14 @@ import { readCookies } from './sources/cookies.js';
 import { type ProviderCredential, readProviderCredential } from './sources/provider-credential.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
-import type { AnyBridgeEvent, BridgeAuth, BridgeMode, BridgeOptions, BridgeRequest } from './types.js';
+import type {
+  AnyBridgeEvent,
+  BridgeAuth,
+  BridgeMode,
+  BridgeOptions,
+  BridgeRequest,
+  ConfigureOptions,
+} from './types.js';
 
 /** `next` as Express calls it. */
 export type NextFunction = (err?: unknown) => void;
@@ -38,8 +47,15 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextF
 
 /** The middleware returned by `sessionBridge()`, with its helpers. */
 export interface SessionBridge extends Middleware {
-  /** The mode this bridge was built with. */
+  /** The current mode: the `mode` option, or the last `configure({ mode })`. */
   readonly mode: BridgeMode;
+  /**
+   * Changes the mode and the ramp (`{ mode?, cutover? }`) without a restart, from the next request on. Validated
+   * like the options at construction; an invalid call throws a `TypeError` and changes nothing. A rollback is
+   * the same call with the previous values. Every change is kept with its time (the report's `cutover.history`).
+   * Per instance: configure every instance alike.
+   */
+  configure(options: ConfigureOptions): void;
   /**
    * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
    * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
@@ -89,7 +105,12 @@ export interface SessionBridge extends Middleware {
 /** Per-request state, kept off the request object. */
 interface RequestState {
   legacyDisabled: boolean;
+  /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
+  mode: BridgeMode;
 }
+
+/** The nudge of `nudge: true`, on responses to requests authenticated by a legacy session. */
+const UPGRADE_HEADER = 'Session-Bridge-Upgrade';
 
 const NO_LEGACY: LegacyResult = { state: 'none' };
 const NO_PROVIDER: ProviderResult = { state: 'none' };
@@ -103,6 +124,7 @@ const NO_CREDENTIAL: ProviderCredential = { type: 'none' };
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
+  const cutover = new CutoverState(config.initial, config.now);
   const { runtimes, cache: tokenCache } = buildProviders(
     config.providers,
     config.now,
@@ -118,7 +140,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   const drain = legacy?.drain
     ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, logSafely)
     : undefined;
-  const stats = config.stats === false ? undefined : new StatsService(config, drain);
+  const stats = config.stats === false ? undefined : new StatsService(config, cutover, drain);
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
   const issued = new WeakSet<BridgeAuth>();
@@ -148,7 +170,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
    * credential, a cached token, a store that calls back at once) is used without a promise, so a request that
    * needs nothing asynchronous is decided synchronously.
    */
-  function evaluate(req: BridgeRequest): Decision | Promise<Decision> {
+  function evaluate(req: BridgeRequest, settings: CutoverSettings): Decision | Promise<Decision> {
     const time = config.now();
     let parsed: Record<string, string | undefined> | undefined;
     const cookies = () => {
@@ -164,23 +186,44 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       credential.type === 'none' ? NO_PROVIDER : checkProvider(credential, runtimes, time, tokenCache);
     if (legacy instanceof Promise) {
       return provider instanceof Promise
-        ? Promise.all([legacy, provider]).then(([l, p]) => finish(time, l, p))
-        : legacy.then((l) => finish(time, l, provider));
+        ? Promise.all([legacy, provider]).then(([l, p]) => finish(settings, time, l, p))
+        : legacy.then((l) => finish(settings, time, l, provider));
     }
-    if (provider instanceof Promise) return provider.then((p) => finish(time, legacy, p));
-    return finish(time, legacy, provider);
+    if (provider instanceof Promise) return provider.then((p) => finish(settings, time, legacy, p));
+    return finish(settings, time, legacy, provider);
   }
 
   /** Links at first sign-in when it applies, then decides and reports the decision. */
-  function finish(time: number, legacy: LegacyResult, checked: ProviderResult): Decision | Promise<Decision> {
+  function finish(
+    settings: CutoverSettings,
+    time: number,
+    legacy: LegacyResult,
+    checked: ProviderResult,
+  ): Decision | Promise<Decision> {
     if (checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok') {
-      return linkAtSignIn(checked, legacy, logSafely).then((provider) => record(time, legacy, provider));
+      return linkAtSignIn(checked, legacy, logSafely).then((provider) =>
+        record(settings, time, legacy, provider),
+      );
     }
-    return record(time, legacy, checked);
+    return record(settings, time, legacy, checked);
   }
 
-  function record(time: number, legacy: LegacyResult, provider: ProviderResult): Decision {
-    const { decision, event } = decideRequest(config.mode, config.onConflict, time, legacy, provider);
+  function record(
+    settings: CutoverSettings,
+    time: number,
+    legacy: LegacyResult,
+    provider: ProviderResult,
+  ): Decision {
+    const cohort =
+      legacy.state === 'ok' && settings.mode !== 'provider-only' && inCohort(settings.cutover, legacy.userId);
+    const { decision, event } = decideRequest(
+      settings.mode,
+      config.onConflict,
+      time,
+      legacy,
+      provider,
+      cohort,
+    );
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
     emit(event);
     return decision;
@@ -204,13 +247,15 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       next();
       return;
     }
-    const state: RequestState = { legacyDisabled: false };
+    // Read once: a configure() during this request applies from the next one.
+    const settings = cutover.current;
+    const state: RequestState = { legacyDisabled: false, mode: settings.mode };
     states.set(req, state);
-    if (config.mode === 'observe') {
+    if (settings.mode === 'observe') {
       // Measure only: the request goes on at once and the decision is made off the request path.
       next();
       Promise.resolve()
-        .then(() => evaluate(request))
+        .then(() => evaluate(request, settings))
         .catch((err: unknown) => logSafely(`observe: ${String(err)}`));
       return;
     }
@@ -221,6 +266,10 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         return;
       }
       if (decision.auth) {
+        if (config.nudge && decision.auth.kind === 'legacy') {
+          decision.auth.upgradeSuggested = true;
+          if (!res.headersSent) res.setHeader(UPGRADE_HEADER, 'provider');
+        }
         issued.add(decision.auth);
         request.auth = decision.auth;
       }
@@ -237,7 +286,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       );
     let decision: Decision | Promise<Decision>;
     try {
-      decision = evaluate(request);
+      decision = evaluate(request, settings);
     } catch (err) {
       unexpected(err);
       return;
@@ -251,7 +300,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return function requireUserMiddleware(req, res, next) {
       const check = () => {
         const { auth } = req as BridgeRequest;
-        if (config.mode === 'observe') return next();
+        if (states.get(req)?.mode === 'observe') return next();
         if (auth !== undefined && issued.has(auth)) {
           const error = denied(auth, rule, config.legacy);
           return error ? fail(res, next, error) : next();
@@ -284,8 +333,14 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return stats;
   }
 
+  function configure(options: ConfigureOptions): void {
+    // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
+    cutover.set(parseConfigure(options, cutover.current, config.legacy));
+  }
+
   Object.defineProperties(bridge, {
-    mode: { value: config.mode, enumerable: true },
+    mode: { get: () => cutover.current.mode, enumerable: true },
+    configure: { value: configure },
     requireUser: { value: requireUser },
     statsHandler: {
       value: (options: StatsHandlerOptions) => bridgeStatsHandler(options, requireStats(), config.debug),

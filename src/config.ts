@@ -3,14 +3,13 @@
  * `BridgeOptions`, with every default filled and every value checked. Everything behind `sessionBridge()`
  * reads these types, never the raw options.
  */
-
+import type { CutoverSettings } from './cutover-state.js';
 import type { DrainConfig } from './legacy-store/options.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from './resolve/opaque/checker.js';
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import type {
   AnyBridgeEvent,
-  BridgeMode,
   BridgeRequest,
   ConflictPolicy,
   LegacyIdentity,
@@ -121,7 +120,13 @@ export interface BridgeConfig {
   acceptsBearer: boolean;
   /** Bounds of the verified-token cache; undefined when `tokenCache: false`. */
   tokenCache: TokenCacheSettings | undefined;
-  mode: BridgeMode;
+  /**
+   * `mode` and `cutover` at construction. They change at run time (`bridge.configure()`): the request path
+   * reads the bridge's `CutoverState`, never this.
+   */
+  initial: CutoverSettings;
+  /** `nudge`: legacy-authenticated requests get `Session-Bridge-Upgrade: provider`. */
+  nudge: boolean;
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;

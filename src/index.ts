@@ -55,7 +55,9 @@ export { memoryStats } from './stats/memory/store.js';
 export type { RedisSendCommand, RedisStatsOptions } from './stats/redis/options.js';
 export { redisStats } from './stats/redis/store.js';
 export type {
+  CutoverChange,
   CutoverCriteria,
+  CutoverImpact,
   CutoverReport,
   MigrationReport,
   RecorderReport,
@@ -71,8 +73,10 @@ export type {
   BridgeOptions,
   BridgeOutcome,
   BridgeRequest,
+  ConfigureOptions,
   ConflictPolicy,
   CredentialKind,
+  CutoverOptions,
   LegacyBreakerOptions,
   LegacyIdentity,
   LegacyOptions,

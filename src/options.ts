@@ -3,13 +3,17 @@
  * the shared checks of validate.ts, and every default filled.
  */
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import type { CutoverSettings } from './cutover-state.js';
 import { parseDrain, refuseDrainWithResolver } from './legacy-store/options.js';
 import { parseProviders } from './parse-provider.js';
+import { parseCutover } from './resolve/cutover.js';
 import type { TokenCacheSettings } from './resolve/token-cache.js';
 import type { RecorderOptions, StatsStore } from './stats/contract.js';
 import { parseRecorderOptions } from './stats/recorder.js';
 import type {
+  BridgeMode,
   BridgeOptions,
+  ConfigureOptions,
   LegacyBreakerOptions,
   LegacyResolverOptions,
   LegacyScopes,
@@ -23,6 +27,8 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   legacy: true,
   provider: true,
   mode: true,
+  cutover: true,
+  nudge: true,
   onConflict: true,
   realm: true,
   onEvent: true,
@@ -53,7 +59,8 @@ const LEGACY_BREAKER_KEYS: Record<keyof LegacyBreakerOptions, true> = {
   failureThreshold: true,
   coolDownMs: true,
 };
-const MODES: readonly BridgeConfig['mode'][] = ['observe', 'bridge', 'provider-only'];
+const CONFIGURE_KEYS: Record<keyof ConfigureOptions, true> = { mode: true, cutover: true };
+const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
   'reject',
   'prefer-provider',
@@ -236,7 +243,11 @@ export function parseOptions(options: unknown): BridgeConfig {
     providers,
     acceptsBearer: providers.some((p) => p.bearer),
     tokenCache: parseTokenCache(value.tokenCache),
-    mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
+    initial: {
+      mode: check.oneOf('mode', value.mode, MODES, 'bridge'),
+      cutover: parseCutover(value.cutover, check, legacy),
+    },
+    nudge: check.boolean('nudge', value.nudge, false),
     onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
     onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),
@@ -247,5 +258,30 @@ export function parseOptions(options: unknown): BridgeConfig {
     debug:
       check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
       (() => {}),
+  };
+}
+
+/**
+ * Validates `bridge.configure(options)` with the same checks as construction (`mode`, `cutover`) and returns
+ * the settings it asks for; what it leaves out stays as in `current`. Throws a `TypeError` before anything
+ * changes.
+ */
+export function parseConfigure(
+  options: unknown,
+  current: CutoverSettings,
+  legacy: LegacyConfig | undefined,
+): CutoverSettings {
+  const check = new OptionChecks('bridge.configure');
+  const value = check.record(
+    options,
+    'pass an object such as { mode: "provider-only" } or { cutover: { percent: 25 } }.',
+  );
+  check.knownKeys(value, CONFIGURE_KEYS);
+  return {
+    mode: check.oneOf('mode', value.mode, MODES, current.mode),
+    cutover:
+      value.cutover === undefined
+        ? current.cutover
+        : parseCutover(value.cutover, check, legacy, current.cutover),
   };
 }

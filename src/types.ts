@@ -41,6 +41,12 @@ export interface BridgeAuth {
   sessionId?: string;
   /** The legacy session object as the store returned it; read-only by contract (legacy). */
   session?: unknown;
+  /**
+   * `true` on a request authenticated by a legacy session when the `nudge` option is on (the response then
+   * carries `Session-Bridge-Upgrade: provider`): ask the user to sign in with the new provider before the
+   * cutover forces it. Absent otherwise.
+   */
+  upgradeSuggested?: boolean;
 }
 
 /** An Express (or plain Node) request that the bridge may have resolved. */
@@ -328,6 +334,34 @@ export interface PasswordMigrationEvent {
 /** Every event `onEvent` receives: tell them apart by `type`. */
 export type AnyBridgeEvent = BridgeEvent | PasswordMigrationEvent;
 
+/**
+ * A ramped cutover: a share of legacy *users* is already treated as in `provider-only` mode, the rest still
+ * bridges. Each user's place is an HMAC-SHA-256 of their legacy user id under `key`, so a user stays on the
+ * same side on every request and every instance with the same key, and raising `percent` only adds users.
+ */
+export interface CutoverOptions {
+  /**
+   * Share of legacy users, a finite number from 0 to 100, whose legacy session no longer authenticates (401
+   * `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'` from `requireUser()`). Required.
+   * Requests authenticated by a provider credential are unaffected.
+   */
+  percent: number;
+  /**
+   * The HMAC key that places users. Default: derived from the first `legacy.secret` (so a new first secret
+   * reshuffles the cohort: pin a key if you rotate during a ramp). Required when `percent` is above 0 with
+   * `legacy.resolve`. In `bridge.configure()`, leaving it out keeps the current key.
+   */
+  key?: string;
+}
+
+/** What `bridge.configure()` changes at run time, validated as at construction. Left out: unchanged. */
+export interface ConfigureOptions {
+  /** The new mode, effective from the next request. */
+  mode?: BridgeMode;
+  /** The new ramp, effective from the next request. */
+  cutover?: CutoverOptions;
+}
+
 /** Options of `sessionBridge()`. */
 export interface BridgeOptions {
   /** How legacy sessions are read. At least one of `legacy` and `provider` is required. */
@@ -336,6 +370,17 @@ export interface BridgeOptions {
   provider?: ProviderOptions | ProviderOptions[];
   /** `'observe'`, `'bridge'` or `'provider-only'`. Default `'bridge'`. */
   mode?: BridgeMode;
+  /**
+   * A ramped cutover in `bridge` mode: `{ percent, key? }` (see `CutoverOptions`). Changed at run time with
+   * `bridge.configure()`. Default `{ percent: 0 }`.
+   */
+  cutover?: CutoverOptions;
+  /**
+   * Requests authenticated by a legacy session get the response header `Session-Bridge-Upgrade: provider` and
+   * `req.auth.upgradeSuggested: true`, so the front end can ask the user to sign in with the new provider.
+   * Default `false`.
+   */
+  nudge?: boolean;
   /** Both credentials valid for different users. Default `'reject'` (400). */
   onConflict?: ConflictPolicy;
   /** Realm in `WWW-Authenticate`. Default `'api'`. */

@@ -9,7 +9,12 @@ import type { LabelledCount, PasswordMigrationCounts } from '../stats/contract.j
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport } from '../stats/stats-service.js';
 import { OptionChecks } from '../validate.js';
-import { METRIC_FAMILIES, type MetricAggregator, type MetricSources } from './render-prometheus.js';
+import {
+  type InstanceState,
+  METRIC_FAMILIES,
+  type MetricAggregator,
+  type MetricSources,
+} from './render-prometheus.js';
 
 /** Where the collector reads its numbers, on every scrape. */
 export interface StatsMetricsSource {
@@ -21,6 +26,8 @@ export interface StatsMetricsSource {
   localPasswordMigrations?: () => PasswordMigrationCounts;
   /** Health of this process's recorder. */
   recorder: () => RecorderReport;
+  /** This instance's current mode and ramp. Default: none (those gauges are left out). */
+  state?: () => InstanceState;
 }
 
 export interface PromClientCollectorOptions {
@@ -107,6 +114,7 @@ export function createPromClientCollector(
       local: source.local(),
       passwordMigrations: source.localPasswordMigrations?.(),
       recorder: source.recorder(),
+      state: source.state?.(),
     };
     const attempt = await attemptReport(() => source.getReport(), timeoutMs);
     if (attempt.ok) return { ...sources, report: attempt.report };

@@ -8,6 +8,7 @@ import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
 import { html, SafeHtml } from './html-escape.js';
+import { cutoverSection } from './render-cutover.js';
 import { legacyStoreSection } from './render-legacy-store.js';
 import { renderChart } from './svg-chart.js';
 
@@ -223,6 +224,7 @@ export function renderHtml(report: MigrationReport): string {
 </header>
 ${approximateNotice(report)}
 ${readinessSection(report)}
+${cutoverSection(report)}
 ${figuresSection(report)}
 ${legacyStoreSection(report)}
 ${passwordsSection(report)}

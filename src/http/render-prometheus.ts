@@ -17,6 +17,7 @@ import {
   PASSWORD_RESULT_LABELS,
 } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
+import type { BridgeMode } from '../types.js';
 import { LEGACY_STORE_METRIC_FAMILIES } from './legacy-store-metrics.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -30,7 +31,18 @@ export interface MetricSources {
   passwordMigrations?: PasswordMigrationCounts;
   /** Health of this process's recorder. */
   recorder: RecorderReport;
+  /** This instance's current mode and ramp; absent: those gauges are left out. */
+  state?: InstanceState | undefined;
 }
+
+/** The mode and ramp an instance runs with now (`bridge.configure()` changes them). */
+export interface InstanceState {
+  mode: BridgeMode;
+  /** `cutover.percent`. */
+  percent: number;
+}
+
+const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 
 export interface MetricSample {
   labels: Record<string, string>;
@@ -173,6 +185,21 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
   },
   ...LEGACY_STORE_METRIC_FAMILIES,
+  {
+    name: 'session_bridge_mode',
+    help: 'The mode this instance runs in now: 1 for the current mode, 0 for the others. Per instance (set by the `mode` option and bridge.configure()): check that every instance agrees, e.g. count by (mode) (session_bridge_mode == 1).',
+    type: 'gauge',
+    aggregator: 'sum',
+    samples: ({ state }) =>
+      state ? MODES.map((mode) => ({ labels: { mode }, value: Number(state.mode === mode) })) : [],
+  },
+  {
+    name: 'session_bridge_cutover_percent',
+    help: 'The share of legacy users (0 to 100) this instance already treats as provider-only (`cutover.percent`). Per instance (set by the `cutover` option and bridge.configure()).',
+    type: 'gauge',
+    aggregator: 'max',
+    samples: ({ state }) => single(state?.percent),
+  },
   {
     name: 'session_bridge_stats_report_up',
     help: '1 when the shared stats store answered the report query of this scrape, 0 when it failed (the store-derived gauges are then absent).',

@@ -15,6 +15,7 @@ import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
 import {
   buildMetricFamilies,
+  type InstanceState,
   type MetricSources,
   PROMETHEUS_CONTENT_TYPE,
   renderPrometheus,
@@ -97,6 +98,8 @@ interface EndpointSource {
   localPasswordMigrations: () => PasswordMigrationCounts | undefined;
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). */
+  state: () => InstanceState | undefined;
   debug: (message: string) => void;
 }
 
@@ -106,6 +109,7 @@ export interface BridgeStats {
   local(): readonly LabelledCount[];
   localPasswordMigrations(): PasswordMigrationCounts;
   health(): RecorderReport;
+  state(): InstanceState;
 }
 
 /** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
@@ -120,6 +124,7 @@ export function bridgeStatsHandler(
     local: () => stats.local(),
     localPasswordMigrations: () => stats.localPasswordMigrations(),
     recorder: () => stats.health(),
+    state: () => stats.state(),
     debug,
   });
 }
@@ -136,6 +141,8 @@ export interface StatsHandlerSources {
   localPasswordMigrations?: () => PasswordMigrationCounts;
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). Default: none (left out). */
+  state?: () => InstanceState;
   /** Milliseconds to wait for the report before answering 503. Default `10000`. */
   timeoutMs?: number;
   /** Debug logger. Default: silent. */
@@ -156,6 +163,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
     sources.localPasswordMigrations,
     '() => counts',
   );
+  check.optionalFunction('state', sources.state, '() => ({ mode, percent })');
   const timeoutMs = check.integer(
     'timeoutMs',
     sources.timeoutMs,
@@ -168,6 +176,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
     local: () => sources.local(),
     localPasswordMigrations: () => localPasswordMigrations?.(),
     recorder: () => sources.recorder(),
+    state: () => sources.state?.(),
     debug: sources.debug ?? (() => {}),
   });
 }
@@ -200,6 +209,7 @@ function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
     local: sources.local(),
     passwordMigrations: sources.localPasswordMigrations(),
     recorder: sources.recorder(),
+    state: sources.state(),
   };
 }
 

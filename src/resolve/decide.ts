@@ -16,7 +16,7 @@ export interface Decision {
   auth?: BridgeAuth;
   /** The error to answer with (rejected, conflict, unavailable). */
   error?: BridgeError;
-  /** A valid legacy session was present but `provider-only` mode no longer accepts it. */
+  /** A valid legacy session was present but `provider-only` mode (or the cutover cohort) no longer accepts it. */
   legacyDisabled: boolean;
 }
 
@@ -65,14 +65,16 @@ const failed = (error: BridgeError, legacyDisabled = false): Decision => ({
  *   normal during a migration); alone it is rejected (401) or undecidable (503).
  * - A legacy store failure is 503 only when nothing else authenticates the request.
  * - `provider-only`: legacy sessions are recognised but never authenticate; their store failing does not matter.
+ * - `cohort`: the legacy user is in the ramped cutover's cohort: their session is treated as in `provider-only`.
  */
 export function decide(
   mode: BridgeMode,
   onConflict: ConflictPolicy,
   legacy: LegacyResult,
   provider: ProviderResult,
+  cohort = false,
 ): Decision {
-  const legacyAccepted = mode !== 'provider-only';
+  const legacyAccepted = mode !== 'provider-only' && !cohort;
   const legacyOk = legacy.state === 'ok' ? legacy : undefined;
   const usableLegacy = legacyAccepted ? legacyOk : undefined;
   const legacyDisabled = !legacyAccepted && legacyOk !== undefined;
@@ -123,8 +125,9 @@ export function decideRequest(
   time: number,
   legacy: LegacyResult,
   provider: ProviderResult,
+  cohort = false,
 ): Verdict {
-  const decision = decide(mode, onConflict, legacy, provider);
+  const decision = decide(mode, onConflict, legacy, provider, cohort);
   const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
   const event: BridgeEvent = {
     type: 'request',

@@ -14,6 +14,31 @@ export interface CutoverCriteria {
   trendDays?: number;
 }
 
+/** One change of mode or ramp on the instance that answered (`bridge.configure()`, or the construction). */
+export interface CutoverChange {
+  /** ISO time of the change (the bridge's `now`). */
+  at: string;
+  mode: import('../types.js').BridgeMode;
+  /** `cutover.percent` from then on. */
+  percent: number;
+}
+
+/** What a cutover would cost now, in users sent back to sign in. */
+export interface CutoverImpact {
+  /**
+   * Distinct legacy users per day, averaged over the last 7 complete UTC days (the 7 days before the current
+   * one, which is partial and left out): the sum of the daily series' `legacyUsers` over those days, divided by
+   * 7, to one decimal. Days without a sighting count as 0 (in the first week after the stats start, the
+   * figure is low). Users refused by the ramp are still sighted, so they are counted.
+   */
+  usersPerDay: number;
+  /**
+   * The same for a ramp of 10, 25, 50 and 100 %: the unrounded `usersPerDay * percent / 100`, rounded to whole
+   * users (the cohort is uniform, so this is the expected number).
+   */
+  byPercent: Record<'10' | '25' | '50' | '100', number>;
+}
+
 export interface CutoverReport {
   ready: boolean;
   /** Human-readable explanation of `ready`. */
@@ -24,6 +49,13 @@ export interface CutoverReport {
   projectedReadyAt: string | null;
   /** The criteria applied, defaults filled. */
   criteria: Required<CutoverCriteria>;
+  /**
+   * The mode and ramp changes of the instance that answered, oldest first: its configuration at construction,
+   * then every `bridge.configure()` that changed something (the last 100). The last entry is the current state.
+   */
+  history: CutoverChange[];
+  /** Users a cutover would send back to sign in each day. */
+  impact: CutoverImpact;
 }
 
 export interface ReportWindow {

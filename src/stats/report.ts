@@ -1,3 +1,4 @@
+import type { CutoverHistoryEntry } from '../cutover-state.js';
 import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { BridgeMode } from '../types.js';
 import { OptionChecks } from '../validate.js';
@@ -5,6 +6,7 @@ import type { PasswordMigrationCounts, SeriesPoint, StatsQuery, StatsSnapshot } 
 import { passwordMigrationCounts } from './labels.js';
 import {
   type CutoverCriteria,
+  type CutoverImpact,
   type CutoverReport,
   type MigrationReport,
   REPORT_SCHEMA_VERSION,
@@ -105,6 +107,8 @@ export interface BuildReportInput {
   daily?: readonly SeriesPoint[];
   /** The legacy store drain's section; default null (`legacy.drain` off). */
   legacyStore?: LegacyStoreReport | null;
+  /** The instance's mode and ramp changes, oldest first (`CutoverState.history()`). Default: none. */
+  history?: readonly CutoverHistoryEntry[];
 }
 
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
@@ -147,7 +151,15 @@ export function buildReport(input: BuildReportInput): MigrationReport {
       providerRequests: p.providerRequests,
       passwordMatches: p.passwordMatches ?? 0,
     })),
-    cutover: cutover(snapshot, now, criteria, daily),
+    cutover: {
+      ...cutover(snapshot, now, criteria, daily),
+      history: (input.history ?? []).map((c) => ({
+        at: new Date(c.at).toISOString(),
+        mode: c.mode,
+        percent: c.percent,
+      })),
+      impact: cutoverImpact(now, daily),
+    },
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
     legacyStore: input.legacyStore ?? null,
@@ -178,7 +190,7 @@ function cutover(
   now: number,
   criteria: Required<CutoverCriteria>,
   daily: readonly SeriesPoint[] | undefined,
-): CutoverReport {
+): Omit<CutoverReport, 'history' | 'impact'> {
   const { maxLegacyShare, quietDays, trendDays } = criteria;
   const week = snapshot.windows['7d']!.users;
   const share = week.active > 0 ? week.legacy / week.active : 0;
@@ -219,6 +231,27 @@ function cutover(
     legacyShare7d: share,
     projectedReadyAt: ready ? null : project(now, criteria, lastLegacyAt, daily, trendDays),
     criteria,
+  };
+}
+
+/** Days averaged by `CutoverImpact.usersPerDay`. */
+const IMPACT_DAYS = 7;
+
+/**
+ * `CutoverImpact`: the distinct legacy users of each of the last 7 complete UTC days (the day buckets starting
+ * from 7 days before today's through yesterday's; today is partial), summed and divided by 7. Buckets missing
+ * from `daily` count as 0; without a daily series at all, every figure is 0.
+ */
+export function cutoverImpact(now: number, daily: readonly SeriesPoint[] | undefined): CutoverImpact {
+  const today = Math.floor(now / DAY) * DAY;
+  const from = today - IMPACT_DAYS * DAY;
+  let sum = 0;
+  for (const p of daily ?? []) if (p.start >= from && p.start < today) sum += p.legacyUsers;
+  const perDay = sum / IMPACT_DAYS;
+  const share = (percent: number): number => Math.round((perDay * percent) / 100);
+  return {
+    usersPerDay: Math.round(perDay * 10) / 10,
+    byPercent: { '10': share(10), '25': share(25), '50': share(50), '100': share(100) },
   };
 }
 

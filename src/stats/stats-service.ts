@@ -1,5 +1,7 @@
 import type { BridgeConfig } from '../config.js';
+import type { CutoverState } from '../cutover-state.js';
 import type { StatsMetricsSource } from '../http/prom-client-collector.js';
+import type { InstanceState } from '../http/render-prometheus.js';
 import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { AnyBridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -69,10 +71,12 @@ export class StatsService {
   readonly recorder: Recorder;
   readonly #config: BridgeConfig;
   readonly #legacyStore: LegacyStoreSource | undefined;
+  readonly #cutover: CutoverState;
 
   /** `legacyStore`: the legacy store drain whose last scan the report shows (undefined when `legacy.drain` is off). */
-  constructor(config: BridgeConfig, legacyStore?: LegacyStoreSource) {
+  constructor(config: BridgeConfig, cutover: CutoverState, legacyStore?: LegacyStoreSource) {
     this.#config = config;
+    this.#cutover = cutover;
     this.#legacyStore = legacyStore;
     this.store = config.stats || memoryStats();
     this.recorder = new Recorder(this.store, config.recorder, config.now);
@@ -115,12 +119,13 @@ export class StatsService {
     return buildReport({
       snapshot,
       now,
-      mode: this.#config.mode,
+      mode: this.#cutover.current.mode,
       criteria,
       recorder: this.recorder.health(),
       seriesBucket,
       daily,
       legacyStore: this.#legacyStore?.report() ?? null,
+      history: this.#cutover.history(),
     });
   }
 
@@ -132,7 +137,14 @@ export class StatsService {
       local: () => this.local(),
       localPasswordMigrations: () => this.localPasswordMigrations(),
       recorder: () => this.health(),
+      state: () => this.state(),
     };
+  }
+
+  /** This instance's current mode and ramp (the Prometheus gauges; they need no store). */
+  state(): InstanceState {
+    const { mode, cutover } = this.#cutover.current;
+    return { mode, percent: cutover.percent };
   }
 
   /** Requests decided by this process since it started, by label (the Prometheus counters). */

@@ -84,6 +84,12 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
       legacyShare7d: 131 / 523,
       projectedReadyAt: '2025-05-09T00:00:00.000Z',
       criteria: { maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 },
+      history: [
+        { at: '2025-03-02T08:00:00.000Z', mode: 'bridge', percent: 0 },
+        { at: '2025-03-24T09:30:00.000Z', mode: 'bridge', percent: 10 },
+        { at: '2025-03-28T09:30:00.000Z', mode: 'bridge', percent: 25 },
+      ],
+      impact: { usersPerDay: 61.4, byPercent: { '10': 6, '25': 15, '50': 31, '100': 61 } },
     },
     requestsByLabel: [
       { kind: 'legacy', outcome: 'ok', count: 48_210 },

@@ -82,6 +82,42 @@ describe('renderHtml', () => {
   });
 });
 
+describe('the cutover panel', () => {
+  it('states the impact of a cutover next to the readiness, and lists the mode and ramp changes', () => {
+    const page = renderHtml(makeReportFixture());
+    expect(page).toContain(
+      'A full cutover today would send about 61 users a day back to sign in; 10 %: 6, 25 %: 15, 50 %: 31.',
+    );
+    expect(page.indexOf('id="cutover-impact"')).toBeGreaterThan(page.indexOf('id="readiness"'));
+    expect(page.indexOf('id="cutover-impact"')).toBeLessThan(page.indexOf('id="figures-heading"'));
+    const timeline = /<ol id="cutover-history">(.*?)<\/ol>/s.exec(page)?.[1] ?? '';
+    const items = [...timeline.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+    expect(items).toEqual([
+      '2025-03-02 08:00 UTC bridge (start)',
+      '2025-03-24 09:30 UTC bridge, 10 % cut over',
+      '2025-03-28 09:30 UTC bridge, 25 % cut over (current)',
+    ]);
+    expect(timeline).toContain('<time datetime="2025-03-28T09:30:00.000Z">');
+  });
+
+  it('labels provider-only and observe by their mode, and says when nobody would be sent back', () => {
+    const report = makeReportFixture();
+    report.cutover.history = [
+      { at: '2025-03-30T10:00:00.000Z', mode: 'provider-only', percent: 25 },
+      { at: '2025-03-31T10:00:00.000Z', mode: 'observe', percent: 0 },
+    ];
+    report.cutover.impact = { usersPerDay: 0, byPercent: { '10': 0, '25': 0, '50': 0, '100': 0 } };
+    const page = renderHtml(report);
+    expect(page).toContain('2025-03-30 10:00 UTC</time> provider-only (start)');
+    expect(page).toContain('2025-03-31 10:00 UTC</time> observe <strong>(current)</strong>');
+    expect(page).toContain('A full cutover today would send nobody back to sign in');
+    report.cutover.impact = { usersPerDay: 1.3, byPercent: { '10': 0, '25': 0, '50': 1, '100': 1 } };
+    expect(renderHtml(report)).toContain(
+      'send about 1 user a day back to sign in; 10 %: 0, 25 %: 0, 50 %: 1.',
+    );
+  });
+});
+
 describe('renderChart', () => {
   it('draws a lone point as dots, since a one-point line is invisible', () => {
     const chart = renderChart({ series: [fixtureSeriesPoint(0)], bucket: 'day' }).value;

@@ -111,3 +111,15 @@ describe('decide (provider-only mode)', () => {
     expect(decide('provider-only', 'reject', legacyDown, providerNone).outcome).toBe('anonymous');
   });
 });
+
+describe('decide (a legacy user in the cutover cohort, bridge mode)', () => {
+  it.each([
+    ['legacy alone', legacyOk(), providerNone],
+    ['legacy with a conflicting provider token', legacyOk('u1'), providerOk('u2')],
+    ['legacy with an invalid provider cookie', legacyOk(), providerBad('cookie')],
+  ] as const)('decides %s exactly as provider-only mode does', (_case, legacy, provider) => {
+    expect(decide('bridge', 'reject', legacy, provider, true)).toEqual(
+      decide('provider-only', 'reject', legacy, provider),
+    );
+  });
+});

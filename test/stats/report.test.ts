@@ -276,3 +276,72 @@ describe('buildReport', () => {
     expect(() => report(s)).toThrow(TypeError);
   });
 });
+
+describe('cutover impact and history', () => {
+  /** Legacy sightings of `count` distinct users on the day `daysAgo` days before today (0: today), plus one provider user. */
+  function day(daysAgo: number, count: number, offset = 0) {
+    const time = TODAY - daysAgo * DAY + 2 * HOUR;
+    return [
+      ...Array.from({ length: count }, (_, i) => ({
+        time: time + i,
+        kind: 'legacy' as const,
+        outcome: 'ok' as const,
+        legacyUserId: `user-${offset + i}`,
+      })),
+      { time, kind: 'provider' as const, outcome: 'ok' as const, providerUserId: `p-${daysAgo}` },
+    ];
+  }
+
+  async function reportOf(events: ReturnType<typeof day>, seriesBucket: 'day' | 'hour' = 'day') {
+    const store = memoryStats();
+    store.record(events.sort((a, b) => a.time - b.time));
+    const snapshot = await store.query(statsQueryFor(NOW, seriesBucket));
+    const daily = seriesBucket === 'day' ? undefined : (await store.query(statsQueryFor(NOW, 'day'))).series;
+    return buildReport({ snapshot, now: NOW, mode: 'bridge', recorder: RECORDER, seriesBucket, daily });
+  }
+
+  it('averages the distinct legacy users of the last 7 complete days, without today or day 8', async () => {
+    // Days 1..7 before today: 10, 20, 30, 40, 50, 60, 80 users (290 in all: 41.43 a day); today 500, 8 days ago 1000.
+    const counts = [10, 20, 30, 40, 50, 60, 80];
+    const events = [
+      ...counts.flatMap((n, k) => day(k + 1, n, k * 1000)),
+      ...day(0, 500, 50_000),
+      ...day(8, 1000, 60_000),
+    ];
+    const expected = { usersPerDay: 41.4, byPercent: { '10': 4, '25': 10, '50': 21, '100': 41 } };
+    expect((await reportOf(events)).cutover.impact).toEqual(expected);
+    expect((await reportOf(events, 'hour')).cutover.impact).toEqual(expected);
+  });
+
+  it('counts a user seen on several days once per day, and days without sightings as 0', async () => {
+    // The same 14 users on days 1 and 3 only: 28 / 7 = 4 a day.
+    const events = [...day(1, 14), ...day(3, 14)];
+    expect((await reportOf(events)).cutover.impact).toEqual({
+      usersPerDay: 4,
+      byPercent: { '10': 0, '25': 1, '50': 2, '100': 4 },
+    });
+    expect((await reportOf([])).cutover.impact).toEqual({
+      usersPerDay: 0,
+      byPercent: { '10': 0, '25': 0, '50': 0, '100': 0 },
+    });
+  });
+
+  it('reports the history it is given with ISO times, and none by default', () => {
+    const r = buildReport({
+      snapshot: snapshot(0, 1, null),
+      now: NOW,
+      mode: 'provider-only',
+      recorder: RECORDER,
+      seriesBucket: 'day',
+      history: [
+        { at: NOW - DAY, mode: 'bridge', percent: 0 },
+        { at: NOW - HOUR, mode: 'provider-only', percent: 25 },
+      ],
+    });
+    expect(r.cutover.history).toEqual([
+      { at: new Date(NOW - DAY).toISOString(), mode: 'bridge', percent: 0 },
+      { at: new Date(NOW - HOUR).toISOString(), mode: 'provider-only', percent: 25 },
+    ]);
+    expect(report(snapshot(0, 1, null)).cutover.history).toEqual([]);
+  });
+});
