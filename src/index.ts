@@ -56,8 +56,10 @@ export type { RedisSendCommand, RedisStatsOptions } from './stats/redis/options.
 export { redisStats } from './stats/redis/store.js';
 export type {
   CutoverCriteria,
+  CutoverProjection,
   CutoverReport,
   MigrationReport,
+  ProjectionReason,
   RecorderReport,
   ReportSeriesPoint,
   ReportWindow,

@@ -133,7 +133,7 @@ describe.skipIf(skipBrowserSuite('dashboard.browser'))('stats dashboard in headl
       expect(await page.locator('#last-legacy').textContent()).toBe('2025-03-31 09:45 UTC');
       const readiness = page.locator('#readiness');
       expect(await readiness.locator('.status').textContent()).toBe('Not ready yet');
-      expect(await readiness.textContent()).toContain('above the 1 % maximum');
+      expect(await readiness.textContent()).toContain('above the 1% allowed');
       expect(await page.locator('#projected').textContent()).toBe('2025-05-09');
       expect(await page.locator('#approximate').count()).toBe(0);
 
