@@ -128,6 +128,59 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
       const res = await supertest(buildStatsApp(express)).get(`${STATS_PATH}?format=nope`);
       expect(res.status).toBe(401);
     });
+
+    it('answers a browser without a user with a 401 page that says to sign in, headers unchanged', async () => {
+      const app = buildStatsApp(express);
+      const json = await supertest(app).get(STATS_PATH);
+      for (const req of [
+        supertest(app).get(STATS_PATH).set('Accept', BROWSER_ACCEPT),
+        supertest(app).get(`${STATS_PATH}?format=html`),
+      ]) {
+        const res = await req;
+        expect(res.status).toBe(401);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers['www-authenticate']).toBe(json.headers['www-authenticate']);
+        expect(res.headers['www-authenticate']).toBe('Bearer realm="stats"');
+        expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
+        expect(res.headers.vary).toMatch(/Accept/);
+        expectSafeHeaders(res);
+        expect(res.text).toContain('<h1 id="denied-heading">Sign in to see the migration dashboard</h1>');
+        expect(res.text).not.toMatch(/<script|https?:\/\//);
+        expect(res.text).not.toContain('1,204'); // no figure leaks
+      }
+    });
+
+    it('answers a browser whose user authorize refuses with a 403 page, headers unchanged', async () => {
+      const app = buildStatsApp(express);
+      const res = await supertest(app)
+        .get(STATS_PATH)
+        .set('x-test-user', 'someone-else')
+        .set('Accept', BROWSER_ACCEPT);
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expectSafeHeaders(res);
+      expect(res.text).toContain('You are signed in but not allowed to see this dashboard');
+      const head = await supertest(app)
+        .head(STATS_PATH)
+        .set('x-test-user', 'someone-else')
+        .set('Accept', BROWSER_ACCEPT);
+      expect(head.status).toBe(403);
+      expect(head.text ?? '').toBe('');
+    });
+
+    it('still answers JSON and Prometheus clients that are refused with the JSON error', async () => {
+      const app = buildStatsApp(express);
+      for (const accept of ['application/json', '*/*', PROMETHEUS_ACCEPT]) {
+        const res = await supertest(app)
+          .get(STATS_PATH)
+          .set('x-test-user', 'someone-else')
+          .set('Accept', accept);
+        expect(res.status).toBe(403);
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.body.code).toBe('ERR_BRIDGE_FORBIDDEN');
+      }
+    });
   });
 
   describe('JSON', () => {
