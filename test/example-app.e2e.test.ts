@@ -3,13 +3,14 @@
  * ephemeral port, driven over HTTP and through both logins in headless Chromium; plus `simulate.js` against its
  * ground truth. Browser tests skip without /usr/bin/chromium unless CI=true or REQUIRE_BROWSER=1.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExample } from '../example-app/server.js';
+import type { MigrationReport } from '../src/stats/report-types.js';
 import { launchChromium, skipBrowserSuite } from './helpers/browser.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -277,5 +278,55 @@ describe('npm run simulate', () => {
     );
     expect(stdout).toContain('All figures match the ground truth. Failed requests: 0.');
     expect(stdout).not.toContain('MISMATCH');
+  }, 90_000);
+
+  it('prints per-day figures and a user count that match the report the dashboard shows', async () => {
+    const child = spawn(
+      process.execPath,
+      ['example-app/simulate.js', '--users', '60', '--days', '10', '--speed', '0', '--port', '0'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      await new Promise<void>((resolveDone, reject) => {
+        const timer = setTimeout(() => reject(new Error(`simulate did not finish:\n${stdout}`)), 60_000);
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          if (stdout.includes('(Ctrl+C to stop)')) {
+            clearTimeout(timer);
+            resolveDone();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`simulate exited (${code}):\n${stdout}`)));
+      });
+      expect(stdout).toContain('All figures match the ground truth. Failed requests: 0.');
+      const url = /Dashboard: (http:\/\/\S+)\s+\(Ctrl\+C/.exec(stdout)?.[1];
+      expect(url).toBeDefined();
+      const report = (await (
+        await fetch(url!, { headers: { accept: 'application/json' } })
+      ).json()) as MigrationReport;
+
+      // The head count: 60 on the old login plus 5 % newcomers, as the report counts them.
+      expect(stdout).toContain(
+        'Simulating 60 users on the old login, plus 3 who sign up at the provider during the run (63 in all)',
+      );
+      expect(report.totals.users.legacy).toBe(60);
+      expect(report.totals.users.active).toBe(63);
+
+      // Every day's printed line is that day's point of the report's series (switch days count in both).
+      const days = [...stdout.matchAll(/^day +(\d+)\/10 +(\S+) +legacy +(\d+) +provider +(\d+)$/gm)];
+      expect(days).toHaveLength(10);
+      for (const [, , date, legacy, provider] of days) {
+        const point = report.series.find((p) => p.start.startsWith(date!));
+        expect(point, date).toBeDefined();
+        expect([Number(legacy), Number(provider)], date).toEqual([point!.legacyUsers, point!.providerUsers]);
+      }
+      // Some day has users on both logins at once (their switch day), which a per-kind tally would split.
+      const both = report.series.filter((p) => p.legacyUsers + p.providerUsers > 63);
+      expect(both.length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
   }, 90_000);
 });
