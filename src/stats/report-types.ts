@@ -14,6 +14,28 @@ export interface CutoverCriteria {
   trendDays?: number;
 }
 
+export interface CutoverReport {
+  ready: boolean;
+  /** Human-readable explanation of `ready`. */
+  reason: string;
+  /** Legacy users / active users over the last 7 days (0 when nobody was active). */
+  legacyShare7d: number;
+  /** ISO date when the criteria are projected to hold, or null when the trend does not get there. */
+  projectedReadyAt: string | null;
+  /** The projection with the reason it has no date (`projectedReadyAt` is `projection.readyAt`). */
+  projection: CutoverProjection;
+  /** The criteria applied, defaults filled. */
+  criteria: Required<CutoverCriteria>;
+}
+
+export interface ReportWindow {
+  requests: RequestCounts;
+  users: UserCounts;
+  /** Decisions of the password migration endpoints (all instances sharing the store), by result. */
+  passwordMigrations: PasswordMigrationCounts;
+  approximate: boolean;
+}
+
 /**
  * Why `CutoverProjection.readyAt` is what it is:
  * - `projected`: a date (the fitted daily legacy share slopes down and reaches the threshold);
@@ -40,28 +62,6 @@ export interface CutoverProjection {
   points: number;
   /** Points the fit needs: 3. */
   pointsNeeded: number;
-}
-
-export interface CutoverReport {
-  ready: boolean;
-  /** Human-readable explanation of `ready`. */
-  reason: string;
-  /** Legacy users / active users over the last 7 days (0 when nobody was active). */
-  legacyShare7d: number;
-  /** ISO date when the criteria are projected to hold, or null when the trend does not get there. */
-  projectedReadyAt: string | null;
-  /** The projection with the reason it has no date (`projectedReadyAt` is `projection.readyAt`). */
-  projection: CutoverProjection;
-  /** The criteria applied, defaults filled. */
-  criteria: Required<CutoverCriteria>;
-}
-
-export interface ReportWindow {
-  requests: RequestCounts;
-  users: UserCounts;
-  /** Decisions of the password migration endpoints (all instances sharing the store), by result. */
-  passwordMigrations: PasswordMigrationCounts;
-  approximate: boolean;
 }
 
 export interface ReportSeriesPoint {

@@ -178,6 +178,8 @@ function passwordCounts(counts: PasswordMigrationCounts | undefined): PasswordMi
  * Otherwise (flat or rising trend, fewer than 3 points, or more than 10 years out) it is null, and
  * `projection.reason` says which.
  *
+ * `project` returns the projection with the reason it has no date (`CutoverProjection.reason`).
+ *
  * The sentences use the dashboard's formatters (`formatPercent`, `formatDuration`, ...), so the reason shows a
  * value exactly as the rest of the page does.
  */
@@ -232,7 +234,6 @@ function cutover(
   };
 }
 
-/** The projection (see `cutover`), with the reason it has no date. */
 function project(
   now: number,
   criteria: Required<CutoverCriteria>,
