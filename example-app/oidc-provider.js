@@ -1,10 +1,11 @@
 /**
  * The *new* identity provider, running locally: a real OpenID provider (the `oidc-provider` package)
- * with its development login screen. It issues JWT access tokens (RFC 9068) for the API audience,
- * which is what the bridge verifies.
+ * with sign-in and consent screens of our own (`provider-screens.js`, mounted at `/oidc/interaction`). It issues
+ * JWT access tokens (RFC 9068) for the API audience, which is what the bridge verifies.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+import { page } from './provider-screens.js';
 import { providerAccounts } from './users.js';
 
 /**
@@ -42,15 +43,20 @@ export function createOidcProvider({ issuer, audience, client }) {
     },
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
 
-    // Only the accounts in the table can sign in (the development screen accepts any password).
+    // Only the accounts in the table can sign in (the sign-in screen accepts any password).
     async findAccount(_ctx, id) {
       const account = providerAccounts[id];
       if (!account) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, name: account.name, email: account.email }) };
     },
 
+    // Our own screens (provider-screens.js): the development ones load a web font from the internet.
+    interactions: {
+      url: (_ctx, interaction) =>
+        `${new URL(issuer).pathname.replace(/\/$/, '')}/interaction/${interaction.uid}`,
+    },
     features: {
-      devInteractions: { enabled: true },
+      devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       // RFC 8707: the API is a resource server; its access tokens are JWTs with `aud` = the API.
       resourceIndicators: {
@@ -72,13 +78,6 @@ export function createOidcProvider({ issuer, audience, client }) {
     renderError,
   });
 }
-
-const page = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
-button{font:inherit;padding:.5rem 1rem;margin:.25rem .5rem .25rem 0;border-radius:6px;border:1px solid #888;background:#fff}
-button[value=yes]{background:#0b5cad;color:#fff;border-color:#0b5cad}pre{white-space:pre-wrap}</style>
-</head><body><p><small>New provider (local OpenID provider)</small></p>${body}</body></html>`;
 
 async function logoutSource(ctx, form) {
   ctx.body = page(

@@ -49,7 +49,7 @@ express-session cookie <code>connect.sid</code>.</p>
 <pre>curl -H "Authorization: Bearer ${html(providerToken)}" \\
   ${baseUrl}/api/me</pre></details>`
     : `<p><a class="button" href="/auth/login">Sign in with the new provider</a></p>
-<p class="hint">Development login screen of a local OpenID provider: type <code>alice</code>, <code>bob</code> or
+<p class="hint">Demo sign-in screen of a local OpenID provider: type <code>alice</code>, <code>bob</code> or
 <code>carol</code>, any password, then allow access. The app receives a JWT access token for
 <code>${baseUrl}/api</code> (authorization code + PKCE).</p>`;
 

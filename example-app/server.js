@@ -18,6 +18,7 @@ import { createOidcProvider } from './oidc-provider.js';
 import { homePage } from './pages.js';
 import { providerFromEnvironment } from './provider-config.js';
 import { ACCESS_TOKEN_COOKIE, providerLogin } from './provider-login.js';
+import { providerScreens } from './provider-screens.js';
 import { checkLegacyPassword, linkAtFirstSignIn, linkedUserIds, users } from './users.js';
 
 /**
@@ -38,8 +39,10 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
   app.disable('x-powered-by');
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
 
-  // 1. The new provider. Mounted before any body parser: it reads its own request bodies.
+  // 1. The new provider. Mounted before any body parser: it reads its own request bodies. Its sign-in and
+  // consent screens are ours (no external resource), ahead of it on the path its `interactions.url` names.
   const oidc = createOidcProvider({ issuer, audience, client });
+  app.use('/oidc/interaction', providerScreens(oidc));
   app.use('/oidc', oidc.callback());
 
   // 2. The existing backend: express-session with its MemoryStore and a username/password form.

@@ -2,7 +2,7 @@
  * A migration in fast-forward: a synthetic population moves from the legacy login to the new provider,
  * days compressed into seconds, with a known ground truth to hold the dashboard's numbers against.
  *
- *   npm run simulate                                   # 200 users, 30 days, 2 simulated days per second
+ *   npm run simulate                                   # 200 (+10 new) users, 30 days, 2 simulated days per second
  *   npm run simulate -- --users 1000 --days 60 --speed 0 --once
  *
  * Real requests go through a real bridge: legacy sessions in an express-session MemoryStore behind
@@ -15,6 +15,9 @@
  *   login switch every `--half-life` days); the switch day carries both credentials, later days only the
  *   provider token; `--stay` of them never switch;
  * - `--new` of that many again sign up at the provider during the run and never had a legacy account.
+ *
+ * The line printed per day is read from the bridge's own report (its daily series), so it counts exactly what
+ * the dashboard's chart shows: distinct users seen with each login that day, a user on their switch day in both.
  */
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,7 +61,8 @@ for (let i = 0; i < USERS; i++) {
   const switchDay = stays ? Infinity : 1 + Math.floor((-Math.log(1 - random()) * HALF_LIFE) / Math.LN2);
   population.push({ id: userId(i), legacy: true, from: 0, switchDay, slot: i % 12, perDay: 1 + (i % 3) });
 }
-for (let i = 0; i < Math.round(USERS * Number(args.new)); i++) {
+const NEWCOMERS = Math.round(USERS * Number(args.new));
+for (let i = 0; i < NEWCOMERS; i++) {
   const joinDay = 1 + Math.floor(random() * (DAYS - 1));
   population.push({
     id: userId(USERS + i),
@@ -123,7 +127,11 @@ await new Promise((resolve) => server.listen(Number(args.port), '127.0.0.1', res
 const base = `http://localhost:${server.address().port}`;
 console.log(`Dashboard: ${base}/admin/migration  (reload it while the simulation runs)`);
 console.log(
-  `Simulating ${population.length} users over ${DAYS} days (${SPEED ? `${SPEED} days/s` : 'full speed'})`,
+  `Simulating ${USERS} users on the old login, plus ${NEWCOMERS} who sign up at the provider during the run ` +
+    `(${population.length} in all), over ${DAYS} days (${SPEED ? `${SPEED} days/s` : 'full speed'})`,
+);
+console.log(
+  'Per day, as the dashboard counts them: distinct users seen with each login (both on a switch day)',
 );
 
 // Legacy sessions exactly as express-session stores them, and the cookie it would have set.
@@ -153,7 +161,6 @@ const mintToken = (u, at) =>
 let failures = 0;
 const started = Date.now();
 for (let day = 0; day < DAYS; day++) {
-  const seen = { legacy: 0, provider: 0 };
   for (let slot = 0; slot < 12; slot++) {
     clock = T0 + day * DAY + (8 + slot) * HOUR + 17 * 60_000; // office hours, one slot per hour
     const active = population.filter((u) => u.slot === slot && u.from <= day);
@@ -164,16 +171,18 @@ for (let day = 0; day < DAYS; day++) {
         if (day >= u.switchDay) headers.authorization = `Bearer ${await mintToken(u, clock)}`;
         for (let n = 0; n < u.perDay; n++) {
           const res = await fetch(`${base}/api/work`, { headers });
-          const body = await res.json();
+          await res.arrayBuffer();
           if (res.status !== 200) failures++;
-          else if (n === 0) seen[body.kind]++;
         }
       }),
     );
   }
+  // The day's figures from the bridge's own report (the same definitions as the dashboard), not from counters here.
   await bridge.flushStats();
+  const dayStart = new Date(T0 + day * DAY).toISOString();
+  const point = (await bridge.report()).series.find((p) => p.start === dayStart);
   console.log(
-    `day ${String(day + 1).padStart(3)}/${DAYS}  legacy ${pad(seen.legacy)}  provider ${pad(seen.provider)}`,
+    `day ${String(day + 1).padStart(3)}/${DAYS}  ${dayStart.slice(0, 10)}  legacy ${pad(point?.legacyUsers ?? '-')}  provider ${pad(point?.providerUsers ?? '-')}`,
   );
   if (SPEED > 0) await sleep(Math.max(0, started + ((day + 1) * 1000) / SPEED - Date.now()));
 }

@@ -24,7 +24,7 @@ export const users = {
 };
 
 /**
- * Accounts that exist at the new provider (the `sub` of its tokens). On the development login screen,
+ * Accounts that exist at the new provider (the `sub` of its tokens). On the provider's sign-in screen,
  * type the account name; any password is accepted there.
  */
 export const providerAccounts = {

@@ -33,7 +33,7 @@ dl{margin:0}
 figure{margin:0}
 .legend{list-style:none;display:flex;flex-wrap:wrap;gap:4px 20px;margin:0 0 8px;padding:0}
 .legend li{display:flex;align-items:center;gap:8px}
-.legend svg{width:28px;height:10px;flex:none}
+.legend svg{width:28px;height:12px;flex:none}
 figcaption{color:var(--muted);font-size:.85rem;margin-top:4px}
 .chart{display:block;width:100%;height:auto}
 .chart text{font-size:10px;fill:var(--muted)}
@@ -44,11 +44,18 @@ figcaption{color:var(--muted);font-size:.85rem;margin-top:4px}
 .chart .grid{stroke:var(--grid);stroke-width:1;vector-effect:non-scaling-stroke}
 .chart .axis{stroke:var(--muted)}
 .chart .tick{stroke:var(--muted);vector-effect:non-scaling-stroke}
-.line{fill:none;stroke-width:2.5;stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}
-.line.legacy,.swatch.legacy{stroke:var(--legacy);stroke-dasharray:7 4}
-.line.provider,.swatch.provider{stroke:var(--provider)}
-.swatch{stroke-width:3;fill:none}
-.dot.legacy{fill:var(--legacy)}.dot.provider{fill:var(--provider)}
+.line,.partial{fill:none;stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}
+.line.provider,.swatch.provider{stroke:var(--provider);stroke-width:5}
+.line.legacy,.swatch.legacy{stroke:var(--legacy);stroke-width:2;stroke-dasharray:6 4}
+.partial{stroke-width:2;stroke-dasharray:1 4}
+.partial.legacy{stroke:var(--legacy)}.partial.provider,.swatch.partial{stroke:var(--muted)}
+.swatch{fill:none}.swatch.partial{stroke-width:2;stroke-dasharray:1 4;stroke-linecap:round}
+.marker.provider{fill:var(--provider)}
+.marker.legacy{fill:var(--legacy);stroke:var(--card);stroke-width:1}
+.marker.hollow{fill:var(--card);stroke-width:2;vector-effect:non-scaling-stroke}
+.marker.hollow.provider{stroke:var(--provider)}.marker.hollow.legacy{stroke:var(--legacy)}
+.marker.hollow.muted{stroke:var(--muted)}
+#series-table .partial-row th,#series-table .partial-row td{font-style:italic;color:var(--muted)}
 @media (max-width:600px){main{padding:12px 8px}section{padding:12px 10px}.tiles{grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px}.tile{padding:10px}.value{font-size:1.45rem}
 .value.date{font-size:1.05rem}#readiness .facts{grid-template-columns:1fr;gap:0}#readiness .facts dd{margin-bottom:8px}
 table{font-size:.8125rem}th,td{padding:6px 3px}}

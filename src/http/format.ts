@@ -1,4 +1,7 @@
-/** Number and date formatting of the HTML dashboard and its chart (UTC, en-US digit grouping). */
+/**
+ * Number, share, duration and date formatting of the HTML dashboard, its chart and the report's sentences (UTC,
+ * en-US digit grouping): one function per kind of value, so a value reads the same wherever it is printed.
+ */
 import { DAY, HOUR } from '../stats/time.js';
 
 /** A number with US digit grouping (`1,234`); `NaN` and `∞` as such. */
@@ -11,12 +14,42 @@ export function formatCount(value: number): string {
   return Number.isFinite(value) ? groupDigits(value) : '–';
 }
 
-/** A share (0..1) as a percentage: two decimals under 1 %, one above, trailing zeros trimmed. */
+/**
+ * A share (0..1) as a percentage: up to two decimals under 10 %, one from 10 %, trailing zeros trimmed, no space
+ * (`0.42%`, `1.04%`, `11.4%`, `25%`); a share above 0 that would round to 0 is `<0.01%`. Two decimals reach up to
+ * 10 % so a share just above a 1 % threshold never prints as the threshold itself.
+ */
 export function formatPercent(share: number): string {
   if (!Number.isFinite(share)) return '–';
   const percent = share * 100;
-  const text = percent === 0 ? '0' : percent < 1 ? percent.toFixed(2) : percent.toFixed(1);
+  if (percent > 0 && percent < 0.005) return '<0.01%';
+  const text = percent === 0 ? '0' : percent < 10 ? percent.toFixed(2) : percent.toFixed(1);
   return `${text.includes('.') ? text.replace(/\.?0+$/, '') : text}%`;
+}
+
+const DURATION_UNITS: ReadonlyArray<[unit: string, ms: number]> = [
+  ['day', DAY],
+  ['hour', HOUR],
+  ['minute', 60_000],
+  ['second', 1_000],
+];
+
+/**
+ * A duration in the largest unit it fills, truncated (never rounded up) to one decimal: `4.7 hours`, `6.9 days`
+ * (not `7 days` while 7 quiet days are not over), `1 second`; under a second, `less than a second`. Negative or
+ * not finite: `–`.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1_000) return 'less than a second';
+  for (const [unit, size] of DURATION_UNITS) {
+    if (ms >= size) {
+      // The epsilon keeps 4.7 (16,920,000 ms) from truncating to 4.6 through floating point.
+      const value = Math.floor((ms / size) * 10 + 1e-9) / 10;
+      return `${groupDigits(value)} ${unit}${value === 1 ? '' : 's'}`;
+    }
+  }
+  return '–';
 }
 
 /** Two digits: `09`. */
@@ -48,21 +81,13 @@ export function bucketLabel(iso: string, bucket: 'hour' | 'day'): string {
   return bucket === 'hour' ? `${formatDate(date)} ${pad(date.getUTCHours())}:00` : formatDate(date);
 }
 
-/** `3 days before this report`, relative to the report's `generatedAt` (never to the clock of the viewer). */
+/**
+ * `4.7 hours before this report` (`formatDuration`, so it reads like every other duration of the page), relative
+ * to the report's `generatedAt` (never to the clock of the viewer); a time after it, `at the time of this report`.
+ */
 export function relativeTo(iso: string, reference: string): string | undefined {
   const diff = Date.parse(reference) - Date.parse(iso);
   if (!Number.isFinite(diff)) return undefined;
-  if (diff < 60_000) return 'at the time of this report';
-  const units: Array<[string, number]> = [
-    ['day', DAY],
-    ['hour', HOUR],
-    ['minute', 60_000],
-  ];
-  for (const [unit, ms] of units) {
-    if (diff >= ms) {
-      const n = Math.floor(diff / ms);
-      return `${n} ${unit}${n === 1 ? '' : 's'} before this report`;
-    }
-  }
-  return undefined;
+  if (diff < 0) return 'at the time of this report';
+  return `${formatDuration(diff)} before this report`;
 }

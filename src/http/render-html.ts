@@ -6,13 +6,21 @@
 import type { PasswordMigrationCounts, RequestCounts, UserCounts } from '../stats/contract.js';
 import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
-import { bucketLabel, formatCount, formatDateTime, formatDay, formatPercent, relativeTo } from './format.js';
+import {
+  bucketLabel,
+  formatCount,
+  formatDateTime,
+  formatDay,
+  formatDuration,
+  formatPercent,
+  relativeTo,
+} from './format.js';
 import { html, SafeHtml } from './html-escape.js';
 import { cutoverSection } from './render-cutover.js';
 import { legacyStoreSection } from './render-legacy-store.js';
-import { renderChart } from './svg-chart.js';
+import { endsWithPartialBucket, partialLabel, renderChart } from './svg-chart.js';
 
-export { formatDateTime, formatPercent } from './format.js';
+export { formatDateTime, formatDuration, formatPercent } from './format.js';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 
@@ -80,10 +88,12 @@ function windowsTable(report: MigrationReport): SafeHtml {
 
 function seriesTable(report: MigrationReport): SafeHtml {
   const unit = report.seriesBucket === 'hour' ? 'Hour' : 'Day';
-  const rows = report.series.map(
-    (p) =>
-      html`<tr><th scope="row">${bucketLabel(p.start, report.seriesBucket)}</th><td>${formatCount(p.legacyUsers)}</td><td>${formatCount(p.providerUsers)}</td><td>${formatCount(p.legacyRequests)}</td><td>${formatCount(p.providerRequests)}</td></tr>`,
-  );
+  const partial = endsWithPartialBucket(report.series, report.seriesBucket, report.generatedAt);
+  const last = report.series.length - 1;
+  const rows = report.series.map((p, i) => {
+    const sofar = partial && i === last;
+    return html`<tr${sofar ? html` class="partial-row"` : ''}><th scope="row">${bucketLabel(p.start, report.seriesBucket)}${sofar ? ` (${partialLabel(report.seriesBucket)})` : ''}</th><td>${formatCount(p.legacyUsers)}</td><td>${formatCount(p.providerUsers)}</td><td>${formatCount(p.legacyRequests)}</td><td>${formatCount(p.providerRequests)}</td></tr>`;
+  });
   return html`<details><summary>The numbers behind the chart</summary><div class="table-wrap"><table id="series-table">
 <caption>Distinct users and authenticated requests per ${unit.toLowerCase()} (UTC).</caption>
 <thead><tr><th scope="col">${unit} (UTC)</th><th scope="col">Legacy users</th><th scope="col">Provider users</th><th scope="col">Legacy requests</th><th scope="col">Provider requests</th></tr></thead>
@@ -91,31 +101,55 @@ function seriesTable(report: MigrationReport): SafeHtml {
 </table></div></details>`;
 }
 
-function legend(): SafeHtml {
-  const swatch = (name: string): SafeHtml =>
-    html`<svg viewBox="0 0 28 10" aria-hidden="true" focusable="false"><line class="swatch ${name}" x1="1" y1="5" x2="27" y2="5"/></svg>`;
-  return html`<ul class="legend"><li>${swatch('legacy')}Legacy session users</li><li>${swatch('provider')}Provider users</li></ul>`;
+/** The legend: each series' line and marker as drawn, and the partial bucket's look when there is one. */
+function legend(bucket: 'hour' | 'day', partial: boolean): SafeHtml {
+  const swatch = (name: string, mark: SafeHtml): SafeHtml =>
+    html`<svg viewBox="0 0 28 12" aria-hidden="true" focusable="false"><line class="swatch ${name}" x1="1" y1="6" x2="27" y2="6"/>${mark}</svg>`;
+  const square = html`<rect class="marker provider" x="9.5" y="1.5" width="9" height="9"/>`;
+  const dot = html`<circle class="marker legacy" cx="14" cy="6" r="3.5"/>`;
+  const hollow = html`<circle class="marker hollow muted" cx="14" cy="6" r="3.5"/>`;
+  return html`<ul class="legend"><li>${swatch('legacy', dot)}Legacy session users</li><li>${swatch('provider', square)}Provider users</li>${partial ? html`<li id="legend-partial">${swatch('partial', hollow)}${partialLabel(bucket, true)} (still counting)</li>` : ''}</ul>`;
 }
 
 function chartSection(report: MigrationReport): SafeHtml {
   const unit = report.seriesBucket === 'hour' ? 'hour' : 'day';
+  const partial = endsWithPartialBucket(report.series, report.seriesBucket, report.generatedAt);
+  const partialNote = partial
+    ? ` The last ${unit}, ${partialLabel(report.seriesBucket)}, is not over: it is drawn apart with hollow markers, not as part of the lines.`
+    : '';
   const body =
     report.series.length === 0
       ? html`<p>No sightings recorded yet: the chart appears once the bridge has seen traffic.</p>`
-      : html`<figure>${legend()}${renderChart({ series: report.series, bucket: report.seriesBucket })}
-<figcaption>Distinct users seen per ${unit} (UTC). Legacy: users with a valid legacy session cookie; provider: users with a valid provider token.</figcaption>
+      : html`<figure>${legend(report.seriesBucket, partial)}${renderChart({ series: report.series, bucket: report.seriesBucket, now: report.generatedAt })}
+<figcaption>Distinct users seen per ${unit} (UTC). Legacy: users with a valid legacy session cookie; provider: users with a valid provider token; a user who presents both in a ${unit} counts in both. Where the two lines meet, the dashed legacy line runs inside the wider provider line.${partialNote}</figcaption>
 </figure>${seriesTable(report)}`;
   return html`<section aria-labelledby="chart-heading"><h2 id="chart-heading">Active users over time</h2>${body}</section>`;
+}
+
+/** The projected ready date, or in words why there is none (`cutover.projection.reason`). */
+function projectedText(cutover: MigrationReport['cutover']): string {
+  if (cutover.ready) return 'Now';
+  const { projection, criteria } = cutover;
+  switch (projection.reason) {
+    case 'projected':
+      return projection.readyAt ? formatDay(projection.readyAt) : 'Not projected';
+    case 'too-few-points':
+      return `Not enough data yet (${formatCount(projection.points)} of ${formatCount(projection.pointsNeeded)} days needed): the projection fits the daily legacy share of the last ${criteria.trendDays} days`;
+    case 'not-decreasing':
+      return `Not projected: the daily legacy share has not been falling over the last ${criteria.trendDays} days`;
+    case 'too-far':
+      return 'Not projected: at the current pace the criteria are more than 10 years away';
+    case 'no-daily-series':
+      return 'Not projected: this report has no daily series to project from';
+    default:
+      return cutover.projectedReadyAt ? formatDay(cutover.projectedReadyAt) : 'Not projected';
+  }
 }
 
 function readinessSection(report: MigrationReport): SafeHtml {
   const { cutover } = report;
   const { criteria } = cutover;
-  const projected = cutover.ready
-    ? 'Now'
-    : cutover.projectedReadyAt
-      ? formatDay(cutover.projectedReadyAt)
-      : 'Not projected: the recent trend does not reach the criteria';
+  const projected = projectedText(cutover);
   return html`<section aria-labelledby="readiness-heading" id="readiness">
 <h2 id="readiness-heading">Cutover readiness</h2>
 <p class="status ${cutover.ready ? 'ready' : 'not-ready'}">${cutover.ready ? '✓ Ready to switch off the legacy login' : 'Not ready yet'}</p>
@@ -190,12 +224,23 @@ function recorderSection(report: MigrationReport): SafeHtml {
 <dl class="facts">
 <dt>Dropped events</dt><dd id="recorder-dropped">${formatCount(r.dropped)}</dd>
 <dt>Failed flushes</dt><dd id="recorder-failed">${formatCount(r.failedFlushes)}</dd>
-<dt>Buffered events</dt><dd>${formatCount(r.buffered)}</dd>
+<dt>Buffered events</dt><dd id="recorder-buffered">${formatCount(r.buffered)} (not in the figures yet; flushed every ${formatDuration(r.flushIntervalMs)})</dd>
 <dt>Recorded events</dt><dd>${formatCount(r.recorded)}</dd>
 <dt>Last flush</dt><dd>${r.lastFlushAt ? formatDateTime(r.lastFlushAt) : 'Never'}</dd>
 ${r.lastError ? html`<dt>Last error</dt><dd id="recorder-error">${r.lastError}</dd>` : ''}
 </dl>
 </section>`;
+}
+
+/**
+ * Events the answering instance recorded but has not handed to the store yet: a sign-in of the last moments is
+ * not in the figures (its user may still show as legacy-only). Shown only while there are some.
+ */
+function pendingNotice(report: MigrationReport): SafeHtml | undefined {
+  const { buffered, flushIntervalMs } = report.recorder;
+  if (!(buffered > 0)) return undefined;
+  const within = formatDuration(flushIntervalMs);
+  return html`<p class="notice" role="status" id="pending"><strong>${formatCount(buffered)} event${buffered === 1 ? '' : 's'} pending (recorded within ${within}).</strong> The latest requests are not in the figures below yet, so a user who just signed in may still show as legacy-only; reload in ${within} to see them.</p>`;
 }
 
 function approximateNotice(report: MigrationReport): SafeHtml | undefined {
@@ -220,8 +265,9 @@ export function renderHtml(report: MigrationReport): string {
 <main>
 <header>
 <h1>Login migration</h1>
-<p class="meta">Report generated ${formatDateTime(report.generatedAt)} · schema v${report.schemaVersion}</p>
+<p class="meta">Report generated ${formatDateTime(report.generatedAt)} · <span id="lag">figures lag the requests by up to ${formatDuration(report.recorder.flushIntervalMs)} (the recorder's flush interval)</span> · schema v${report.schemaVersion}</p>
 </header>
+${pendingNotice(report)}
 ${approximateNotice(report)}
 ${readinessSection(report)}
 ${cutoverSection(report)}

@@ -11,6 +11,7 @@ import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
 import type { BridgeRequest } from '../types.js';
 import { OptionChecks } from '../validate.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';
+import { renderAccessDenied } from './render-denied.js';
 import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
 import {
@@ -203,6 +204,25 @@ function send(res: ServerResponse, contentType: string, body: string): void {
   res.end(body);
 }
 
+/**
+ * A refused request that asked for HTML (a browser): a page saying to sign in (401) or that access is missing
+ * (403), with the status and headers the JSON answer has (`WWW-Authenticate` included) and the dashboard's CSP.
+ */
+function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = renderAccessDenied(err.status === 401 ? 401 : 403);
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Content-Type', HTML_CONTENT_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.statusCode = err.status;
+  res.end(body);
+}
+
 /** This process's numbers for the Prometheus text: its counters and its recorder's health. */
 function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
   return {
@@ -246,7 +266,8 @@ function render(
  *   rest JSON); an unknown `?format` is 400;
  * - a report that fails or times out is 503 `ERR_BRIDGE_STATS_UNAVAILABLE` with `Retry-After`, except for
  *   Prometheus, which still gets this instance's metrics with `session_bridge_stats_report_up 0`.
- * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON.
+ * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON, except
+ * a refused request that asks for HTML (a browser), which gets a page saying to sign in (same status and headers).
  */
 function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsRequestHandler {
   const { debug } = sources;
@@ -271,7 +292,10 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
               'Authentication is required to see the migration stats.',
             )
           : new BridgeError('ERR_BRIDGE_FORBIDDEN', 'You are not allowed to see the migration stats.');
-      sendError(res, withResponseHeaders(err, REALM));
+      withResponseHeaders(err, REALM);
+      const asked = chooseFormat(req.url, req.headers.accept);
+      if (asked.kind === 'format' && asked.format === 'html') sendAccessDenied(res, err);
+      else sendError(res, err);
       return;
     }
     const choice = chooseFormat(req.url, req.headers.accept);

@@ -3,9 +3,16 @@
  *
  * The chart scales with its container (viewBox); strokes keep their width (`vector-effect`), and the
  * dashboard's CSS enlarges the text (in viewBox units) on narrow screens so labels stay legible on a phone.
- * Series are told apart by colour and dash pattern, not colour alone.
+ * Series are told apart by colour, width, dash pattern and marker shape, not colour alone, and stay visible
+ * where they coincide: the wide solid provider line is drawn first, the narrow dashed legacy line on top of it
+ * (so equal values show as dashes inside a band), with a square marker per provider point and a smaller round
+ * one per legacy point.
+ *
+ * The bucket holding the report time is still filling up: it is left out of the lines and drawn apart, with a
+ * dotted link and hollow markers, and labelled "so far", so a partial day never reads as a drop.
  */
 import type { ReportSeriesPoint } from '../stats/report-types.js';
+import { DAY, HOUR } from '../stats/time.js';
 import { groupDigits, pad } from './format.js';
 import { html, type SafeHtml } from './html-escape.js';
 
@@ -17,6 +24,27 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export interface ChartOptions {
   series: readonly ReportSeriesPoint[];
   bucket: 'hour' | 'day';
+  /** The report time (`generatedAt`): the bucket holding it is partial. Default: none is. */
+  now?: string;
+}
+
+/** True when the last point of `series` is the bucket holding `now` (still filling up). */
+export function endsWithPartialBucket(
+  series: readonly ReportSeriesPoint[],
+  bucket: 'hour' | 'day',
+  now: string | undefined,
+): boolean {
+  const last = series[series.length - 1];
+  if (!last || now === undefined) return false;
+  const start = Date.parse(last.start);
+  const at = Date.parse(now);
+  return start <= at && at < start + (bucket === 'hour' ? HOUR : DAY);
+}
+
+/** What the partial bucket is called: `today so far` or `this hour so far` (`Today so far` to start a sentence). */
+export function partialLabel(bucket: 'hour' | 'day', start = false): string {
+  const label = bucket === 'hour' ? 'this hour so far' : 'today so far';
+  return start ? `${label.charAt(0).toUpperCase()}${label.slice(1)}` : label;
 }
 
 /** A short axis label in UTC: `Mar 14`, or `Mar 14 09:00` for hourly buckets. */
@@ -51,24 +79,37 @@ function round1(value: number): string {
   return (Math.round(value * 10) / 10).toString();
 }
 
-/** One sentence describing the trend, used as the chart's `<desc>`. */
-export function describeSeries(series: readonly ReportSeriesPoint[], bucket: 'hour' | 'day'): string {
-  const first = series[0];
-  const last = series[series.length - 1];
-  if (!first || !last) return 'No users recorded yet.';
+/** The chart's `<desc>`: the trend over the complete buckets, then the partial one, if any. */
+export function describeSeries(
+  series: readonly ReportSeriesPoint[],
+  bucket: 'hour' | 'day',
+  partial = false,
+): string {
+  const complete = partial ? series.slice(0, -1) : series;
+  const current = partial ? series[series.length - 1] : undefined;
+  const first = complete[0];
+  const last = complete[complete.length - 1];
   const unit = bucket === 'hour' ? 'hour' : 'day';
+  const sofar = current
+    ? `${partialLabel(bucket, true)} (${axisLabel(current.start, bucket)}, still counting): ${groupDigits(current.legacyUsers)} legacy session users, ${groupDigits(current.providerUsers)} provider users.`
+    : '';
+  if (!first || !last) return sofar || 'No users recorded yet.';
   return (
     `Distinct users per ${unit} from ${axisLabel(first.start, bucket)} to ${axisLabel(last.start, bucket)} (UTC): ` +
     `legacy session users went from ${groupDigits(first.legacyUsers)} to ${groupDigits(last.legacyUsers)}, ` +
-    `provider users from ${groupDigits(first.providerUsers)} to ${groupDigits(last.providerUsers)}.`
+    `provider users from ${groupDigits(first.providerUsers)} to ${groupDigits(last.providerUsers)}.` +
+    (sofar ? ` ${sofar}` : '')
   );
 }
 
 /**
  * The chart as inline SVG markup: `role="img"` with an `aria-label`, `<title>` and `<desc>`; one
- * `<polyline>` per series (`data-series="legacy"` and `"provider"`) with one point per series entry.
+ * `<polyline class="line">` per series (`data-series="provider"`, then `"legacy"` on top) with one point per
+ * complete bucket, a marker per point, and the partial bucket (`class="partial"`) apart.
  */
-export function renderChart({ series, bucket }: ChartOptions): SafeHtml {
+export function renderChart({ series, bucket, now }: ChartOptions): SafeHtml {
+  const partial = endsWithPartialBucket(series, bucket, now);
+  const complete = partial ? series.slice(0, -1) : series;
   const plot = {
     left: MARGIN.left,
     right: CHART_WIDTH - MARGIN.right,
@@ -84,7 +125,7 @@ export function renderChart({ series, bucket }: ChartOptions): SafeHtml {
       : plot.left + (i * (plot.right - plot.left)) / (series.length - 1);
   const y = (value: number): number => plot.bottom - (value / top) * (plot.bottom - plot.top);
   const points = (pick: (p: ReportSeriesPoint) => number): string =>
-    series.map((p, i) => `${round1(x(i))},${round1(y(pick(p)))}`).join(' ');
+    complete.map((p, i) => `${round1(x(i))},${round1(y(pick(p)))}`).join(' ');
 
   // Grid lines go under the data; their labels (inside the plot, with a halo) go over it.
   const grid: SafeHtml[] = [];
@@ -110,24 +151,48 @@ export function renderChart({ series, bucket }: ChartOptions): SafeHtml {
             : 'middle';
     // On phones only the first, middle and last labels are shown (see the dashboard CSS).
     const major = k === 0 || k === labelIndices.length - 1 || k * 2 === labelIndices.length - 1;
-    return html`<line class="tick" x1="${round1(x(index))}" x2="${round1(x(index))}" y1="${plot.bottom}" y2="${plot.bottom + 6}"/><text class="x-label${major ? '' : ' minor'}" x="${round1(x(index))}" y="${plot.bottom + 10}" text-anchor="${anchor}" dominant-baseline="hanging">${axisLabel(point.start, bucket)}</text>`;
+    const text = `${axisLabel(point.start, bucket)}${partial && index === series.length - 1 ? ', so far' : ''}`;
+    return html`<line class="tick" x1="${round1(x(index))}" x2="${round1(x(index))}" y1="${plot.bottom}" y2="${plot.bottom + 6}"/><text class="x-label${major ? '' : ' minor'}" x="${round1(x(index))}" y="${plot.bottom + 10}" text-anchor="${anchor}" dominant-baseline="hanging">${text}</text>`;
   });
 
-  const single = (pick: (p: ReportSeriesPoint) => number, name: string): SafeHtml | undefined =>
-    series.length === 1
-      ? html`<circle class="dot ${name}" cx="${round1(x(0))}" cy="${round1(y(pick(series[0]!)))}" r="4"/>`
-      : undefined;
+  // Markers: a square per provider point, a smaller circle per legacy point (drawn on top), so two equal
+  // values still show both; hollow for the partial bucket.
+  const marker = (name: 'legacy' | 'provider', i: number, value: number, extra = ''): SafeHtml => {
+    const cx = round1(x(i));
+    const cy = round1(y(value));
+    return name === 'provider'
+      ? html`<rect class="marker provider${extra}" x="${round1(x(i) - 4.5)}" y="${round1(y(value) - 4.5)}" width="9" height="9"/>`
+      : html`<circle class="marker legacy${extra}" cx="${cx}" cy="${cy}" r="3.5"/>`;
+  };
+  const markers = (name: 'legacy' | 'provider', pick: (p: ReportSeriesPoint) => number): SafeHtml[] =>
+    complete.map((p, i) => marker(name, i, pick(p)));
+
+  const current = partial ? series[series.length - 1] : undefined;
+  const sofar = (
+    name: 'legacy' | 'provider',
+    pick: (p: ReportSeriesPoint) => number,
+  ): SafeHtml | undefined => {
+    if (!current) return undefined;
+    const i = series.length - 1;
+    const previous = complete[complete.length - 1];
+    const link = previous
+      ? html`<line class="partial ${name}" data-series="${name}-so-far" x1="${round1(x(i - 1))}" y1="${round1(y(pick(previous)))}" x2="${round1(x(i))}" y2="${round1(y(pick(current)))}"/>`
+      : '';
+    return html`${link}${marker(name, i, pick(current), ' hollow')}`;
+  };
 
   const unit = bucket === 'hour' ? 'hour' : 'day';
   const title = `Legacy session users and provider users per ${unit}`;
   return html`<svg class="chart" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-label="${title}" aria-describedby="chart-desc" preserveAspectRatio="xMidYMid meet">
 <title>${title}</title>
-<desc id="chart-desc">${describeSeries(series, bucket)}</desc>
+<desc id="chart-desc">${describeSeries(series, bucket, partial)}</desc>
 <g class="grid-lines">${grid}</g>
 <g class="x-axis">${xLabels}</g>
-<polyline class="line legacy" data-series="legacy" points="${points((p) => p.legacyUsers)}"/>
 <polyline class="line provider" data-series="provider" points="${points((p) => p.providerUsers)}"/>
-${single((p) => p.legacyUsers, 'legacy')}${single((p) => p.providerUsers, 'provider')}
+<polyline class="line legacy" data-series="legacy" points="${points((p) => p.legacyUsers)}"/>
+${sofar('provider', (p) => p.providerUsers)}${sofar('legacy', (p) => p.legacyUsers)}
+<g class="markers provider">${markers('provider', (p) => p.providerUsers)}</g>
+<g class="markers legacy">${markers('legacy', (p) => p.legacyUsers)}</g>
 <g class="y-axis">${yLabels}</g>
 </svg>`;
 }

@@ -128,6 +128,7 @@ export class Recorder {
   health(): RecorderReport {
     return {
       buffered: this.#count,
+      flushIntervalMs: this.#config.flushIntervalMs,
       recorded: this.#recorded,
       dropped: this.#dropped,
       failedFlushes: this.#failedFlushes,

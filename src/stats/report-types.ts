@@ -47,6 +47,8 @@ export interface CutoverReport {
   legacyShare7d: number;
   /** ISO date when the criteria are projected to hold, or null when the trend does not get there. */
   projectedReadyAt: string | null;
+  /** The projection with the reason it has no date (`projectedReadyAt` is `projection.readyAt`). */
+  projection: CutoverProjection;
   /** The criteria applied, defaults filled. */
   criteria: Required<CutoverCriteria>;
   /**
@@ -66,6 +68,34 @@ export interface ReportWindow {
   approximate: boolean;
 }
 
+/**
+ * Why `CutoverProjection.readyAt` is what it is:
+ * - `projected`: a date (the fitted daily legacy share slopes down and reaches the threshold);
+ * - `ready`: the criteria hold now, nothing to project;
+ * - `too-few-points`: fewer than 3 days with data in the last `trendDays` days (not enough data yet);
+ * - `not-decreasing`: the fitted share is flat or rising;
+ * - `too-far`: the fitted line reaches the threshold more than 10 years out;
+ * - `no-daily-series`: an hourly report built without the daily series the fit needs.
+ */
+export type ProjectionReason =
+  | 'projected'
+  | 'ready'
+  | 'too-few-points'
+  | 'not-decreasing'
+  | 'too-far'
+  | 'no-daily-series';
+
+/** The projected ready date, and why there is none. */
+export interface CutoverProjection {
+  /** ISO date when the criteria are projected to hold; null unless `reason` is `projected`. */
+  readyAt: string | null;
+  reason: ProjectionReason;
+  /** Days with data within the last `trendDays` days (today included), the points of the fit. */
+  points: number;
+  /** Points the fit needs: 3. */
+  pointsNeeded: number;
+}
+
 export interface ReportSeriesPoint {
   /** ISO timestamp of the bucket start. */
   start: string;
@@ -79,7 +109,10 @@ export interface ReportSeriesPoint {
 
 /** Health of the in-process recorder of the instance that answered. */
 export interface RecorderReport {
+  /** Events recorded but not yet handed to the stats store: not in the report's figures yet. */
   buffered: number;
+  /** Milliseconds between two flushes (`recorder.flushIntervalMs`): how far the figures may lag the requests. */
+  flushIntervalMs: number;
   recorded: number;
   dropped: number;
   failedFlushes: number;

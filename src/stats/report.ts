@@ -1,4 +1,5 @@
 import type { CutoverHistoryEntry } from '../cutover-state.js';
+import { formatCount, formatDateTime, formatDuration, formatPercent } from '../http/format.js';
 import type { LegacyStoreReport } from '../legacy-store/types.js';
 import type { BridgeMode } from '../types.js';
 import { OptionChecks } from '../validate.js';
@@ -7,6 +8,7 @@ import { passwordMigrationCounts } from './labels.js';
 import {
   type CutoverCriteria,
   type CutoverImpact,
+  type CutoverProjection,
   type CutoverReport,
   type MigrationReport,
   REPORT_SCHEMA_VERSION,
@@ -17,6 +19,8 @@ import { DAY, HOUR } from './time.js';
 
 /** Projections further out than this are reported as null (the trend does not get there in a useful time). */
 const MAX_PROJECTION_MS = 3650 * DAY;
+/** Daily points the projection's line fit needs. */
+const MIN_TREND_POINTS = 3;
 
 /** The windows of the report, by name, in milliseconds. */
 export const DEFAULT_WINDOWS = { '1d': DAY, '7d': 7 * DAY, '30d': 30 * DAY } as const;
@@ -183,7 +187,13 @@ function passwordCounts(counts: PasswordMigrationCounts | undefined): PasswordMi
  * fit a least-squares line `share = a + b * day`. When the slope `b` is negative, the line reaches
  * `maxLegacyShare` on day `C = (maxLegacyShare - a) / b`; the projection is `max(C, lastLegacyAt) + quietDays`
  * (never before now): it assumes legacy sightings stop once the share reaches the threshold, so it is optimistic.
- * Otherwise (flat or rising trend, fewer than 3 points, or more than 10 years out) it is null.
+ * Otherwise (flat or rising trend, fewer than 3 points, or more than 10 years out) it is null, and
+ * `projection.reason` says which.
+ *
+ * `project` returns the projection with the reason it has no date (`CutoverProjection.reason`).
+ *
+ * The sentences use the dashboard's formatters (`formatPercent`, `formatDuration`, ...), so the reason shows a
+ * value exactly as the rest of the page does.
  */
 function cutover(
   snapshot: StatsSnapshot,
@@ -206,12 +216,12 @@ function cutover(
     reasons.push('no user was active in the last 7 days, so there is no data to judge the migration by');
   if (hasData && !shareOk) {
     reasons.push(
-      `${percent(share)} of the users active in the last 7 days (${week.legacy} of ${week.active}) used a legacy session, above the ${percent(maxLegacyShare)} allowed`,
+      `${formatPercent(share)} of the users active in the last 7 days (${formatCount(week.legacy)} of ${formatCount(week.active)}) used a legacy session, above the ${formatPercent(maxLegacyShare)} allowed`,
     );
   }
   if (!quiet && lastLegacyAt !== null) {
     reasons.push(
-      `the last legacy sighting was ${days(now - lastLegacyAt)} ago (${new Date(lastLegacyAt).toISOString()}), and ${quietDays} quiet day${quietDays === 1 ? ' is' : 's are'} required`,
+      `the last legacy sighting was ${formatDuration(now - lastLegacyAt)} ago (${formatDateTime(new Date(lastLegacyAt).toISOString())}), and ${quietDays} quiet day${quietDays === 1 ? ' is' : 's are'} required`,
     );
   }
   let reason: string;
@@ -219,17 +229,19 @@ function cutover(
     const sighting =
       lastLegacyAt === null
         ? 'no legacy sighting within the retention'
-        : `no legacy sighting for ${days(now - lastLegacyAt)} (${quietDays} required)`;
-    reason = `Ready: ${percent(share)} of the users active in the last 7 days (${week.legacy} of ${week.active}) used a legacy session (at most ${percent(maxLegacyShare)} allowed), and ${sighting}.`;
+        : `no legacy sighting for ${formatDuration(now - lastLegacyAt)} (${quietDays} days required)`;
+    reason = `Ready: ${formatPercent(share)} of the users active in the last 7 days (${formatCount(week.legacy)} of ${formatCount(week.active)}) used a legacy session (at most ${formatPercent(maxLegacyShare)} allowed), and ${sighting}.`;
   } else {
     reason = `Not ready: ${reasons.join('; ')}.`;
   }
 
+  const projection = project(now, criteria, lastLegacyAt, daily, trendDays, ready);
   return {
     ready,
     reason,
     legacyShare7d: share,
-    projectedReadyAt: ready ? null : project(now, criteria, lastLegacyAt, daily, trendDays),
+    projectedReadyAt: projection.readyAt,
+    projection,
     criteria,
   };
 }
@@ -261,8 +273,15 @@ function project(
   lastLegacyAt: number | null,
   daily: readonly SeriesPoint[] | undefined,
   trendDays: number,
-): string | null {
-  if (!daily) return null;
+  ready: boolean,
+): CutoverProjection {
+  const none = (reason: CutoverProjection['reason'], points: number): CutoverProjection => ({
+    readyAt: null,
+    reason,
+    points,
+    pointsNeeded: MIN_TREND_POINTS,
+  });
+  if (!daily) return none(ready ? 'ready' : 'no-daily-series', 0);
   const from = Math.floor(now / DAY) * DAY - (trendDays - 1) * DAY;
   const xs: number[] = [];
   const ys: number[] = [];
@@ -272,15 +291,22 @@ function project(
     xs.push(p.start / DAY);
     ys.push(p.legacyUsers / seen);
   }
+  if (ready) return none('ready', xs.length);
   const line = leastSquares(xs, ys);
-  if (!line || line.slope >= 0) return null;
+  if (!line) return none('too-few-points', xs.length);
+  if (line.slope >= 0) return none('not-decreasing', xs.length);
   const crossingMs = ((criteria.maxLegacyShare - line.intercept) / line.slope) * DAY;
   const projected = Math.max(
     Math.max(crossingMs, lastLegacyAt ?? crossingMs) + criteria.quietDays * DAY,
     now,
   );
-  if (!Number.isFinite(projected) || projected - now > MAX_PROJECTION_MS) return null;
-  return new Date(projected).toISOString();
+  if (!Number.isFinite(projected) || projected - now > MAX_PROJECTION_MS) return none('too-far', xs.length);
+  return {
+    readyAt: new Date(projected).toISOString(),
+    reason: 'projected',
+    points: xs.length,
+    pointsNeeded: MIN_TREND_POINTS,
+  };
 }
 
 /** Ordinary least squares `y = intercept + slope * x`; null with fewer than 3 points or no spread in x. */
@@ -289,7 +315,7 @@ export function leastSquares(
   ys: readonly number[],
 ): { slope: number; intercept: number } | null {
   const n = xs.length;
-  if (n < 3) return null;
+  if (n < MIN_TREND_POINTS) return null;
   // Centre x for numerical stability (x is in days since the epoch).
   const x0 = xs[0]!;
   let sx = 0;
@@ -310,15 +336,4 @@ export function leastSquares(
   if (sxx === 0) return null;
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * (mx + x0) };
-}
-
-function percent(share: number): string {
-  return `${Number((share * 100).toFixed(2))} %`;
-}
-
-function days(ms: number): string {
-  const d = ms / DAY;
-  return d >= 1
-    ? `${Number(d.toFixed(1))} day${d === 1 ? '' : 's'}`
-    : `${Number((ms / HOUR).toFixed(1))} hours`;
 }

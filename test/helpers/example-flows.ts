@@ -1,6 +1,6 @@
 /**
  * The example app's two sign-ins, driven over HTTP the way a browser does them (cookie jar, manual redirects,
- * the local OpenID provider's development login and consent forms). Nothing leaves 127.0.0.1.
+ * the local OpenID provider's sign-in and consent forms, `provider-screens.js`). Nothing leaves 127.0.0.1.
  */
 
 /** Cookies by name, as one browser on one host keeps them (paths are ignored: the example uses `/`). */

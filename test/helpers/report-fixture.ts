@@ -80,9 +80,11 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
     series: Array.from({ length: FIXTURE_SERIES_LENGTH }, (_, i) => fixtureSeriesPoint(i)),
     cutover: {
       ready: false,
-      reason: 'Legacy share over the last 7 days is 25.05 %, above the 1 % maximum.',
+      reason:
+        'Not ready: 25% of the users active in the last 7 days (131 of 523) used a legacy session, above the 1% allowed; the last legacy sighting was 2.2 hours ago (2025-03-31 09:45 UTC), and 7 quiet days are required.',
       legacyShare7d: 131 / 523,
       projectedReadyAt: '2025-05-09T00:00:00.000Z',
+      projection: { readyAt: '2025-05-09T00:00:00.000Z', reason: 'projected', points: 14, pointsNeeded: 3 },
       criteria: { maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 },
       history: [
         { at: '2025-03-02T08:00:00.000Z', mode: 'bridge', percent: 0 },
@@ -100,6 +102,7 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
     ],
     recorder: {
       buffered: 3,
+      flushIntervalMs: 1_000,
       recorded: 123_456,
       dropped: 0,
       failedFlushes: 0,
@@ -131,6 +134,7 @@ export function localPasswordMigrationsFixture(): PasswordMigrationCounts {
 export function recorderFixture(overrides: Partial<RecorderReport> = {}): RecorderReport {
   return {
     buffered: 7,
+    flushIntervalMs: 1_000,
     recorded: 9_999,
     dropped: 25,
     failedFlushes: 2,

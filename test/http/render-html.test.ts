@@ -1,10 +1,64 @@
 import { describe, expect, it } from 'vitest';
+import { relativeTo } from '../../src/http/format.js';
 import { escapeHtml, html } from '../../src/http/html-escape.js';
-import { formatPercent, renderHtml } from '../../src/http/render-html.js';
+import { formatDuration, formatPercent, renderHtml } from '../../src/http/render-html.js';
 import { escapeLabelValue, type MetricFamily, renderPrometheus } from '../../src/http/render-prometheus.js';
 import { niceStep, renderChart } from '../../src/http/svg-chart.js';
+import type { SeriesPoint, StatsSnapshot, WindowSnapshot } from '../../src/stats/contract.js';
+import { buildReport } from '../../src/stats/report.js';
+import { DAY, HOUR } from '../../src/stats/time.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { fixtureSeriesPoint, makeReportFixture, recorderFixture } from '../helpers/report-fixture.js';
+
+const NOW = Date.UTC(2025, 5, 30, 15, 20);
+const TODAY = Math.floor(NOW / DAY) * DAY;
+
+/** A report built by the real `buildReport`: `legacy` of `active` users in every window, the given daily series. */
+function realReport(
+  legacy: number,
+  active: number,
+  lastLegacyAt: number | null,
+  series: SeriesPoint[],
+  buffered = 0,
+) {
+  const w: WindowSnapshot = {
+    requests: { legacy: 0, provider: 0, anonymous: 0, rejected: 0, conflicts: 0, unavailable: 0 },
+    users: { legacy, provider: active - legacy, active, migrated: 0, legacyOnly: 0 },
+    approximate: false,
+  };
+  const snapshot: StatsSnapshot = {
+    approximate: false,
+    totals: { requests: w.requests, users: w.users },
+    windows: { '1d': w, '7d': w, '30d': w },
+    lastLegacyAt,
+    series,
+    requestsByLabel: [],
+  };
+  const recorder = { ...recorderFixture({ dropped: 0, failedFlushes: 0, lastError: null }), buffered };
+  return buildReport({ snapshot, now: NOW, mode: 'bridge', recorder, seriesBucket: 'day' });
+}
+
+/** Daily points ending today: `[legacyUsers, providerUsers]` per day, oldest first. */
+function days(points: Array<[number, number]>): SeriesPoint[] {
+  return points.map(([legacyUsers, providerUsers], k) => ({
+    start: TODAY - (points.length - 1 - k) * DAY,
+    legacyUsers,
+    providerUsers,
+    legacyRequests: legacyUsers,
+    providerRequests: providerUsers,
+  }));
+}
+
+/** The text of a page, tags removed and entities of the escaper decoded. */
+function pageText(page: string): string {
+  return page
+    .replace(/<style>[\s\S]*?<\/style>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+}
 
 describe('renderHtml', () => {
   it('warns when the report is approximate and marks the approximate windows', () => {
@@ -20,13 +74,81 @@ describe('renderHtml', () => {
 
   it('shows readiness, a missing projection and a missing legacy sighting in words', () => {
     const report = makeReportFixture({ lastLegacyAt: null });
-    report.cutover = { ...report.cutover, ready: true, projectedReadyAt: null };
+    const projection = { readyAt: null, points: 14, pointsNeeded: 3 };
+    report.cutover = {
+      ...report.cutover,
+      ready: true,
+      projectedReadyAt: null,
+      projection: { ...projection, reason: 'ready' },
+    };
     const ready = renderHtml(report);
     expect(ready).toContain('✓ Ready to switch off the legacy login');
     expect(ready).toContain('id="projected">Now<');
     expect(ready).toContain('id="last-legacy">Never<');
     report.cutover.ready = false;
-    expect(renderHtml(report)).toContain('Not projected: the recent trend does not reach the criteria');
+    report.cutover.projection = { ...projection, reason: 'not-decreasing' };
+    expect(renderHtml(report)).toContain(
+      'Not projected: the daily legacy share has not been falling over the last 14 days',
+    );
+    report.cutover.projection = { ...projection, reason: 'too-far' };
+    expect(renderHtml(report)).toContain('more than 10 years away');
+  });
+
+  it('says there is not enough data yet, with the days it has and needs, when the trend has too few points', () => {
+    // One day of data (today): the share is above the threshold, but no trend can be fitted yet.
+    const page = renderHtml(realReport(1, 2, NOW - HOUR, days([[1, 1]])));
+    const projected = page.match(/id="projected">([^<]*)</)?.[1];
+    expect(projected).toMatch(/^Not enough data yet \(1 of 3 days needed\)/);
+    expect(page).not.toContain('does not reach');
+    const two = renderHtml(
+      realReport(
+        1,
+        2,
+        NOW - HOUR,
+        days([
+          [2, 1],
+          [1, 1],
+        ]),
+      ),
+    );
+    expect(two).toContain('Not enough data yet (2 of 3 days needed)');
+  });
+
+  it('says how many events are pending and that the figures lag by up to the flush interval', () => {
+    const pending = renderHtml(makeReportFixture({ recorder: recorderFixture({ buffered: 3 }) }));
+    expect(pageText(pending)).toContain('3 events pending (recorded within 1 second).');
+    expect(pending).toMatch(/id="pending"[^>]*>[\s\S]*may still show as legacy-only/);
+    expect(pageText(pending)).toContain('figures lag the requests by up to 1 second');
+    // The notice comes before every figure.
+    expect(pending.indexOf('id="pending"')).toBeLessThan(pending.indexOf('id="readiness"'));
+    const one = renderHtml(makeReportFixture({ recorder: recorderFixture({ buffered: 1 }) }));
+    expect(pageText(one)).toContain('1 event pending (recorded within 1 second).');
+    const slow = renderHtml(
+      makeReportFixture({ recorder: recorderFixture({ buffered: 0, flushIntervalMs: 5_000 }) }),
+    );
+    expect(slow).not.toContain('id="pending"');
+    expect(pageText(slow)).toContain('figures lag the requests by up to 5 seconds');
+  });
+
+  it('prints the same share and the same duration the same way everywhere on the page', () => {
+    // 240 of 2,100 users (11.43 %); the last legacy sighting 4.75 hours before the report.
+    const report = realReport(240, 2_100, NOW - 4.75 * HOUR, days([[240, 1_860]]));
+    const text = pageText(renderHtml(report));
+    const share = formatPercent(240 / 2_100);
+    expect(share).toBe('11.4%');
+    expect(text).toContain(`${share} of the users active`); // the reason
+    expect(text).toMatch(new RegExp(`Legacy share, last 7 days ${share.replace('.', '\\.')}`)); // the tile
+    // Every printed form of the share, and of any percentage, is the formatter's.
+    expect(text.match(/11[.,]\d+\s?%/g)).toEqual([share, share]);
+    expect(text).not.toMatch(/\d\s%/);
+    const duration = formatDuration(4.75 * HOUR);
+    expect(duration).toBe('4.7 hours');
+    expect(text).toContain(`was ${duration} ago`); // the reason
+    expect(text).toContain(`${duration} before this report`); // the last sighting tile
+    expect(text.match(/\d+(?:\.\d+)? hours?/g)).toEqual([duration, duration]);
+    // Times: one format (no ISO timestamps in the text).
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    expect(text.match(/2025-06-30 10:35 UTC/g)?.length).toBe(2);
   });
 
   it('reports recorder losses and the last error of the instance', () => {
@@ -119,10 +241,43 @@ describe('the cutover panel', () => {
 });
 
 describe('renderChart', () => {
-  it('draws a lone point as dots, since a one-point line is invisible', () => {
+  it('draws a lone point as markers, since a one-point line is invisible', () => {
     const chart = renderChart({ series: [fixtureSeriesPoint(0)], bucket: 'day' }).value;
-    expect(chart.match(/<circle /g)).toHaveLength(2);
+    expect(chart.match(/<circle class="marker legacy"/g)).toHaveLength(1);
+    expect(chart.match(/<rect class="marker provider"/g)).toHaveLength(1);
     expect(chart.match(/<polyline /g)).toHaveLength(2);
+  });
+
+  it('leaves the current, partial day out of the lines and draws it apart, hollow and labelled so far', () => {
+    const series = [0, 1, 2, 3].map(fixtureSeriesPoint);
+    const now = new Date(Date.parse(series[3]!.start) + 2 * HOUR).toISOString();
+    const chart = renderChart({ series, bucket: 'day', now }).value;
+    const lines = [...chart.matchAll(/<polyline [^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' '));
+    expect(lines.map((points) => points.length)).toEqual([3, 3]);
+    expect(chart.match(/<line class="partial (legacy|provider)" data-series="\w+-so-far"/g)).toHaveLength(2);
+    expect(chart.match(/class="marker (legacy|provider) hollow"/g)).toHaveLength(2);
+    expect(chart).toContain('>Mar 5, so far</text>');
+    expect(chart).toMatch(/<desc[^>]*>[^<]*Today so far \(Mar 5, still counting\)/);
+    // A day that is over is an ordinary point; so is every point without a report time.
+    const later = new Date(Date.parse(series[3]!.start) + DAY).toISOString();
+    for (const c of [
+      renderChart({ series, bucket: 'day', now: later }),
+      renderChart({ series, bucket: 'day' }),
+    ]) {
+      expect(c.value).not.toContain('hollow');
+      expect([...c.value.matchAll(/<polyline [^>]*points="([^"]*)"/g)][0]![1]!.split(' ')).toHaveLength(4);
+    }
+  });
+
+  it('keeps two equal series apart: the wide provider line first, the dashed legacy line and its dots on top', () => {
+    const series = [0, 1, 2].map((i) => ({ ...fixtureSeriesPoint(i), legacyUsers: 50, providerUsers: 50 }));
+    const chart = renderChart({ series, bucket: 'day' }).value;
+    const order = [...chart.matchAll(/class="(line|markers) (legacy|provider)"/g)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    expect(order).toEqual(['line provider', 'line legacy', 'markers provider', 'markers legacy']);
+    expect(chart.match(/<rect class="marker provider"/g)).toHaveLength(3);
+    expect(chart.match(/<circle class="marker legacy"/g)).toHaveLength(3);
   });
 
   it('scales the axis to nice round steps above the highest value', () => {
@@ -151,11 +306,35 @@ describe('escaping helpers', () => {
 
   it('formats shares as percentages with sensible precision', () => {
     expect(formatPercent(0)).toBe('0%');
+    expect(formatPercent(0.00001)).toBe('<0.01%');
     expect(formatPercent(0.0042)).toBe('0.42%');
     expect(formatPercent(0.01)).toBe('1%');
+    expect(formatPercent(0.0104)).toBe('1.04%'); // just above a 1 % threshold never reads as 1%
+    expect(formatPercent(0.1143)).toBe('11.4%');
     expect(formatPercent(0.2505)).toBe('25.1%');
     expect(formatPercent(1)).toBe('100%');
     expect(formatPercent(Number.NaN)).toBe('–');
+  });
+
+  it('formats durations in their largest unit, truncated to one decimal', () => {
+    expect(formatDuration(4.75 * HOUR)).toBe('4.7 hours');
+    expect(formatDuration(4.7 * HOUR)).toBe('4.7 hours');
+    expect(formatDuration(6.99 * DAY)).toBe('6.9 days'); // never rounds up to a threshold
+    expect(formatDuration(DAY)).toBe('1 day');
+    expect(formatDuration(1_000)).toBe('1 second');
+    expect(formatDuration(90_000)).toBe('1.5 minutes');
+    expect(formatDuration(250)).toBe('less than a second');
+    expect(formatDuration(46_500)).toBe('46.5 seconds');
+    expect(formatDuration(-1)).toBe('–');
+    expect(relativeTo('2025-03-31T07:15:00.000Z', '2025-03-31T12:00:00.000Z')).toBe(
+      '4.7 hours before this report',
+    );
+    expect(relativeTo('2025-03-31T11:59:30.000Z', '2025-03-31T12:00:00.000Z')).toBe(
+      '30 seconds before this report',
+    );
+    expect(relativeTo('2025-03-31T12:00:01.000Z', '2025-03-31T12:00:00.000Z')).toBe(
+      'at the time of this report',
+    );
   });
 
   it('escapes Prometheus label values and HELP text so the exposition still parses', () => {

@@ -324,7 +324,9 @@ describe('the legacyStore section of the report, dashboard and metrics', () => {
     expect(html).toContain(
       'If you cut over now, at most 4 users with a still-valid legacy session are affected; all of them expire by 2030-01-20 12:00 UTC.',
     );
-    expect(html).toContain('id="legacy-store-scanned">2030-01-10 14:00 UTC (at the time of this report)<');
+    expect(html).toContain(
+      'id="legacy-store-scanned">2030-01-10 14:00 UTC (less than a second before this report)<',
+    );
     expect(html).toContain('<th scope="row">2030-01-13</th><td>2</td>');
   });
 

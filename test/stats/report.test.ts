@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatDateTime, formatDuration, formatPercent } from '../../src/http/format.js';
 import type { SeriesPoint, StatsSnapshot, UserCounts, WindowSnapshot } from '../../src/stats/contract.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from '../../src/stats/report.js';
@@ -9,6 +10,7 @@ const NOW = Date.UTC(2025, 5, 30, 15, 20);
 const TODAY = Math.floor(NOW / DAY) * DAY;
 const RECORDER: RecorderReport = {
   buffered: 0,
+  flushIntervalMs: 1_000,
   recorded: 0,
   dropped: 0,
   failedFlushes: 0,
@@ -73,9 +75,21 @@ describe('cutover readiness', () => {
     const { cutover } = report(snapshot(25, 200, NOW - HOUR));
     expect(cutover.ready).toBe(false);
     expect(cutover.legacyShare7d).toBe(0.125);
-    expect(cutover.reason).toContain('12.5 %');
+    expect(cutover.reason).toContain('12.5%');
     expect(cutover.reason).toContain('25 of 200');
-    expect(cutover.reason).toContain('1 %');
+    expect(cutover.reason).toContain('1%');
+  });
+
+  it('prints shares, durations, counts and times with the dashboard formatters', () => {
+    // 11.43 % of 2,100 users; the last legacy sighting 4.75 hours before the report.
+    const { cutover } = report(snapshot(240, 2_100, NOW - 4.75 * HOUR));
+    expect(cutover.reason).toContain(`${formatPercent(240 / 2_100)} of the users`);
+    expect(cutover.reason).toContain('11.4% of the users');
+    expect(cutover.reason).toContain('(240 of 2,100)');
+    expect(cutover.reason).toContain(`was ${formatDuration(4.75 * HOUR)} ago`);
+    expect(cutover.reason).toContain('was 4.7 hours ago');
+    expect(cutover.reason).toContain(`(${formatDateTime(new Date(NOW - 4.75 * HOUR).toISOString())})`);
+    expect(cutover.reason).not.toMatch(/\d %|\d\.\d\d%|T\d\d:/);
   });
 
   it('is not ready while the last legacy sighting is more recent than quietDays, even under the share limit', () => {
@@ -141,11 +155,48 @@ describe('cutover projection', () => {
     ).toBeNull();
   });
 
-  it('gives no projection with fewer than 3 daily points with data', () => {
+  it('gives no projection with fewer than 3 daily points with data, and says how many there are', () => {
     const series = dailySeries(14, (k) => 50 - 2 * k).map((p, k) =>
       k < 12 ? { ...p, legacyUsers: 0, providerUsers: 0 } : p,
     );
-    expect(report(snapshot(30, 100, NOW - HOUR, series)).cutover.projectedReadyAt).toBeNull();
+    const { cutover } = report(snapshot(30, 100, NOW - HOUR, series));
+    expect(cutover.projectedReadyAt).toBeNull();
+    expect(cutover.projection).toEqual({
+      readyAt: null,
+      reason: 'too-few-points',
+      points: 2,
+      pointsNeeded: 3,
+    });
+  });
+
+  it('tells a flat or rising trend, a date too far out and a missing daily series apart', () => {
+    const flatSeries = dailySeries(14, () => 30);
+    const flat = report(snapshot(30, 100, NOW - HOUR, flatSeries)).cutover.projection;
+    expect(flat).toEqual({ readyAt: null, reason: 'not-decreasing', points: 14, pointsNeeded: 3 });
+    // Falling by 0.0001 % a day from 30 %: the threshold is centuries away.
+    const slow = dailySeries(14, () => 30).map((p, k) => ({
+      ...p,
+      legacyUsers: 30_000_000 - k,
+      providerUsers: 70_000_000 + k,
+    }));
+    expect(report(snapshot(30, 100, NOW - HOUR, slow)).cutover.projection.reason).toBe('too-far');
+    const hourly = report(snapshot(30, 100, NOW - HOUR), {}, 'hour').cutover;
+    expect(hourly.projection).toMatchObject({ readyAt: null, reason: 'no-daily-series' });
+  });
+
+  it('marks a projected date and a ready verdict in projection.reason, with readyAt equal to projectedReadyAt', () => {
+    const series = dailySeries(14, (k) => 50 - 2 * k);
+    const falling = report(snapshot(30, 100, NOW - HOUR, series)).cutover;
+    expect(falling.projection).toEqual({
+      readyAt: falling.projectedReadyAt,
+      reason: 'projected',
+      points: 14,
+      pointsNeeded: 3,
+    });
+    expect(falling.projectedReadyAt).not.toBeNull();
+    const quiet = dailySeries(14, () => 0);
+    const ready = report(snapshot(0, 200, NOW - 10 * DAY, quiet)).cutover;
+    expect(ready.projection).toMatchObject({ readyAt: null, reason: 'ready' });
   });
 
   it('counts quietDays from the last legacy sighting when the line already crossed the limit', () => {
