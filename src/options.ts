@@ -100,21 +100,21 @@ function legacyBreaker(value: OptionRecord, now: () => number): CircuitBreaker |
     '`legacy.breaker` must be false (no circuit breaker) or an object `{ failureThreshold, coolDownMs }`.',
   );
   check.knownKeys(breaker, LEGACY_BREAKER_KEYS, 'legacy.breaker.');
-  const failureThreshold = check.integer(
-    'legacy.breaker.failureThreshold',
-    breaker.failureThreshold,
-    1,
-    5,
-    'the consecutive failures or timeouts of the legacy store that open the circuit, e.g. 5',
-  );
-  const coolDownMs = check.integer(
-    'legacy.breaker.coolDownMs',
-    breaker.coolDownMs,
-    1,
-    10_000,
-    'the milliseconds to answer 503 at once before probing the legacy store again, e.g. 10000',
-  );
-  return new CircuitBreaker({ failureThreshold, coolDownMs, now });
+  const whole = (name: keyof LegacyBreakerOptions, fallback: number, hint: string) =>
+    check.integer(`legacy.breaker.${name}`, breaker[name], 1, fallback, hint);
+  return new CircuitBreaker({
+    failureThreshold: whole(
+      'failureThreshold',
+      5,
+      'the consecutive failures or timeouts of the legacy store that open the circuit, e.g. 5',
+    ),
+    coolDownMs: whole(
+      'coolDownMs',
+      10_000,
+      'the milliseconds to answer 503 at once before probing the legacy store again, e.g. 10000',
+    ),
+    now,
+  });
 }
 
 function parseLegacy(option: unknown, now: () => number): LegacyConfig | undefined {

@@ -192,6 +192,8 @@ function parseSession(
     coolDownMs: ms('coolDownMs', 0, 30_000, 'the milliseconds the breaker stays open, e.g. 30000'),
   };
   const common = { settings, bearer };
+  const sessionEndpoint = (example: string) =>
+    secureUrl(check, `${at}session.endpoint`, value.endpoint, example);
   switch (kind) {
     case 'ory-whoami': {
       const url = secureUrl(check, `${at}session.url`, value.url, 'https://{slug}.projects.oryapis.com');
@@ -202,12 +204,7 @@ function parseSession(
       });
     }
     case 'authgear-resolver': {
-      const endpoint = secureUrl(
-        check,
-        `${at}session.endpoint`,
-        value.endpoint,
-        'https://myapp.authgear.cloud',
-      );
+      const endpoint = sessionEndpoint('https://myapp.authgear.cloud');
       const cookieName = check.string(
         `${at}session.cookieName`,
         value.cookieName,
@@ -221,12 +218,7 @@ function parseSession(
       });
     }
     case 'introspection': {
-      const endpoint = secureUrl(
-        check,
-        `${at}session.endpoint`,
-        value.endpoint,
-        'https://idp.example.com/oauth2/introspect',
-      );
+      const endpoint = sessionEndpoint('https://idp.example.com/oauth2/introspect');
       const clientId = check.string(
         `${at}session.clientId`,
         value.clientId,
