@@ -144,6 +144,8 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   const states = new WeakMap<IncomingMessage, RequestState>();
   // The `req.auth` objects this instance created: `requireUser()` accepts only these.
   const issued = new WeakSet<BridgeAuth>();
+  // The `req.auth` objects a first-sign-in link produced (the legacy session vouched for them).
+  const linkedByLegacy = new WeakSet<BridgeAuth>();
 
   function emit(event: AnyBridgeEvent): void {
     try {
@@ -200,7 +202,15 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     legacy: LegacyResult,
     checked: ProviderResult,
   ): Decision | Promise<Decision> {
-    if (checked.state === 'invalid' && checked.unlinked && legacy.state === 'ok') {
+    // A legacy session may link a provider identity only while legacy sessions still authenticate this user:
+    // never in observe or provider-only mode, nor for a user the cutover ramp has already moved.
+    if (
+      checked.state === 'invalid' &&
+      checked.unlinked &&
+      legacy.state === 'ok' &&
+      settings.mode === 'bridge' &&
+      !inCohort(settings.cutover, legacy.userId)
+    ) {
       return linkAtSignIn(checked, legacy, logSafely).then((provider) =>
         record(settings, time, legacy, provider),
       );
@@ -225,6 +235,8 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       cohort,
     );
     if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
+    // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
+    if (provider.state === 'ok' && provider.linked && decision.auth) linkedByLegacy.add(decision.auth);
     emit(event);
     return decision;
   }
@@ -302,7 +314,10 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
         const { auth } = req as BridgeRequest;
         if (states.get(req)?.mode === 'observe') return next();
         if (auth !== undefined && issued.has(auth)) {
-          const error = denied(auth, rule, config.legacy);
+          const error =
+            rule.providerOnly && linkedByLegacy.has(auth)
+              ? legacyDisabledError()
+              : denied(auth, rule, config.legacy);
           return error ? fail(res, next, error) : next();
         }
         const error = states.get(req)?.legacyDisabled

@@ -154,6 +154,12 @@ export interface ProviderIdentity {
   sub: string;
   /** Verified JWT claims, or the `payload` of an opaque session. */
   claims: JWTPayload;
+  /**
+   * Where the provider credential came from. A cookie can be planted in a browser by a sibling subdomain
+   * (cookie tossing): link a cookie-borne identity only when something only the account owner has matches
+   * (a verified email), or link header credentials only.
+   */
+  source: 'header' | 'cookie';
 }
 
 /** Tuning shared by every opaque session check. */

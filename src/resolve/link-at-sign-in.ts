@@ -28,6 +28,7 @@ export async function linkAtSignIn(
           iss: String(payload.iss),
           sub: String(payload.sub),
           claims: payload,
+          source: credential.source,
         },
         { userId: legacy.userId, session: legacy.session },
       ),

@@ -78,6 +78,9 @@ export function readProviderCredential(
   return { type: 'none' };
 }
 
+/** An RFC 6265 cookie name of sane length: a name a client invents must not be forwarded to the provider otherwise. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+
 function sessionCookie(
   session: NonNullable<ProviderConfig['session']>,
   cookies: Record<string, string | undefined>,
@@ -89,7 +92,7 @@ function sessionCookie(
   if (session.cookiePrefixes.length === 0) return undefined;
   for (const name of Object.keys(cookies)) {
     const value = cookies[name];
-    if (value === undefined || value.length === 0) continue;
+    if (value === undefined || value.length === 0 || !COOKIE_NAME.test(name)) continue;
     if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) return { name, value };
   }
   return undefined;

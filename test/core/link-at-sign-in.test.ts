@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 /** `provider.link` and `provider.linkClaim` on real requests (local JWKS, real express-session login). */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,78 @@ describe.each(expressVersions)('%s: linking at first sign-in', (_name, express) 
     const token = await provider.mint({ sub: 'idp-10' });
     const auth = authFrom(await request(app).get('/me').set('Cookie', `${cookie}; idp=${token}`));
     expect(auth).toMatchObject({ userId: 'u-1', kind: 'legacy' });
+  });
+
+  it('passes where the provider credential came from, so a cookie-borne identity can be treated with care', async () => {
+    const { app, login, calls } = setup(() => true, true);
+    const { cookie } = await login.login('u-5');
+    const token = await provider.mint({ sub: 'idp-cookie' });
+    authFrom(await request(app).get('/me').set('Cookie', `${cookie}; idp=${token}`));
+    expect(calls[0]?.identity.source).toBe('cookie');
+  });
+
+  it.each([
+    ['provider-only', { mode: 'provider-only' as const }],
+    ['observe', { mode: 'observe' as const }],
+    ['a user already moved by the cutover ramp', { cutover: { percent: 100 } }],
+  ])('never links with a legacy session in %s', async (_label, extra) => {
+    const store = memoryStore();
+    const calls: unknown[] = [];
+    const bridge = makeBridge({
+      legacy: { store, secret: SECRET },
+      provider: provider.options({
+        userId: () => null,
+        link: () => {
+          calls.push(1);
+          return true;
+        },
+      }),
+      ...extra,
+    });
+    const app = buildApp(express, bridge);
+    const { cookie } = await createLegacyLogin({ store, secret: SECRET }).login('u-6');
+    const token = await provider.mint({ sub: 'idp-late' });
+    const res = await request(app)
+      .get('/whoami')
+      .set('Cookie', cookie)
+      .set('Authorization', `Bearer ${token}`);
+    expect(res.body?.userId).not.toBe('u-6');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toHaveLength(0);
+  });
+
+  it('refuses on a provider-only route a request whose provider identity the legacy session linked just now', async () => {
+    const store = memoryStore();
+    const links = new Map<string, string>();
+    const bridge = makeBridge({
+      legacy: { store, secret: SECRET },
+      provider: provider.options({
+        userId: (claims) => links.get(String(claims.sub)) ?? null,
+        link: (identity, legacy) => {
+          links.set(identity.sub, legacy.userId);
+          return true;
+        },
+      }),
+    });
+    const app = express();
+    app.use(bridge as unknown as RequestHandler);
+    app.get(
+      '/admin',
+      bridge.requireUser({ mode: 'provider-only' }) as unknown as RequestHandler,
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
+    const { cookie } = await createLegacyLogin({ store, secret: SECRET }).login('u-7');
+    const token = await provider.mint({ sub: 'idp-admin' });
+    const first = await request(app)
+      .get('/admin')
+      .set('Cookie', cookie)
+      .set('Authorization', `Bearer ${token}`);
+    expect(first.status).toBe(401);
+    expect(first.body.code).toBe('ERR_BRIDGE_LEGACY_DISABLED');
+    // Later, the provider credential alone (linked now) is a provider login.
+    expect((await request(app).get('/admin').set('Authorization', `Bearer ${token}`)).status).toBe(200);
   });
 
   it('refuses link without linkClaim or userId at construction', () => {

@@ -88,6 +88,13 @@ describe('OpaqueSessionChecker with Ory whoami', () => {
     expect(c.breaker.state).toBe('closed');
   });
 
+  it('counts the cookie name in the 4 KiB limit', async () => {
+    const c = checker();
+    const long = { via: 'cookie' as const, name: `ory_session_${'n'.repeat(5000)}`, value: 'x' };
+    expect((await c.check(long)).state).toBe('refused');
+    expect(ory.server.requests).toHaveLength(0);
+  });
+
   it('refuses a session whose expires_at has passed by the bridge clock', async () => {
     const { value } = ory.addSession({ expiresAt: new Date(Date.now() + 60_000) });
     clock.t += 120_000;

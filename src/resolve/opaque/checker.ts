@@ -114,7 +114,8 @@ export class OpaqueSessionChecker {
 
   /** Checks one credential. Never throws. */
   check(credential: OpaqueCredential): Promise<OpaqueCheck> | OpaqueCheck {
-    if (credential.value.length > MAX_OPAQUE_CREDENTIAL_LENGTH) return { state: 'refused' };
+    if (credential.value.length + credential.name.length > MAX_OPAQUE_CREDENTIAL_LENGTH)
+      return { state: 'refused' };
     const key = digest(credential);
     const now = this.#now();
     const cached = this.#valid.get(key);
