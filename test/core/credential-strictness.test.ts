@@ -1,7 +1,6 @@
 /**
  * Defects found by the adversarial review (issue #7): each test fails on the code before its fix.
  */
-import { base64url } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, makeBridge } from '../helpers/apps.js';
@@ -14,9 +13,14 @@ import {
   startProvider,
 } from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
-import { createSigningKey, nowSeconds, signRawPayload } from '../helpers/tokens.js';
+import { nowSeconds, signRawPayload } from '../helpers/tokens.js';
 
 const SECRET = 'legacy-secret';
+
+/** `GET /me` with `token` as a Bearer credential. */
+function bearerMe(app: Parameters<typeof request>[0], token: string) {
+  return request(app).get('/me').set('Authorization', `Bearer ${token}`);
+}
 
 /** Re-spells one segment of a compact JWS without changing the bytes it decodes to. */
 function respell(token: string, segment: 0 | 1 | 2, spell: (s: string) => string): string {
@@ -42,7 +46,7 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
     it('accepts the canonical token it refuses re-spelled', async () => {
       const app = buildApp(express, makeBridge({ provider: provider.options() }));
       const token = await provider.mint();
-      authFrom(await request(app).get('/me').set('Authorization', `Bearer ${token}`));
+      authFrom(await bearerMe(app, token));
     });
 
     it.each([
@@ -67,11 +71,7 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
       for (let i = 0; i < 20 && !/[-_]/.test(token.split('.')[2] ?? ''); i++) token = await provider.mint();
       const respelled = spell(token);
       expect(respelled).not.toBe(token);
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${respelled}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, respelled), 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('refuses a signature whose last character carries non-zero padding bits', async () => {
@@ -83,11 +83,7 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
       const last = alphabet.indexOf(sig.at(-1) ?? 'A');
       const twin = respell(token, 2, (s) => `${s.slice(0, -1)}${alphabet[last ^ 1]}`);
       expect(Buffer.from(twin.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${twin}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, twin), 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
   });
 
@@ -95,31 +91,19 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
     it('refuses a token whose iat is later than now plus the clock tolerance', async () => {
       const app = buildApp(express, makeBridge({ provider: provider.options({ clockToleranceSeconds: 5 }) }));
       const future = await provider.mint({ iat: nowSeconds() + 60 });
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${future}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, future), 401, 'ERR_BRIDGE_TOKEN_INVALID');
       const withinTolerance = await provider.mint({ iat: nowSeconds() + 2 });
-      authFrom(await request(app).get('/me').set('Authorization', `Bearer ${withinTolerance}`));
+      authFrom(await bearerMe(app, withinTolerance));
     });
 
     it('refuses a token older than maxTokenAgeSeconds by iat, and one without iat when it is set', async () => {
       const app = buildApp(express, makeBridge({ provider: provider.options({ maxTokenAgeSeconds: 300 }) }));
       const old = await provider.mint({ iat: nowSeconds() - 3600 });
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${old}`),
-        401,
-        'ERR_BRIDGE_TOKEN_EXPIRED',
-      );
+      expectBridgeError(await bearerMe(app, old), 401, 'ERR_BRIDGE_TOKEN_EXPIRED');
       const noIat = await provider.mint({ iat: null });
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${noIat}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, noIat), 401, 'ERR_BRIDGE_TOKEN_INVALID');
       const young = await provider.mint({ iat: nowSeconds() - 60 });
-      authFrom(await request(app).get('/me').set('Authorization', `Bearer ${young}`));
+      authFrom(await bearerMe(app, young));
     });
 
     it('rejects maxTokenAgeSeconds that is not a positive number at construction', () => {
@@ -197,25 +181,17 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
     ])('refuses %s of type %j in any mode', async (claim, value) => {
       const app = buildApp(express, makeBridge({ provider: provider.options() }));
       const token = await provider.mint({ claims: { [claim]: value } });
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${token}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, token), 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
 
     it('refuses non-string client_id and jti in RFC 9068 strict mode, accepts strings', async () => {
       const app = buildApp(express, makeBridge({ provider: provider.options({ strictAccessToken: true }) }));
       const base = { typ: 'at+jwt', jti: 'j-1', client_id: 'c-1' };
       const good = await provider.mint(base);
-      authFrom(await request(app).get('/me').set('Authorization', `Bearer ${good}`));
+      authFrom(await bearerMe(app, good));
       for (const claims of [{ client_id: ['x'] }, { jti: true }]) {
         const token = await provider.mint({ ...base, claims });
-        expectBridgeError(
-          await request(app).get('/me').set('Authorization', `Bearer ${token}`),
-          401,
-          'ERR_BRIDGE_TOKEN_INVALID',
-        );
+        expectBridgeError(await bearerMe(app, token), 401, 'ERR_BRIDGE_TOKEN_INVALID');
       }
     });
   });
@@ -226,11 +202,7 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
       const token = await provider.mint({
         claims: { cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' } },
       });
-      expectBridgeError(
-        await request(app).get('/me').set('Authorization', `Bearer ${token}`),
-        401,
-        'ERR_BRIDGE_TOKEN_INVALID',
-      );
+      expectBridgeError(await bearerMe(app, token), 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
   });
 
@@ -255,12 +227,9 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
   });
 
   it('still verifies tokens signed over an arbitrary payload spelling (signRawPayload)', async () => {
-    const key = await createSigningKey();
-    expect(key.kid).toBeTruthy();
     const raw = JSON.stringify({ iss: provider.issuer, aud: AUDIENCE, sub: 's', exp: nowSeconds() + 60 });
     const token = await signRawPayload(provider.key, raw);
-    expect(base64url.decode(token.split('.')[1] ?? '').length).toBeGreaterThan(0);
     const app = buildApp(express, makeBridge({ provider: provider.options() }));
-    authFrom(await request(app).get('/me').set('Authorization', `Bearer ${token}`));
+    authFrom(await bearerMe(app, token));
   });
 });
