@@ -150,7 +150,7 @@ function callBridge(bridge, headers, expectedKind) {
   });
 }
 
-// Same logic as src/sources/bearer.ts (not exported): scheme up to the first blank, case-insensitive.
+// Same logic as src/provider/bearer.ts (not exported): scheme up to the first blank, case-insensitive.
 function readBearer(header) {
   if (header === undefined) return undefined;
   const match = /^(\S+)(?:[ \t]+([\s\S]*))?$/.exec(header.trim());

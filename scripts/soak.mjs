@@ -45,7 +45,7 @@ const PROGRESS_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_BODY = 1024 * 1024;
 const SERVER_HEADER_LIMIT = 64 * 1024;
-/** The bridge's token size limit (src/resolve/verify-token.ts MAX_TOKEN_LENGTH). */
+/** The bridge's token size limit (src/provider/verify-token.ts MAX_TOKEN_LENGTH). */
 const TOKEN_LIMIT = 16 * 1024;
 /** The bridge's default `jwksCooldownMs`: jose refetches the JWKS for an unknown `kid` at most this often. */
 const JWKS_COOLDOWN_MS = 30_000;

@@ -1,36 +1,43 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CutoverSettings, CutoverState } from './cutover-state.js';
+import { inCohort } from './cutover/cohort.js';
+import { type CutoverSettings, CutoverState } from './cutover/state.js';
 import { BridgeError } from './errors.js';
-import {
-  createPromClientCollector,
-  type PromClientCollectorOptions,
-  type PromClientRegistryLike,
-} from './http/prom-client-collector.js';
-import { sendError, withResponseHeaders } from './http/respond.js';
-import { bridgeStatsHandler, type StatsHandlerOptions } from './http/stats-handler.js';
-import { LegacyStoreDrain } from './legacy-store/drain.js';
-import type { LegacyStoreScan } from './legacy-store/types.js';
-import { createAuth0CustomDatabase } from './migration/auth0-custom-database.js';
-import type { Auth0CustomDatabaseOptions, PasswordMigrationHookOptions } from './migration/options.js';
-import { createPasswordMigrationHook } from './migration/password-hook.js';
-import type { MigrationDeps, PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
-import { parseConfigure, parseOptions } from './options.js';
-import { issuerFormWarning } from './parse-provider.js';
+import { LegacyReader, type LegacyResult } from './legacy/reader.js';
+import { LegacyStoreDrain } from './legacy-drain/drain.js';
+import type { LegacyStoreScan } from './legacy-drain/types.js';
+import { parseConfigure, parseOptions } from './options/parse-options.js';
+import { issuerFormWarning } from './options/parse-provider.js';
+import { createAuth0CustomDatabase } from './password-migration/auth0-custom-database.js';
+import type {
+  Auth0CustomDatabaseOptions,
+  PasswordMigrationHookOptions,
+} from './password-migration/options.js';
+import { createPasswordMigrationHook } from './password-migration/password-hook.js';
+import type {
+  MigrationDeps,
+  PasswordMigrationEndpoint,
+  PasswordMigrationResult,
+} from './password-migration/types.js';
+import { buildProviders, checkProvider, type ProviderResult } from './provider/check.js';
+import { type ProviderCredential, readProviderCredential } from './provider/credential.js';
+import { linkAtSignIn } from './provider/link-at-sign-in.js';
+import { type Decision, decideRequest } from './request/decide.js';
+import { readCookies } from './request/read-cookies.js';
 import {
   denied,
   legacyDisabledError,
   parseRequireUserOptions,
   type RequireUserOptions,
-} from './resolve/access.js';
-import { inCohort } from './resolve/cutover.js';
-import { type Decision, decideRequest } from './resolve/decide.js';
-import { LegacyReader, type LegacyResult } from './resolve/legacy-check.js';
-import { linkAtSignIn } from './resolve/link-at-sign-in.js';
-import { buildProviders, checkProvider, type ProviderResult } from './resolve/provider-check.js';
-import { readCookies } from './sources/cookies.js';
-import { type ProviderCredential, readProviderCredential } from './sources/provider-credential.js';
+} from './request/require-user.js';
+import { sendError, withResponseHeaders } from './request/respond.js';
+import {
+  createPromClientCollector,
+  type PromClientCollectorOptions,
+  type PromClientRegistryLike,
+} from './stats/prom-client.js';
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
+import { bridgeStatsHandler, type StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
 import type {
   AnyBridgeEvent,
   BridgeAuth,

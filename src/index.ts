@@ -2,8 +2,6 @@ export type { Middleware, NextFunction, SessionBridge } from './bridge.js';
 export { sessionBridge } from './bridge.js';
 export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
-export type { PromClientCollectorOptions, PromClientRegistryLike } from './http/prom-client-collector.js';
-export type { StatsHandlerOptions } from './http/stats-handler.js';
 export type {
   LegacyDrainOptions,
   LegacyExpiryDay,
@@ -12,7 +10,7 @@ export type {
   LegacyStoreScan,
   LegacyStoreScanError,
   LegacyStoreUnsupported,
-} from './legacy-store/types.js';
+} from './legacy-drain/types.js';
 export type {
   Auth0CustomDatabaseOptions,
   Auth0Profile,
@@ -20,8 +18,8 @@ export type {
   PasswordMigrationLimits,
   PasswordVerifier,
   RateWindowOptions,
-} from './migration/options.js';
-export type { PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
+} from './password-migration/options.js';
+export type { PasswordMigrationEndpoint, PasswordMigrationResult } from './password-migration/types.js';
 export type { Auth0PresetOptions } from './presets/auth0.js';
 export { auth0 } from './presets/auth0.js';
 export type { AuthgearPresetOptions } from './presets/authgear.js';
@@ -33,7 +31,7 @@ export type { OryPresetOptions } from './presets/ory.js';
 export { ory } from './presets/ory.js';
 export type { StytchPresetOptions } from './presets/stytch.js';
 export { stytch } from './presets/stytch.js';
-export type { RequireUserOptions } from './resolve/access.js';
+export type { RequireUserOptions } from './request/require-user.js';
 export type {
   AnyStatsEvent,
   LabelledCount,
@@ -52,6 +50,7 @@ export type {
 } from './stats/contract.js';
 export type { MemoryStatsOptions } from './stats/memory/options.js';
 export { memoryStats } from './stats/memory/store.js';
+export type { PromClientCollectorOptions, PromClientRegistryLike } from './stats/prom-client.js';
 export type { RedisSendCommand, RedisStatsOptions } from './stats/redis/options.js';
 export { redisStats } from './stats/redis/store.js';
 export type {
@@ -67,6 +66,7 @@ export type {
   ReportWindow,
 } from './stats/report-types.js';
 export type { ReportOptions } from './stats/stats-service.js';
+export type { StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
 export type {
   AnyBridgeEvent,
   BridgeAuth,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import type { BridgeErrorCode } from './errors.js';
-import type { PasswordMigrationEndpoint, PasswordMigrationResult } from './migration/types.js';
+import type { PasswordMigrationEndpoint, PasswordMigrationResult } from './password-migration/types.js';
 
 /** The two kinds of credential the bridge understands. */
 export type CredentialKind = 'legacy' | 'provider';
@@ -110,7 +110,7 @@ export interface LegacyStoreOptions {
    * when the last one expires: `true`, or `{ intervalMs, timeoutMs }`. Needs a store that can list its sessions
    * (connect-redis, MemoryStore, or any store with `all` or `ids`). Default: off.
    */
-  drain?: boolean | import('./legacy-store/types.js').LegacyDrainOptions;
+  drain?: boolean | import('./legacy-drain/types.js').LegacyDrainOptions;
 }
 
 /** Maps a legacy session (the stored session, or `session` of a `legacy.resolve` identity) to scopes. */

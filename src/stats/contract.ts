@@ -1,4 +1,4 @@
-import type { PasswordMigrationResult } from '../migration/types.js';
+import type { PasswordMigrationResult } from '../password-migration/types.js';
 
 /**
  * The stats store contract and the types it exchanges (events, queries, snapshots). A store receives

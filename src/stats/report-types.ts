@@ -1,4 +1,4 @@
-import type { LegacyStoreReport } from '../legacy-store/types.js';
+import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import type { LabelledCount, PasswordMigrationCounts, RequestCounts, UserCounts } from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */

@@ -1,8 +1,8 @@
-import type { CutoverHistoryEntry } from '../cutover-state.js';
-import { formatCount, formatDateTime, formatDuration, formatPercent } from '../http/format.js';
-import type { LegacyStoreReport } from '../legacy-store/types.js';
+import type { CutoverHistoryEntry } from '../cutover/state.js';
+import type { LegacyStoreReport } from '../legacy-drain/types.js';
+import { OptionChecks } from '../options/checks.js';
 import type { BridgeMode } from '../types.js';
-import { OptionChecks } from '../validate.js';
+import { formatCount, formatDateTime, formatDuration, formatPercent } from '../util/format.js';
 import type { PasswordMigrationCounts, SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
 import { passwordMigrationCounts } from './labels.js';
 import {

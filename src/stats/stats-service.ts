@@ -1,11 +1,10 @@
-import type { BridgeConfig } from '../config.js';
-import type { CutoverState } from '../cutover-state.js';
-import type { StatsMetricsSource } from '../http/prom-client-collector.js';
-import type { InstanceState } from '../http/render-prometheus.js';
-import type { LegacyStoreReport } from '../legacy-store/types.js';
+import type { CutoverState } from '../cutover/state.js';
+import type { LegacyStoreReport } from '../legacy-drain/types.js';
+import { OptionChecks } from '../options/checks.js';
+import type { BridgeConfig } from '../options/config.js';
+import type { InstanceState } from '../stats-endpoint/render-prometheus.js';
 import type { AnyBridgeEvent } from '../types.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { OptionChecks } from '../validate.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
@@ -14,6 +13,7 @@ import type {
   StatsStore,
 } from './contract.js';
 import { memoryStats } from './memory/store.js';
+import type { StatsMetricsSource } from './prom-client.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';

@@ -1,4 +1,4 @@
-import type { OptionChecks, OptionRecord } from '../validate.js';
+import type { OptionChecks, OptionRecord } from '../options/checks.js';
 
 /** The options `memoryStats()` and `redisStats()` share, parsed by the same rules. */
 export interface StoreLimits {

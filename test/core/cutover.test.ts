@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseOptions } from '../../src/options.js';
-import { inCohort } from '../../src/resolve/cutover.js';
+import { inCohort } from '../../src/cutover/cohort.js';
+import { parseOptions } from '../../src/options/parse-options.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import type { BridgeOptions } from '../../src/types.js';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';

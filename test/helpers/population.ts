@@ -27,7 +27,7 @@
  * aggregating the generated events.
  */
 
-import type { PasswordMigrationResult } from '../../src/migration/types.js';
+import type { PasswordMigrationResult } from '../../src/password-migration/types.js';
 import type {
   AnyStatsEvent,
   LabelledCount,

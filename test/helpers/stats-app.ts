@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, Express } from 'express';
 import { sessionBridge } from '../../src/bridge.js';
-import { createStatsHandler, type StatsHandlerSources } from '../../src/http/stats-handler.js';
+import { createStatsHandler, type StatsHandlerSources } from '../../src/stats-endpoint/stats-handler.js';
 import type { ExpressFactory } from './express-versions.js';
 import {
   localCountsFixture,

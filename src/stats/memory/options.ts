@@ -1,4 +1,4 @@
-import { OptionChecks } from '../../validate.js';
+import { OptionChecks } from '../../options/checks.js';
 import { parseStoreLimits, type StoreLimits } from '../store-limits.js';
 
 /** Options of `memoryStats()`. */

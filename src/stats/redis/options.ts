@@ -1,4 +1,4 @@
-import { OptionChecks } from '../../validate.js';
+import { OptionChecks } from '../../options/checks.js';
 import { parseStoreLimits } from '../store-limits.js';
 import { DAY } from '../time.js';
 

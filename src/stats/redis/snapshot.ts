@@ -1,4 +1,4 @@
-import type { PasswordMigrationResult } from '../../migration/types.js';
+import type { PasswordMigrationResult } from '../../password-migration/types.js';
 import type {
   SeriesPoint,
   StatsEvent,

@@ -1,0 +1,99 @@
+import type { ProviderConfig } from '../options/config.js';
+import type { BridgeRequest } from '../types.js';
+import { authorizationHeader, readBearer } from './bearer.js';
+import type { OpaqueCredential } from './opaque/checker.js';
+
+/** Where a provider credential came from; decides whether a legacy session may stand in for an invalid one. */
+export type CredentialSource = 'header' | 'cookie';
+
+export type ProviderCredential =
+  | { type: 'none' }
+  | { type: 'malformed'; reason: string }
+  | { type: 'token'; token: string; source: 'header' }
+  /** `cookieName`: the cookie it was read from; only a provider configured with that cookie may accept it. */
+  | { type: 'token'; token: string; source: 'cookie'; cookieName: string }
+  /** An opaque credential of the provider at `provider` (its index), to be checked with that provider. */
+  | { type: 'opaque'; provider: number; credential: OpaqueCredential; source: CredentialSource };
+
+/** A Bearer value that has the shape of a compact JWS (two dots); anything else is an opaque token. */
+function looksLikeJwt(token: string): boolean {
+  const first = token.indexOf('.');
+  return first !== -1 && token.indexOf('.', first + 1) !== -1;
+}
+
+/**
+ * Finds the provider credential of a request, in this order:
+ * 1. `Authorization: Bearer` (when a provider accepts it): a JWT is verified against the JWKS; a value that is
+ *    not JWT-shaped goes to the provider whose opaque check takes Bearer tokens (Ory session tokens,
+ *    introspected access tokens), when there is one.
+ * 2. A provider's session token header (Ory's `X-Session-Token`).
+ * 3. Cookies, provider by provider in configuration order: the JWT cookie (`cookieName`), then the provider's
+ *    session cookies (Ory's `ory_session_*`, `ory_kratos_session`; Authgear's `session`).
+ * Headers win over cookies, which browsers attach on their own.
+ */
+export function readProviderCredential(
+  req: BridgeRequest,
+  providers: readonly ProviderConfig[],
+  acceptsBearer: boolean,
+  cookies: () => Record<string, string | undefined>,
+): ProviderCredential {
+  if (acceptsBearer) {
+    const bearer = readBearer(authorizationHeader(req));
+    if (bearer.type === 'malformed') return bearer;
+    if (bearer.type === 'token') {
+      if (!looksLikeJwt(bearer.token)) {
+        const index = providers.findIndex((p) => p.bearer && p.session?.bearer);
+        if (index !== -1) {
+          const credential = { via: 'bearer' as const, name: 'authorization', value: bearer.token };
+          return { type: 'opaque', provider: index, credential, source: 'header' };
+        }
+      }
+      return { type: 'token', token: bearer.token, source: 'header' };
+    }
+  }
+  for (let i = 0; i < providers.length; i++) {
+    const header = providers[i]?.session?.header;
+    const value = header === undefined ? undefined : req.headers[header];
+    if (typeof value === 'string' && value.length > 0) {
+      return {
+        type: 'opaque',
+        provider: i,
+        credential: { via: 'header', name: header as string, value },
+        source: 'header',
+      };
+    }
+  }
+  for (let i = 0; i < providers.length; i++) {
+    const p = providers[i] as ProviderConfig;
+    if (p.cookieName !== undefined && p.jwt) {
+      const value = cookies()[p.cookieName];
+      if (value !== undefined && value.length > 0) {
+        return { type: 'token', token: value, source: 'cookie', cookieName: p.cookieName };
+      }
+    }
+    const found = p.session ? sessionCookie(p.session, cookies()) : undefined;
+    if (found)
+      return { type: 'opaque', provider: i, credential: { via: 'cookie', ...found }, source: 'cookie' };
+  }
+  return { type: 'none' };
+}
+
+/** An RFC 6265 cookie name of sane length: a name a client invents must not be forwarded to the provider otherwise. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+
+function sessionCookie(
+  session: NonNullable<ProviderConfig['session']>,
+  cookies: Record<string, string | undefined>,
+): { name: string; value: string } | undefined {
+  for (const name of session.cookieNames) {
+    const value = cookies[name];
+    if (value !== undefined && value.length > 0) return { name, value };
+  }
+  if (session.cookiePrefixes.length === 0) return undefined;
+  for (const name of Object.keys(cookies)) {
+    const value = cookies[name];
+    if (value === undefined || value.length === 0 || !COOKIE_NAME.test(name)) continue;
+    if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) return { name, value };
+  }
+  return undefined;
+}

@@ -1,0 +1,46 @@
+import type { LegacyResult } from '../legacy/reader.js';
+import { settle } from '../util/with-timeout.js';
+import type { ProviderResult } from './check.js';
+import { LINK_TIMEOUT_MS } from './user-linker.js';
+
+/**
+ * Linking at first sign-in: when one request carries a valid legacy session and a valid provider credential
+ * whose identity nothing links yet, asks `provider.link`. `true` links it (the app has stored the link; the
+ * bridge remembers it for `userIdCache.ttlMs`) and the credential resolves to the legacy user. `false`, a throw
+ * (logged) or no answer within 5 s leave the result as it was: unlinked.
+ */
+export async function linkAtSignIn(
+  provider: ProviderResult,
+  legacy: LegacyResult,
+  debug: (message: string) => void,
+): Promise<ProviderResult> {
+  if (provider.state !== 'invalid' || !provider.unlinked || legacy.state !== 'ok') return provider;
+  const { runtime, credential } = provider.unlinked;
+  const link = runtime.config.link;
+  if (!link) return provider;
+  const { payload } = credential;
+  let answer: unknown;
+  try {
+    answer = await settle(
+      link(
+        {
+          provider: credential.provider,
+          iss: String(payload.iss),
+          sub: String(payload.sub),
+          claims: payload,
+          source: credential.source,
+        },
+        { userId: legacy.userId, session: legacy.session },
+      ),
+      LINK_TIMEOUT_MS,
+      'provider.link',
+    );
+  } catch (err) {
+    debug(`provider.link failed, the identity stays unlinked: ${String(err)}`);
+    return provider;
+  }
+  if (answer !== true) return provider;
+  runtime.linker.remember(payload, legacy.userId);
+  const { identity: _identity, ...verified } = credential;
+  return { state: 'ok', ...verified, userId: legacy.userId, linked: true };
+}

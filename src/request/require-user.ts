@@ -1,0 +1,112 @@
+import { BridgeError } from '../errors.js';
+import { OptionChecks } from '../options/checks.js';
+import type { LegacyConfig } from '../options/config.js';
+import type { BridgeAuth } from '../types.js';
+
+/** Options of `bridge.requireUser()`. */
+export interface RequireUserOptions {
+  /** Scopes the credential must hold (all of them, or one with `anyScope`). Default: none. */
+  scopes?: readonly string[];
+  /** One of `scopes` is enough. Default `false`. */
+  anyScope?: boolean;
+  /** Any other rule on the request user; `false` (or a throw) answers 403 `ERR_BRIDGE_FORBIDDEN`. */
+  check?: (auth: BridgeAuth) => boolean;
+  /**
+   * `'provider-only'`: this route no longer accepts legacy sessions (admin, payments) while the rest of the
+   * app still bridges; a legacy session gets 401 `ERR_BRIDGE_LEGACY_DISABLED`. Default: the bridge's mode.
+   */
+  mode?: 'provider-only';
+}
+
+/** `RequireUserOptions` checked, as the route's middleware uses them. */
+export interface AccessRule {
+  scopes: readonly string[];
+  anyScope: boolean;
+  check: ((auth: BridgeAuth) => boolean) | undefined;
+  providerOnly: boolean;
+}
+
+const KEYS: Record<keyof RequireUserOptions, true> = {
+  scopes: true,
+  anyScope: true,
+  check: true,
+  mode: true,
+};
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** Validates `requireUser()` options once, when the route is built. */
+export function parseRequireUserOptions(options: unknown): AccessRule {
+  const check = new OptionChecks('requireUser');
+  const value = check.optionalRecord(options, 'options must be an object, e.g. { scopes: ["read:orders"] }.');
+  check.knownKeys(value, KEYS);
+  const scopes: unknown = value.scopes ?? [];
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
+    check.fail(
+      '`scopes` must be an array of scope names without spaces or quotes, e.g. ["read:orders"] (RFC 6749 section 3.3).',
+    );
+  }
+  return {
+    scopes: Object.freeze([...(scopes as string[])]),
+    anyScope: check.boolean('anyScope', value.anyScope, false),
+    check: check.optionalFunction<(auth: BridgeAuth) => boolean>('check', value.check, '(auth) => boolean'),
+    providerOnly:
+      value.mode !== undefined &&
+      check.oneOf('mode', value.mode, ['provider-only'] as const, 'provider-only') === 'provider-only',
+  };
+}
+
+/** The scopes a request user holds: a provider credential's `scope` (space-separated) or `scp`; `legacy.scopes`. */
+export function scopesOf(auth: BridgeAuth, legacy: LegacyConfig | undefined): ReadonlySet<string> {
+  let raw: unknown;
+  if (auth.kind === 'provider') raw = auth.payload?.scope ?? auth.payload?.scp;
+  else {
+    try {
+      raw = legacy?.scopes?.(auth.session);
+    } catch {
+      raw = undefined;
+    }
+  }
+  const list = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw : [];
+  return new Set(list.filter((s): s is string => typeof s === 'string' && s.length > 0));
+}
+
+export const legacyDisabledError = (): BridgeError =>
+  new BridgeError(
+    'ERR_BRIDGE_LEGACY_DISABLED',
+    'Sessions from the previous login are no longer accepted: sign in again with the new provider.',
+    { hint: 'provider_login_required' },
+  );
+
+/**
+ * The answer a route with this rule gives to an authenticated request, or `undefined` to let it through:
+ * 401 `ERR_BRIDGE_LEGACY_DISABLED` for a legacy session on a provider-only route; 403 `insufficient_scope`
+ * (RFC 6750 section 3.1, naming the scopes) when scopes are missing; 403 `ERR_BRIDGE_FORBIDDEN` when `check` says no.
+ */
+export function denied(
+  auth: BridgeAuth,
+  rule: AccessRule,
+  legacy: LegacyConfig | undefined,
+): BridgeError | undefined {
+  if (rule.providerOnly && auth.kind === 'legacy') return legacyDisabledError();
+  if (rule.scopes.length > 0) {
+    const held = scopesOf(auth, legacy);
+    const ok = rule.anyScope ? rule.scopes.some((s) => held.has(s)) : rule.scopes.every((s) => held.has(s));
+    if (!ok) {
+      return new BridgeError(
+        'ERR_BRIDGE_INSUFFICIENT_SCOPE',
+        `This route requires ${rule.anyScope ? 'one of the scopes' : 'the scopes'}: ${rule.scopes.join(' ')}.`,
+        { scope: rule.scopes.join(' ') },
+      );
+    }
+  }
+  if (rule.check) {
+    let allowed = false;
+    try {
+      allowed = rule.check(auth) === true;
+    } catch {
+      allowed = false;
+    }
+    if (!allowed) return new BridgeError('ERR_BRIDGE_FORBIDDEN', 'The request user is not allowed here.');
+  }
+  return undefined;
+}

@@ -1,0 +1,343 @@
+/**
+ * The stats endpoint: authorization, content negotiation and the answer, for a `MigrationReport` computed
+ * elsewhere. Uses only Node's `res.statusCode`, `res.setHeader` and `res.end`, so it runs on Express 4 and 5.
+ */
+import type { ServerResponse } from 'node:http';
+import { BridgeError } from '../errors.js';
+import { OptionChecks } from '../options/checks.js';
+import { sendError, withResponseHeaders } from '../request/respond.js';
+import type { LabelledCount, PasswordMigrationCounts } from '../stats/contract.js';
+import { parseCutoverCriteria } from '../stats/report.js';
+import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
+import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
+import type { BridgeRequest } from '../types.js';
+import { chooseFormat, type StatsFormat } from './negotiate.js';
+import { renderAccessDenied } from './render-denied.js';
+import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
+import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
+import {
+  buildMetricFamilies,
+  type InstanceState,
+  type MetricSources,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from './render-prometheus.js';
+
+/** Options of `bridge.statsHandler()`. */
+export interface StatsHandlerOptions {
+  /**
+   * Decides who may see the stats; may be async. Only `true` grants access; `false`, anything else or a
+   * throw denies it: 401 when the request has no `req.auth`, else 403. Required unless `public: true`.
+   * Default: none.
+   */
+  authorize?: (req: BridgeRequest) => boolean | Promise<boolean>;
+  /**
+   * `true` serves the stats to anyone who reaches the route, for an endpoint already protected upstream
+   * (an admin network, a reverse proxy with its own login). Default `false`.
+   */
+  public?: boolean;
+  /** Criteria for cutover readiness. Default `{ maxLegacyShare: 0.01, quietDays: 7, trendDays: 14 }`. */
+  cutover?: CutoverCriteria;
+}
+
+/** Who may see the stats: `authorize` is undefined only for a public endpoint. */
+export interface StatsAccess {
+  authorize: ((req: BridgeRequest) => boolean | Promise<boolean>) | undefined;
+  public: boolean;
+}
+
+/** `StatsHandlerOptions` validated, defaults filled. */
+export interface StatsHandlerConfig extends StatsAccess {
+  cutover: Required<CutoverCriteria>;
+}
+
+const OPTION_KEYS: Record<keyof StatsHandlerOptions, true> = { authorize: true, public: true, cutover: true };
+
+// Options of a call on the bridge: the messages stand alone.
+const check: OptionChecks = new OptionChecks();
+
+/** The access rule: the endpoint reveals adoption figures, so it needs `authorize` or an explicit `public: true`. */
+function parseAccess(authorize: unknown, isPublic: unknown): StatsAccess {
+  const rule = check.optionalFunction<StatsAccess['authorize']>(
+    'authorize',
+    authorize,
+    '(req) => boolean | Promise<boolean>',
+  );
+  const open = check.boolean('public', isPublic, false);
+  if (rule === undefined && !open) {
+    check.fail(
+      'statsHandler() needs `authorize` or `public: true`: the stats endpoint reveals how many users still use ' +
+        'the old login; pass authorize: (req) => req.auth?.userId === ADMIN_USER_ID (any check of yours, may be ' +
+        'async), or public: true if it is already protected upstream.',
+    );
+  }
+  if (rule !== undefined && open)
+    check.fail('pass either `authorize` or `public: true` to statsHandler(), not both.');
+  return { authorize: rule, public: open };
+}
+
+/** Validates the user's options of `bridge.statsHandler()` once, at construction. */
+export function parseStatsHandlerOptions(options: StatsHandlerOptions | undefined): StatsHandlerConfig {
+  const value = check.optionalRecord(
+    options,
+    'statsHandler(options) takes an object, e.g. { authorize: (req) => ... }.',
+  );
+  check.knownKeys(value, OPTION_KEYS);
+  return {
+    ...parseAccess(value.authorize, value.public),
+    cutover: parseCutoverCriteria(value.cutover as CutoverCriteria | undefined),
+  };
+}
+
+/** What the endpoint reads on each request. */
+interface EndpointSource {
+  /** The report, or why there is none; its deadline is already set. Never rejects. */
+  report: () => Promise<ReportAttempt>;
+  /** Requests decided by this process since it started (the Prometheus counters). */
+  local: () => readonly LabelledCount[];
+  /** Password migration decisions of this process since it started (the Prometheus counters). */
+  localPasswordMigrations: () => PasswordMigrationCounts | undefined;
+  /** Health of this process's recorder (the Prometheus recorder metrics). */
+  recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). */
+  state: () => InstanceState | undefined;
+  debug: (message: string) => void;
+}
+
+/** The stats of a bridge, as the endpoint reads them (see `StatsService`). */
+export interface BridgeStats {
+  attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
+  local(): readonly LabelledCount[];
+  localPasswordMigrations(): PasswordMigrationCounts;
+  health(): RecorderReport;
+  state(): InstanceState;
+}
+
+/** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
+export function bridgeStatsHandler(
+  options: StatsHandlerOptions,
+  stats: BridgeStats,
+  debug: (message: string) => void,
+): StatsRequestHandler {
+  const { cutover, ...access } = parseStatsHandlerOptions(options);
+  return serveStats(access, {
+    report: () => stats.attempt('day', cutover),
+    local: () => stats.local(),
+    localPasswordMigrations: () => stats.localPasswordMigrations(),
+    recorder: () => stats.health(),
+    state: () => stats.state(),
+    debug,
+  });
+}
+
+/** What `createStatsHandler` needs: the access rule, and where the numbers come from. */
+export interface StatsHandlerSources {
+  authorize?: StatsHandlerOptions['authorize'];
+  public?: boolean;
+  /** The report from the shared stats store (the JSON body; the HTML and the store gauges are built from it). */
+  getReport: () => Promise<MigrationReport>;
+  /** Requests decided by this process since it started (the Prometheus counters). */
+  local: () => readonly LabelledCount[];
+  /** Password migration decisions of this process since it started (the Prometheus counters). Default: all zero. */
+  localPasswordMigrations?: () => PasswordMigrationCounts;
+  /** Health of this process's recorder (the Prometheus recorder metrics). */
+  recorder: () => RecorderReport;
+  /** This instance's mode and ramp (the Prometheus state gauges). Default: none (left out). */
+  state?: () => InstanceState;
+  /** Milliseconds to wait for the report before answering 503. Default `10000`. */
+  timeoutMs?: number;
+  /** Debug logger. Default: silent. */
+  debug?: (message: string) => void;
+}
+
+/**
+ * The stats endpoint over plain functions (a report computed elsewhere, e.g. a fixed one in tests): checks
+ * the sources once and gives `getReport` its deadline (`attemptReport`).
+ */
+export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHandler {
+  const access = parseAccess(sources.authorize, sources.public);
+  for (const name of ['getReport', 'local', 'recorder'] as const) {
+    check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
+  }
+  const localPasswordMigrations = check.optionalFunction<() => PasswordMigrationCounts>(
+    'localPasswordMigrations',
+    sources.localPasswordMigrations,
+    '() => counts',
+  );
+  check.optionalFunction('state', sources.state, '() => ({ mode, percent })');
+  const timeoutMs = check.integer(
+    'timeoutMs',
+    sources.timeoutMs,
+    1,
+    10_000,
+    'the milliseconds to wait for the report before answering 503, e.g. 10000',
+  );
+  return serveStats(access, {
+    report: () => attemptReport(() => sources.getReport(), timeoutMs),
+    local: () => sources.local(),
+    localPasswordMigrations: () => localPasswordMigrations?.(),
+    recorder: () => sources.recorder(),
+    state: () => sources.state?.(),
+    debug: sources.debug ?? (() => {}),
+  });
+}
+
+/** A request handler for Express 4 and 5 (and plain Node with a `next`). */
+export type StatsRequestHandler = (
+  req: BridgeRequest,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+const REALM = 'stats';
+
+function setCommonHeaders(res: ServerResponse): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Vary', 'Accept');
+}
+
+function send(res: ServerResponse, contentType: string, body: string): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/**
+ * A refused request that asked for HTML (a browser): a page saying to sign in (401) or that access is missing
+ * (403), with the status and headers the JSON answer has (`WWW-Authenticate` included) and the dashboard's CSP.
+ */
+function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = renderAccessDenied(err.status === 401 ? 401 : 403);
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Content-Type', HTML_CONTENT_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.statusCode = err.status;
+  res.end(body);
+}
+
+/** This process's numbers for the Prometheus text: its counters and its recorder's health. */
+function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
+  return {
+    local: sources.local(),
+    passwordMigrations: sources.localPasswordMigrations(),
+    recorder: sources.recorder(),
+    state: sources.state(),
+  };
+}
+
+function render(
+  format: StatsFormat,
+  report: MigrationReport,
+  sources: EndpointSource,
+  res: ServerResponse,
+): void {
+  switch (format) {
+    case 'json':
+      send(res, JSON_CONTENT_TYPE, renderJson(report));
+      return;
+    case 'prometheus': {
+      const families = buildMetricFamilies({ report, ...localMetrics(sources) });
+      send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
+      return;
+    }
+    case 'html': {
+      const body = renderHtml(report);
+      res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      send(res, HTML_CONTENT_TYPE, body);
+      return;
+    }
+  }
+}
+
+/**
+ * The stats endpoint handler. Answers GET and HEAD (other methods go to `next()`):
+ * - access: `authorize(req)` must return `true` (401 `WWW-Authenticate: Bearer realm="stats"` without
+ *   `req.auth`, else 403; a throwing `authorize` denies, never 500), unless the endpoint is public;
+ * - format: `?format=json|prometheus|html`, else `Accept` (browsers get HTML, Prometheus gets text, the
+ *   rest JSON); an unknown `?format` is 400;
+ * - a report that fails or times out is 503 `ERR_BRIDGE_STATS_UNAVAILABLE` with `Retry-After`, except for
+ *   Prometheus, which still gets this instance's metrics with `session_bridge_stats_report_up 0`.
+ * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON, except
+ * a refused request that asks for HTML (a browser), which gets a page saying to sign in (same status and headers).
+ */
+function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsRequestHandler {
+  const { debug } = sources;
+
+  const isAllowed = async (req: BridgeRequest): Promise<boolean> => {
+    if (!authorize) return true;
+    try {
+      return (await authorize(req)) === true;
+    } catch (error) {
+      debug(`stats: authorize threw, access denied: ${String(error)}`);
+      return false;
+    }
+  };
+
+  const handle = async (req: BridgeRequest, res: ServerResponse): Promise<void> => {
+    setCommonHeaders(res);
+    if (!(await isAllowed(req))) {
+      const err =
+        req.auth == null
+          ? new BridgeError(
+              'ERR_BRIDGE_UNAUTHENTICATED',
+              'Authentication is required to see the migration stats.',
+            )
+          : new BridgeError('ERR_BRIDGE_FORBIDDEN', 'You are not allowed to see the migration stats.');
+      withResponseHeaders(err, REALM);
+      const asked = chooseFormat(req.url, req.headers.accept);
+      if (asked.kind === 'format' && asked.format === 'html') sendAccessDenied(res, err);
+      else sendError(res, err);
+      return;
+    }
+    const choice = chooseFormat(req.url, req.headers.accept);
+    if (choice.kind !== 'format') {
+      // No WWW-Authenticate: the credentials are fine, the parameter is not.
+      sendError(
+        res,
+        new BridgeError(
+          'ERR_BRIDGE_INVALID_REQUEST',
+          'Unknown format: use ?format=json, ?format=prometheus or ?format=html.',
+        ),
+      );
+      return;
+    }
+    const attempt = await sources.report();
+    if (!attempt.ok) {
+      debug(`stats: the report failed: ${String(attempt.error)}`);
+      if (choice.format === 'prometheus' && !res.headersSent) {
+        // A scrape must keep working while the store is down: this instance's counters and recorder health
+        // (dropped events, failed flushes) matter most then. The store gauges are left out, report_up is 0.
+        const families = buildMetricFamilies({ report: null, ...localMetrics(sources) });
+        send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
+        return;
+      }
+      const err = new BridgeError(
+        'ERR_BRIDGE_STATS_UNAVAILABLE',
+        'The stats store could not answer; try again shortly.',
+        { cause: attempt.error },
+      );
+      sendError(res, withResponseHeaders(err, REALM));
+      return;
+    }
+    if (res.headersSent || res.writableEnded) return;
+    render(choice.format, attempt.report, sources, res);
+  };
+
+  return function statsHandler(req, res, next) {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      next();
+      return;
+    }
+    handle(req, res).catch(next);
+  };
+}
