@@ -3,6 +3,7 @@
  * shared checks of checks.ts. Presets (`auth0()`, `ory()`, ...) produce the same `ProviderOptions`.
  */
 
+import { isProviderAlgorithm, PROVIDER_ALGORITHMS } from '../provider/algorithms.js';
 import { authgearResolver } from '../provider/opaque/authgear-resolver.js';
 import type { OpaqueLookup } from '../provider/opaque/checker.js';
 import { introspection } from '../provider/opaque/introspection.js';
@@ -60,19 +61,6 @@ const SESSION_KEYS: Record<ProviderSessionOptions['check'], Record<string, true>
     ...TUNING_KEYS,
   },
 };
-const ALGORITHMS: Record<ProviderAlgorithm, true> = {
-  RS256: true,
-  RS384: true,
-  RS512: true,
-  PS256: true,
-  PS384: true,
-  PS512: true,
-  ES256: true,
-  ES384: true,
-  ES512: true,
-  EdDSA: true,
-  Ed25519: true,
-};
 
 /** Issuer forms of known providers, for a construction warning when a plain `oidc`/`provider` issuer differs. */
 const KNOWN_FORMS: Array<{ test: RegExp; advice: (issuer: string) => string | undefined }> = [
@@ -126,9 +114,9 @@ function parseAlgorithms(check: OptionChecks, name: string, value: unknown): Pro
     check.fail(`\`${name}\` must be a non-empty array such as ['RS256'].`);
   }
   for (const alg of value) {
-    if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
+    if (!isProviderAlgorithm(alg)) {
       check.fail(
-        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${Object.keys(ALGORITHMS).join(', ')}); never 'none' or HMAC.`,
+        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${PROVIDER_ALGORITHMS.join(', ')}); never 'none' or HMAC.`,
       );
     }
   }

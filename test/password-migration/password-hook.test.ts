@@ -504,7 +504,7 @@ describe('createPasswordMigrationHook options', () => {
       { ...valid, header: 'x key' },
       /`header` must be an HTTP header name/,
     ],
-    ['a timeoutMs of 0', { ...valid, timeoutMs: 0 }, /`timeoutMs` must be a positive integer/],
+    ['a timeoutMs of 0', { ...valid, timeoutMs: 0 }, /`timeoutMs` must be a positive whole number/],
     [
       'a fractional limit',
       { ...valid, limits: { perIdentifier: { max: 1.5 } } },

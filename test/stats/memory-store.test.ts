@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseRecorderOptions } from '../../src/options/recorder.js';
 import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats/contract.js';
 import { memoryStats } from '../../src/stats/memory/store.js';
 import { Recorder } from '../../src/stats/recorder.js';
@@ -24,7 +25,7 @@ describe('memoryStats ground truth', () => {
 
   async function recordThroughRecorder(events: readonly AnyStatsEvent[]) {
     const store = memoryStats();
-    const recorder = new Recorder(store, { batchSize: 250 }, () => NOW);
+    const recorder = new Recorder(store, parseRecorderOptions({ batchSize: 250 }), () => NOW);
     for (const event of events) recorder.push(event);
     await recorder.flush();
     await recorder.close();
