@@ -3,7 +3,6 @@
  * the shared checks of checks.ts, and every default filled.
  */
 
-import { parseCutover } from '../cutover/cohort.js';
 import type { CutoverSettings } from '../cutover/state.js';
 import { parseDrain, refuseDrainWithResolver } from '../legacy-drain/options.js';
 import type { TokenCacheSettings } from '../provider/token-cache.js';
@@ -20,6 +19,7 @@ import type {
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import { parseCutover } from './cutover.js';
 import { issuerFormWarning, parseProviders } from './parse-provider.js';
 import { parseRecorderOptions } from './recorder.js';
 

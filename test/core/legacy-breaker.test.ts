@@ -6,8 +6,12 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { sessionBridge } from '../../src/index.js';
-import type { BridgeOptions, LegacyIdentity, LegacyResolverOptions } from '../../src/types.js';
+import {
+  type BridgeOptions,
+  type LegacyIdentity,
+  type LegacyResolverOptions,
+  sessionBridge,
+} from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';
 import { createLegacyLogin, destroySession, memoryStore } from '../helpers/legacy.js';

@@ -28,7 +28,7 @@ import pg from 'pg';
 import createFileStore from 'session-file-store';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LegacySessionStore } from '../../src/types.js';
+import type { LegacySessionStore } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { authFrom } from '../helpers/fixtures.js';
 import { createLegacyLogin, destroySession, type LegacySession, signedCookie } from '../helpers/legacy.js';

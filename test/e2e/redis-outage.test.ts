@@ -13,9 +13,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis/store.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,

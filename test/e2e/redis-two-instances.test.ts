@@ -15,9 +15,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis/store.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecorderOptions } from '../../src/options/recorder.js';
-import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import { Recorder } from '../../src/stats/recorder.js';
-import { DEFAULT_WINDOWS, statsQueryFor } from '../../src/stats/report.js';
+import { memoryStats } from '../../src/index.js';
+import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats-store.js';
+import { DEFAULT_WINDOWS, parseRecorderOptions, Recorder, statsQueryFor } from '../helpers/internals.js';
 import { alignedNow, DAY, HOUR, scriptedPopulation, sortLabels } from '../helpers/population.js';
 
 const NOW = alignedNow(Date.UTC(2025, 5, 30, 14, 0));

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseRecorderOptions } from '../../src/options/recorder.js';
-import type { AnyStatsEvent, StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import { Recorder } from '../../src/stats/recorder.js';
+import { memoryStats, type StatsStore } from '../../src/index.js';
+import type { AnyStatsEvent, StatsEvent, StatsSnapshot } from '../../src/stats-store.js';
+import { parseRecorderOptions, Recorder } from '../helpers/internals.js';
 
 const T0 = Date.UTC(2025, 5, 30, 12);
 
