@@ -33,7 +33,15 @@ export type { StytchPresetOptions } from './presets/stytch.js';
 export { stytch } from './presets/stytch.js';
 export type { Middleware, NextFunction } from './request/middleware-types.js';
 export type { RequireUserOptions } from './request/require-user.js';
-export type { RecorderOptions, StatsStore } from './stats/contract.js';
+export type {
+  LabelledCount,
+  PasswordMigrationCounts,
+  RecorderOptions,
+  RequestCounts,
+  StatsOutcome,
+  StatsStore,
+  UserCounts,
+} from './stats/contract.js';
 export type { MemoryStatsOptions } from './stats/memory/options.js';
 export { memoryStats } from './stats/memory/store.js';
 export type { PromClientCollectorOptions, PromClientRegistryLike } from './stats/prom-client.js';
