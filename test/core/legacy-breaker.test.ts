@@ -1,5 +1,5 @@
 /**
- * Issue 7: the circuit breaker around the legacy store and `legacy.resolve`, on the bridge's clock.
+ * The circuit breaker around the legacy store and `legacy.resolve`, on the bridge's clock.
  * `legacy.resolve` is the app's own function (no stand-in for a store): it fails, hangs or answers as a legacy
  * login system would. The store side with a real Redis that goes down is test/e2e/legacy-store-breaker.test.ts.
  */

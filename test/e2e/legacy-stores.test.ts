@@ -1,5 +1,5 @@
 /**
- * Issue 7: the bridge reads sessions from the real express-session stores apps use, each configured read-only
+ * The bridge reads sessions from the real express-session stores apps use, each configured read-only
  * as the README's "Running the legacy store read-only" says. For every store, the express-session login writes
  * the sessions through one store instance (the legacy app's) and the bridge reads through another (the
  * bridge's own, on its own connection), except MemoryStore, which only exists in one process.

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: Redis stopped or unreachable mid-traffic. Requests go through the bridge (real HTTP,
+ * Redis stopped or unreachable mid-traffic. Requests go through the bridge (real HTTP,
  * real express-session cookies, real tokens against a real JWKS server) while the Redis behind `redisStats`
  * is healthy, stopped, and back; and while the store never answers at all.
  *

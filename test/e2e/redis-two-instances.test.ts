@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: two bridge instances share one Redis stats store and either one reports the exact figures
+ * Two bridge instances share one Redis stats store and either one reports the exact figures
  * of a scripted population.
  *
  * - Instance A runs in this process (src/, stats through a node-redis client); instance B runs in a child

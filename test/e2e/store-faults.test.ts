@@ -1,5 +1,5 @@
 /**
- * Issue 7: both of the bridge's stores fail during traffic, one after the other, and come back. The stats store
+ * Both of the bridge's stores fail during traffic, one after the other, and come back. The stats store
  * is `redisStats` on one private redis-server, the legacy session store connect-redis on a second one (its
  * node-redis client with the defaults: offline queue on). Both servers keep their data on disk across the
  * restart, as production Redis does, so the report can be checked against everything that was sent.
