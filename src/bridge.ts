@@ -18,7 +18,7 @@ import type {
   PasswordMigrationEndpoint,
   PasswordMigrationResult,
 } from './password-migration/types.js';
-import { buildProviders, checkProvider, type ProviderResult } from './provider/check.js';
+import { buildProviders, checkProvider, IssuerMismatch, type ProviderResult } from './provider/check.js';
 import { type ProviderCredential, readProviderCredential } from './provider/credential.js';
 import { linkAtSignIn } from './provider/link-at-sign-in.js';
 import { type Decision, decideRequest } from './request/decide.js';
@@ -138,9 +138,12 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     logSafely,
     config.tokenCache,
   );
+  // Issuer-shape warnings, once at construction: to `debug` when given, else through process.emitWarning.
   for (const p of config.providers) {
     const warning = issuerFormWarning(p.issuer);
-    if (warning) logSafely(warning);
+    if (!warning) continue;
+    if (options.debug !== undefined) logSafely(warning);
+    else process.emitWarning(warning, { type: 'SessionBridgeWarning', code: 'ESB_ISSUER_FORM' });
   }
   const legacyReader = config.legacy ? new LegacyReader(config.legacy, logSafely) : undefined;
   const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
@@ -241,7 +244,18 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
       provider,
       cohort,
     );
-    if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
+    // An issuer mismatch says in `debug` which issuer was expected and which received (never in the response).
+    const mismatch =
+      provider.state === 'invalid' && provider.error.cause instanceof IssuerMismatch
+        ? provider.error
+        : undefined;
+    if (decision.error) {
+      const detail = decision.error === mismatch ? ` (${(mismatch.cause as Error).message})` : '';
+      logSafely(`${decision.error.code}: ${decision.error.message}${detail}`);
+    }
+    if (mismatch && decision.error !== mismatch) {
+      logSafely(`provider credential ignored, ${mismatch.code}: ${(mismatch.cause as Error).message}`);
+    }
     // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
     if (provider.state === 'ok' && provider.linked && decision.auth) linkedByLegacy.add(decision.auth);
     emit(event);

@@ -1,4 +1,5 @@
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `authgear()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
@@ -17,10 +18,10 @@ export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
  */
 export function authgear(options: AuthgearPresetOptions): ProviderOptions {
   const { endpoint, resolver = true, sessionCookie = 'session', ...overrides } = options;
-  if (typeof endpoint !== 'string' || endpoint.length === 0) {
-    throw new TypeError("authgear(): `endpoint` is required, e.g. 'https://myapp.authgear.cloud'.");
-  }
-  const issuer = endpoint.replace(/\/+$/, '');
+  const issuer = presetUrl('authgear', 'endpoint', endpoint, 'https://myapp.authgear.cloud').replace(
+    /\/+$/,
+    '',
+  );
   return {
     name: 'authgear',
     issuer,

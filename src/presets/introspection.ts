@@ -1,4 +1,5 @@
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `introspection()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions, 'audience'>> {
@@ -16,13 +17,18 @@ export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions
 /** Any opaque access token, checked with RFC 7662 token introspection. */
 export function introspection(options: IntrospectionPresetOptions): ProviderOptions {
   const { endpoint, clientId, clientSecret, issuer, audience, ...overrides } = options;
-  let origin: string;
-  try {
-    origin = new URL(endpoint).origin;
-  } catch {
-    throw new TypeError(
-      `introspection(): \`endpoint\` must be the URL of your introspection endpoint (got ${JSON.stringify(endpoint)}).`,
-    );
+  const origin = new URL(
+    presetUrl('introspection', 'endpoint', endpoint, 'https://idp.example.com/oauth2/introspect'),
+  ).origin;
+  for (const [name, value] of [
+    ['clientId', clientId],
+    ['clientSecret', clientSecret],
+  ] as const) {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new TypeError(
+        `introspection(): \`${name}\` is required: the client this API uses at the authorization server.`,
+      );
+    }
   }
   return {
     name: 'introspection',

@@ -1,4 +1,5 @@
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `ory()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface OryPresetOptions extends Partial<ProviderOptions> {
@@ -18,10 +19,9 @@ export interface OryPresetOptions extends Partial<ProviderOptions> {
  */
 export function ory(options: OryPresetOptions): ProviderOptions {
   const { url, tokenized, ...overrides } = options;
-  if (typeof url !== 'string' || url.length === 0) {
-    throw new TypeError("ory(): `url` is required, e.g. 'https://{slug}.projects.oryapis.com'.");
-  }
-  const issuer = url.replace(/\/+$/, '');
+  const issuer = presetUrl('ory', 'url', url, 'https://{slug}.projects.oryapis.com').replace(/\/+$/, '');
+  if (tokenized !== undefined)
+    presetUrl('ory', 'tokenized.jwksUri', tokenized?.jwksUri, 'https://api.example.com/ory-jwks.json');
   const jwt: Partial<ProviderOptions> = tokenized
     ? {
         jwksUri: tokenized.jwksUri,

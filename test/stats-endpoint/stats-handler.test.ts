@@ -29,6 +29,8 @@ describe('parseStatsHandlerOptions', () => {
   it('refuses to build an endpoint without authorize or public: true, and says why', () => {
     expect(() => parseStatsHandlerOptions({})).toThrow(TypeError);
     expect(() => parseStatsHandlerOptions(undefined)).toThrow(/old login[\s\S]*authorize[\s\S]*public: true/);
+    // The method's name keeps its case: `statsHandler()`, not `StatsHandler()`.
+    expect(() => parseStatsHandlerOptions(undefined)).toThrow(/^statsHandler\(\) needs `authorize`/);
     expect(() => parseStatsHandlerOptions({ public: false })).toThrow(TypeError);
   });
 
