@@ -107,11 +107,16 @@ interface EndpointSource {
 /** The stats of a bridge, as the endpoint reads them (see `StatsService`). */
 export interface BridgeStats {
   attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
+  /** Flushes the recorder, waiting at most `maxMs`. */
+  settle(maxMs: number): Promise<void>;
   local(): readonly LabelledCount[];
   localPasswordMigrations(): PasswordMigrationCounts;
   health(): RecorderReport;
   state(): InstanceState;
 }
+
+/** Longest the endpoint waits for the recorder's flush before building the report. */
+const SETTLE_MS = 1000;
 
 /** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
 export function bridgeStatsHandler(
@@ -121,7 +126,12 @@ export function bridgeStatsHandler(
 ): StatsRequestHandler {
   const { cutover, ...access } = parseStatsHandlerOptions(options);
   return serveStats(access, {
-    report: () => stats.attempt('day', cutover),
+    // The request asking for the stats was itself recorded by the bridge in front of the route: flush first,
+    // so it is counted and the page does not show it as a pending event.
+    report: async () => {
+      await stats.settle(SETTLE_MS);
+      return stats.attempt('day', cutover);
+    },
     local: () => stats.local(),
     localPasswordMigrations: () => stats.localPasswordMigrations(),
     recorder: () => stats.health(),

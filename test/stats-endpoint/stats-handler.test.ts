@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { sessionBridge } from '../../src/bridge.js';
 import type { MigrationReport } from '../../src/stats/report-types.js';
 import { createStatsHandler, parseStatsHandlerOptions } from '../../src/stats-endpoint/stats-handler.js';
 import { expressVersions } from '../helpers/express-versions.js';
@@ -73,6 +74,32 @@ describe('parseStatsHandlerOptions', () => {
 });
 
 describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
+  it('counts its own request, decided by the bridge in front of it, instead of showing it as pending', async () => {
+    const bridge = sessionBridge({
+      legacy: {
+        resolve: (req) => (req.headers['x-test-user'] === ADMIN_USER ? { userId: ADMIN_USER } : null),
+      },
+      recorder: { flushIntervalMs: 60_000 }, // no timer flush during the test
+    });
+    const app = express();
+    app.use(bridge);
+    app.get(STATS_PATH, bridge.statsHandler({ authorize: (req) => req.auth?.userId === ADMIN_USER }));
+    try {
+      const res = await supertest(app).get(STATS_PATH).set('x-test-user', ADMIN_USER);
+      expect(res.status).toBe(200);
+      const report = res.body as MigrationReport;
+      expect(report.recorder.buffered).toBe(0);
+      expect(report.totals.requests.legacy).toBe(1);
+      const page = await supertest(app)
+        .get(STATS_PATH)
+        .set('x-test-user', ADMIN_USER)
+        .set('accept', 'text/html');
+      expect(page.text).not.toContain('id="pending"');
+    } finally {
+      await bridge.close();
+    }
+  });
+
   describe('access', () => {
     it('answers 401 with a Bearer challenge when the request carries no user', async () => {
       const res = await supertest(buildStatsApp(express)).get(STATS_PATH);
