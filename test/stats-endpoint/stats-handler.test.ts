@@ -404,23 +404,34 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
   });
 
   describe('failures', () => {
-    it('answers 503 with Retry-After when the report fails, as JSON or HTML, without leaking the cause', async () => {
+    it('answers 503 with Retry-After when the report fails: JSON to clients, a page to browsers, never the cause', async () => {
       const app = buildStatsApp(express, {
         getReport: async () => {
           throw new Error('secret redis password in message');
         },
       });
-      for (const format of ['json', 'html']) {
-        const res = await asAdmin(app).query({ format });
-        expect(res.status).toBe(503);
-        expect(res.headers['retry-after']).toMatch(/^\d+$/);
-        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-        expect(res.body).toMatchObject({
-          error: 'temporarily_unavailable',
-          code: 'ERR_BRIDGE_STATS_UNAVAILABLE',
-        });
-        expect(res.text).not.toContain('secret');
-        expectSafeHeaders(res);
+      const json = await asAdmin(app).query({ format: 'json' });
+      expect(json.status).toBe(503);
+      expect(json.headers['retry-after']).toMatch(/^\d+$/);
+      expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(json.body).toMatchObject({
+        error: 'temporarily_unavailable',
+        code: 'ERR_BRIDGE_STATS_UNAVAILABLE',
+      });
+      expect(json.text).not.toContain('secret');
+      expectSafeHeaders(json);
+      for (const browser of [
+        asAdmin(app).query({ format: 'html' }),
+        asAdmin(app).set('accept', 'text/html'),
+      ]) {
+        const page = await browser;
+        expect(page.status).toBe(503);
+        expect(page.headers['retry-after']).toMatch(/^\d+$/);
+        expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(page.text).toContain('The migration figures are unavailable right now');
+        expect(page.text).toContain('data-status="503"');
+        expect(page.text).not.toContain('secret');
+        expectSafeHeaders(page);
       }
     });
 
