@@ -33,13 +33,13 @@ export function impactSentence(impact: CutoverImpact): string {
   const { byPercent, todaySoFar, completeDays, averagePerDay } = impact;
   const basis =
     completeDays === 0
-      ? `${users(todaySoFar)} with a legacy session seen today so far (the stats have no complete day yet)`
+      ? `${users(todaySoFar)} with a legacy session seen today so far, and no complete day of data yet`
       : `${users(todaySoFar)} with a legacy session seen today so far, and ${formatCount(averagePerDay)} a day on average over the last ${days(completeDays)}`;
   if (impact.usersPerDay === 0) {
     return `No legacy user was seen today so far${completeDays === 0 ? '' : ` or in the last ${days(completeDays)}`}, so a full cutover today would send back to sign in only users who have not come back yet (the stats have ${days(completeDays)} of data).`;
   }
   const ramps = (['10', '25', '50'] as const).map((p) => `${p}%: ${formatCount(byPercent[p])}`).join(', ');
-  return `A full cutover today would send about ${users(byPercent['100'])} a day back to sign in (${basis}); a ramp of ${ramps}.`;
+  return `A full cutover today would send about ${users(byPercent['100'])} a day back to sign in: ${basis}. A ramp of ${ramps}.`;
 }
 
 /** What the ramp refuses now, on this instance. */
@@ -74,7 +74,7 @@ export function cutoverSection(report: MigrationReport): SafeHtml {
 <h2 id="cutover-heading">Cutover ramp</h2>
 <p id="cutover-impact">${impactSentence(impact)}</p>
 ${refused ? html`<p id="cutover-refused">${refused}</p>` : ''}
-<p class="note">Days are UTC. A ramp of p% sends about p % of the legacy users (users are placed uniformly); today is not over, so today's count can only grow.</p>
+<p class="note">Days are UTC. A ramp of p% sends about p% of the legacy users (users are placed uniformly); today is not over, so today's count can only grow.</p>
 <h3>Mode and ramp changes (this instance)</h3>
 ${timeline(history)}
 </section>`;

@@ -196,7 +196,7 @@ function figuresSection(report: MigrationReport): SafeHtml {
     html`<div class="tile"><dt>${label}</dt><dd><span class="value${kind}" id="${id}">${value}</span>${note ? html`<span class="note">${note}</span>` : ''}</dd></div>`;
   const movedThisWeek =
     week.users.migrated > 0
-      ? `; the ${formatCount(week.users.migrated)} who moved to the provider in these days count here too`
+      ? `; the ${formatCount(week.users.migrated)} who moved to the provider in these days ${week.users.migrated === 1 ? 'counts' : 'count'} here too`
       : '';
   return html`<section aria-labelledby="figures-heading">
 <h2 id="figures-heading">Key figures</h2>

@@ -214,7 +214,7 @@ describe('the cutover panel', () => {
   it('states the impact of a cutover next to the readiness, and lists the mode and ramp changes', () => {
     const page = renderHtml(makeReportFixture());
     expect(page).toContain(
-      'A full cutover today would send about 61 users a day back to sign in (40 users with a legacy session seen today so far, and 61.4 a day on average over the last 7 complete days); a ramp of 10%: 6, 25%: 15, 50%: 31.',
+      'A full cutover today would send about 61 users a day back to sign in: 40 users with a legacy session seen today so far, and 61.4 a day on average over the last 7 complete days. A ramp of 10%: 6, 25%: 15, 50%: 31.',
     );
     expect(page.indexOf('id="cutover-impact"')).toBeGreaterThan(page.indexOf('id="readiness"'));
     expect(page.indexOf('id="cutover-impact"')).toBeLessThan(page.indexOf('id="figures-heading"'));
@@ -255,7 +255,7 @@ describe('the cutover panel', () => {
       averagePerDay: 1.3,
     };
     expect(renderHtml(report)).toContain(
-      'send about 1 user a day back to sign in (1 user with a legacy session seen today so far, and 1.3 a day on average over the last 3 complete days); a ramp of 10%: 0, 25%: 0, 50%: 1.',
+      'send about 1 user a day back to sign in: 1 user with a legacy session seen today so far, and 1.3 a day on average over the last 3 complete days. A ramp of 10%: 0, 25%: 0, 50%: 1.',
     );
   });
 });
