@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+import { memoryAdapter } from './memory-adapter.js';
 import { page } from './provider-screens.js';
 import { providerAccounts } from './users.js';
 
@@ -17,6 +18,7 @@ export function createOidcProvider({ issuer, audience, client }) {
   const signingKey = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' };
 
   return new Provider(issuer, {
+    adapter: memoryAdapter(), // in memory, like the rest of the example (see memory-adapter.js)
     clients: [
       {
         client_id: client.id,

@@ -12,10 +12,16 @@ const NOTICES = {
   'legacy-bad-login': 'Old login: wrong username or password.',
   'legacy-signed-out': 'Signed out of the old login (the legacy session was destroyed).',
   'provider-signed-in':
-    'Signed in with the new provider: the access token is in the HttpOnly cookie provider_at.',
+    'Back from the new provider: its access token is in the HttpOnly cookie provider_at. "Who am I?" says whether this app knows the account.',
   'provider-cancelled': 'Provider sign-in was cancelled.',
   'provider-failed': 'Provider sign-in failed; try again.',
 };
+
+/** `<code>alice</code>, <code>bob</code>, <code>carol</code> or <code>dave</code>`: every provider account. */
+function accountList() {
+  const names = Object.keys(providerAccounts).map((name) => `<code>${html(name)}</code>`);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
+}
 
 /**
  * @param {{ baseUrl: string, mode: string, legacyUser?: { id: string, name: string },
@@ -49,8 +55,9 @@ express-session cookie <code>connect.sid</code>.</p>
 <pre>curl -H "Authorization: Bearer ${html(providerToken)}" \\
   ${baseUrl}/api/me</pre></details>`
     : `<p><a class="button" href="/auth/login">Sign in with the new provider</a></p>
-<p class="hint">Demo sign-in screen of a local OpenID provider: type <code>alice</code>, <code>bob</code> or
-<code>carol</code>, any password, then allow access. The app receives a JWT access token for
+<p class="hint">Demo sign-in screen of a local OpenID provider: type ${accountList()}, any password, then allow
+access (<code>dave</code> is linked to this app at his first provider sign-in while his old login is signed in).
+The app receives a JWT access token for
 <code>${baseUrl}/api</code> (authorization code + PKCE).</p>`;
 
   return `<!doctype html>
@@ -149,6 +156,8 @@ async function whoAmI() {
       (body.subject ? '. Provider subject <code>' + esc(body.subject) + '</code> is linked to <code>' + esc(body.userId) + '</code>.' : '.') + '</p>';
   } else if (status === 200) {
     summary = '<p class="big" data-testid="who">Observe mode: the bridge only measures and never sets req.auth.</p>';
+  } else if (status === 401 && body && body.code === 'ERR_BRIDGE_IDENTITY_UNLINKED') {
+    summary = '<p class="big" data-testid="who">Not signed in to this app: the new provider knows you, but your provider account is not linked to a user here yet. Sign in with the old login too, once, to link it.</p>';
   } else if (status === 401 && body && body.hint === 'provider_login_required') {
     summary = '<p class="big" data-testid="who">Your old session is no longer accepted: sign in with the new provider.</p>';
   } else if (status === 401) {

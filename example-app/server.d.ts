@@ -11,6 +11,8 @@ export interface StartOptions {
   host?: string;
   /** Bridge mode. Default: env BRIDGE_MODE, else 'bridge'. */
   mode?: ExampleMode;
+  /** A cutover ramp. Default: env BRIDGE_CUTOVER_PERCENT (with the default key), else none. */
+  cutover?: { percent: number; key?: string };
 }
 
 export interface RunningExample {
@@ -22,7 +24,12 @@ export interface RunningExample {
 
 export function start(options?: StartOptions): Promise<RunningExample>;
 
-export function createApp(options: { baseUrl: string; mode?: ExampleMode; sessionSecret?: string }): {
+export function createApp(options: {
+  baseUrl: string;
+  mode?: ExampleMode;
+  sessionSecret?: string;
+  cutover?: { percent: number; key?: string };
+}): {
   app: Express;
   bridge: unknown;
   provider: unknown;

@@ -4,6 +4,7 @@
  *
  *   npm start                      # http://localhost:3000
  *   PORT=4000 BRIDGE_MODE=observe npm start
+ *   BRIDGE_CUTOVER_PERCENT=50 npm start   # a ramp: half of the legacy users must use the new provider
  *
  * Everything runs in this one process on one port: the backend, the provider under /oidc, the bridge.
  */
@@ -14,6 +15,7 @@ import { parse as parseCookies } from 'cookie';
 import express from 'express';
 import session from 'express-session';
 import { sessionBridge } from 'express-session-bridge';
+import { errorHandler, notFound } from './error-pages.js';
 import { createOidcProvider } from './oidc-provider.js';
 import { homePage } from './pages.js';
 import { providerFromEnvironment } from './provider-config.js';
@@ -23,9 +25,10 @@ import { checkLegacyPassword, linkAtFirstSignIn, linkedUserIds, users } from './
 
 /**
  * Builds the app for a server reachable at `baseUrl`.
- * @param {{ baseUrl: string, mode?: 'observe' | 'bridge' | 'provider-only', sessionSecret?: string }} options
+ * @param {{ baseUrl: string, mode?: 'observe' | 'bridge' | 'provider-only', sessionSecret?: string,
+ *   cutover?: { percent: number, key?: string } }} options
  */
-export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-demo-secret' }) {
+export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-demo-secret', cutover }) {
   const issuer = `${baseUrl}/oidc`;
   const audience = `${baseUrl}/api`;
   const client = {
@@ -103,7 +106,14 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
     userId: (claims) => linkedUserIds[claims.sub] ?? null, // identity linking: provider sub -> backend id
     link: linkAtFirstSignIn, // dave: linked at his first provider sign-in while his old session is valid
   };
-  const bridge = sessionBridge({ legacy: { store: legacyStore, secret: sessionSecret }, provider, mode });
+  const bridge = sessionBridge({
+    legacy: { store: legacyStore, secret: sessionSecret },
+    provider,
+    mode,
+    ...(cutover ? { cutover } : {}),
+    // Refusals go to errorHandler below: a browser gets a page, fetch and curl the bridge's JSON.
+    errors: 'next',
+  });
   app.use(['/api', '/admin'], bridge);
 
   app.get('/api/me', bridge.requireUser(), (req, res) => {
@@ -120,18 +130,24 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
     bridge.statsHandler({ authorize: (req) => adminId(req) === 'u_1001' }),
   );
 
+  app.use(notFound);
+  app.use(errorHandler);
   return { app, bridge, provider: oidc };
 }
 
 /**
  * Listens on `port` (0 for any free port) and builds the app for the port actually bound, so the issuer and
  * redirect URLs are right. Resolves to `{ url, server, close }`.
- * @param {{ port?: number, host?: string, mode?: 'observe' | 'bridge' | 'provider-only' }} [options]
+ * @param {{ port?: number, host?: string, mode?: 'observe' | 'bridge' | 'provider-only',
+ *   cutover?: { percent: number, key?: string } }} [options]
  */
 export async function start({
   port = Number(process.env.PORT ?? 3000),
   host = process.env.HOST ?? '127.0.0.1',
   mode = process.env.BRIDGE_MODE ?? 'bridge',
+  cutover = process.env.BRIDGE_CUTOVER_PERCENT
+    ? { percent: Number(process.env.BRIDGE_CUTOVER_PERCENT) }
+    : undefined,
 } = {}) {
   const server = createServer();
   await new Promise((resolve, reject) => {
@@ -139,7 +155,7 @@ export async function start({
     server.listen(port, host, resolve);
   });
   const url = `http://localhost:${server.address().port}`;
-  const { app, bridge } = createApp({ baseUrl: url, mode });
+  const { app, bridge } = createApp({ baseUrl: url, mode, cutover });
   server.on('request', app);
   return {
     url,
@@ -153,6 +169,13 @@ export async function start({
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.release.lts && process.release.lts < 'Jod') {
+    // Printed by oidc-provider when it is imported, above this line.
+    console.log(
+      'Note: oidc-provider\'s "Unsupported runtime" warning above is about the local stand-in provider only (oidc-provider 9\n' +
+        'supports Node 22+). express-session-bridge supports Node 20, and the example and its tests run on it.',
+    );
+  }
   const { url, close } = await start();
   console.log(`Example app: ${url}`);
   console.log(

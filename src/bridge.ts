@@ -100,7 +100,11 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     debug,
     config.tokenCache,
   );
-  for (const warning of config.warnings) debug(warning);
+  // Issuer-shape warnings, once at construction: to `debug` when given, else through process.emitWarning.
+  for (const warning of config.warnings) {
+    if (options.debug !== undefined) debug(warning);
+    else process.emitWarning(warning, { type: 'SessionBridgeWarning', code: 'ESB_ISSUER_FORM' });
+  }
   const legacyReader = config.legacy ? new LegacyReader(config.legacy, debug) : undefined;
   const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
   const drain = legacy?.drain

@@ -53,6 +53,7 @@ export type {
   CutoverImpact,
   CutoverProjection,
   CutoverReport,
+  CutoverRefusals,
   MigrationReport,
   ProjectionReason,
   RecorderReport,

@@ -1,8 +1,10 @@
 /**
  * How a legacy store's sessions are listed, read-only and in batches, for a scan. The store's own kind decides:
  *
- * 1. connect-redis (`store.client`, `store.prefix`): SCAN pages of keys under the prefix, MGET of each page,
- *    values parsed with `store.serializer` (JSON by default): never more than one page in memory.
+ * 1. connect-redis (`store.client`, `store.prefix`): SCAN pages of keys under the prefix, MGET of each page with
+ *    a PTTL per key sent in the same pipeline (the key's TTL is the session's expiry when the session has no
+ *    `cookie.expires`: express-session's defaults), values parsed with `store.serializer` (JSON by default):
+ *    never more than one page in memory.
  * 2. express-session's MemoryStore: its `sessions` table of JSON strings, parsed one batch at a time. (Its
  *    `all()` parses every session at once and deletes the expired ones it meets: a write.)
  * 3. Any store with `all(callback)`: one call; the store's answer is then processed in batches.
@@ -16,6 +18,8 @@ import { isRecord } from '../options/checks.js';
 export interface ListedSession {
   sid: string | undefined;
   session: unknown;
+  /** How much longer the store keeps it, in ms, when the store says (connect-redis: the key's PTTL). */
+  storeTtlMs?: number;
 }
 
 export type Listing =
@@ -131,7 +135,10 @@ function redisListing(
         const keys = (reply[1] as unknown[]).map(text).filter((key) => key.startsWith(prefix));
         for (let i = 0; i < keys.length; i += MGET_BATCH) {
           const page = keys.slice(i, i + MGET_BATCH);
-          const values = await call('MGET', () => command(['MGET', ...page]));
+          // Sent together, without waiting in between: both clients write them to the socket as one pipeline.
+          const [values, ttls] = await call('MGET', () =>
+            Promise.all([command(['MGET', ...page]), Promise.all(page.map((key) => command(['PTTL', key])))]),
+          );
           if (!Array.isArray(values) || values.length !== page.length) {
             throw new Error('the Redis client answered MGET with something other than one value per key');
           }
@@ -140,9 +147,12 @@ function redisListing(
             const raw = values[j] as unknown;
             // Null: the key expired (or was deleted) between SCAN and MGET.
             if (raw === null || raw === undefined) continue;
+            // PTTL: milliseconds left; -1 the key has no TTL, -2 it is gone.
+            const ttl = Number(ttls[j]);
             batch.push({
               sid: page[j]!.slice(prefix.length),
               session: await parseWith(serializer, text(raw)),
+              ...(Number.isSafeInteger(ttl) && ttl >= 0 ? { storeTtlMs: ttl } : {}),
             });
           }
           yield batch;

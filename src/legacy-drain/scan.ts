@@ -145,13 +145,14 @@ export async function scanLegacyStore(input: ScanInput): Promise<LegacyStoreScan
   };
   let pending: Promise<void>[] = [];
 
-  const countOne = ({ sid, session }: ListedSession): void => {
+  const countOne = ({ sid, session, storeTtlMs }: ListedSession): void => {
     if (sid !== undefined && tally.sids && !tally.sids.add(sid)) return;
     if (!isRecord(session)) {
       tally.unreadable++;
       return;
     }
-    const expiry = expiryOf(session);
+    // A session without `cookie.expires` (express-session's default cookie) lasts as long as the store keeps it.
+    const expiry = expiryOf(session) ?? (storeTtlMs === undefined ? undefined : now + storeTtlMs);
     if (expiry !== undefined && expiry <= now) return;
     let id: unknown;
     try {

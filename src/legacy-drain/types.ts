@@ -41,12 +41,13 @@ export interface LegacyStoreCounts {
    */
   approximate: boolean;
   /**
-   * The latest `cookie.expires` among logged-in live sessions: by then every current legacy login has expired by
-   * itself. Null when there is none, or when some logged-in session has no `cookie.expires` (see
+   * The latest expiry among logged-in live sessions: by then every current legacy login has expired by itself.
+   * A session's expiry is its `cookie.expires`, or, without one, when the store drops it (connect-redis: the
+   * key's TTL). Null when there is none, or when some logged-in session has neither (see
    * `sessionsWithoutExpiry`): such a session lasts as long as the store keeps it.
    */
   latestExpiry: string | null;
-  /** Logged-in live sessions without a (valid) `cookie.expires`. */
+  /** Logged-in live sessions with neither a (valid) `cookie.expires` nor a store expiry. */
   sessionsWithoutExpiry: number;
   /**
    * Logged-in live sessions by the UTC day of their `cookie.expires`, ascending, days without any left out; at

@@ -39,11 +39,7 @@ export class OptionChecks {
 
   /** Throws the `TypeError` of this owner. */
   fail(message: string): never {
-    throw new TypeError(
-      this.#owner === undefined
-        ? message.charAt(0).toUpperCase() + message.slice(1)
-        : `${this.#owner}: ${message}`,
-    );
+    throw new TypeError(this.#owner === undefined ? capitalise(message) : `${this.#owner}: ${message}`);
   }
 
   /** The failure for a required option that was left out (or empty): "`name` is required: <what>". */
@@ -167,4 +163,9 @@ export class OptionChecks {
     if (typeof value !== 'function') this.missing(name, required);
     return value as T;
   }
+}
+
+/** A sentence's first letter in upper case, unless the sentence starts with a function's name (`statsHandler()`). */
+function capitalise(message: string): string {
+  return /^[a-z]\w*\(/.test(message) ? message : message.charAt(0).toUpperCase() + message.slice(1);
 }

@@ -16,6 +16,14 @@ export interface Auth0PresetOptions extends Partial<ProviderOptions> {
 export function auth0(options: Auth0PresetOptions): ProviderOptions {
   const { domain, ...overrides } = options;
   const host = presetHost('auth0', 'domain', domain, 'tenant.eu.auth0.com');
+  const { audience } = overrides;
+  const audiences = Array.isArray(audience) ? audience : [audience];
+  if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a.length === 0)) {
+    new OptionChecks('auth0()').missing(
+      'audience',
+      "pass your Auth0 API's identifier (its access tokens' `aud`), e.g. 'https://api.example.com'.",
+    );
+  }
   return {
     name: 'auth0',
     issuer: `https://${host}/`,

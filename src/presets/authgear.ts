@@ -1,5 +1,5 @@
-import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `authgear()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
@@ -18,11 +18,10 @@ export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
  */
 export function authgear(options: AuthgearPresetOptions): ProviderOptions {
   const { endpoint, resolver = true, sessionCookie = 'session', ...overrides } = options;
-  const check = new OptionChecks('authgear()');
-  if (typeof endpoint !== 'string' || endpoint.length === 0) {
-    check.missing('endpoint', "pass your Authgear endpoint, e.g. 'https://myapp.authgear.cloud'.");
-  }
-  const issuer = endpoint.replace(/\/+$/, '');
+  const issuer = presetUrl('authgear', 'endpoint', endpoint, 'https://myapp.authgear.cloud').replace(
+    /\/+$/,
+    '',
+  );
   return {
     name: 'authgear',
     issuer,

@@ -1,5 +1,6 @@
 import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `introspection()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions, 'audience'>> {
@@ -17,15 +18,19 @@ export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions
 /** Any opaque access token, checked with RFC 7662 token introspection. */
 export function introspection(options: IntrospectionPresetOptions): ProviderOptions {
   const { endpoint, clientId, clientSecret, issuer, audience, ...overrides } = options;
-  let origin: string;
-  try {
-    origin = new URL(endpoint).origin;
-  } catch {
-    return new OptionChecks('introspection()').invalid(
-      'endpoint',
-      endpoint,
-      'the URL of your introspection endpoint',
-    );
+  const origin = new URL(
+    presetUrl('introspection', 'endpoint', endpoint, 'https://idp.example.com/oauth2/introspect'),
+  ).origin;
+  for (const [name, value] of [
+    ['clientId', clientId],
+    ['clientSecret', clientSecret],
+  ] as const) {
+    if (typeof value !== 'string' || value.length === 0) {
+      new OptionChecks('introspection()').missing(
+        name,
+        'pass the client this API uses at the authorization server.',
+      );
+    }
   }
   return {
     name: 'introspection',

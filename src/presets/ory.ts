@@ -1,5 +1,5 @@
-import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
+import { presetUrl } from './preset-url.js';
 
 /** Options of the `ory()` preset; any `ProviderOptions` field overrides what the preset sets. */
 export interface OryPresetOptions extends Partial<ProviderOptions> {
@@ -19,13 +19,9 @@ export interface OryPresetOptions extends Partial<ProviderOptions> {
  */
 export function ory(options: OryPresetOptions): ProviderOptions {
   const { url, tokenized, ...overrides } = options;
-  if (typeof url !== 'string' || url.length === 0) {
-    new OptionChecks('ory()').missing(
-      'url',
-      "pass your Ory project URL, e.g. 'https://{slug}.projects.oryapis.com'.",
-    );
-  }
-  const issuer = url.replace(/\/+$/, '');
+  const issuer = presetUrl('ory', 'url', url, 'https://{slug}.projects.oryapis.com').replace(/\/+$/, '');
+  if (tokenized !== undefined)
+    presetUrl('ory', 'tokenized.jwksUri', tokenized?.jwksUri, 'https://api.example.com/ory-jwks.json');
   const jwt: Partial<ProviderOptions> = tokenized
     ? {
         jwksUri: tokenized.jwksUri,

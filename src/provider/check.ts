@@ -88,7 +88,11 @@ function route(
     typeof iss === 'string'
       ? runtimes.find((r) => r.config.jwt && r.config.issuers.includes(iss as string))
       : undefined;
-  if (!runtime || !accepts(runtime, credential)) throw untrusted();
+  if (!runtime) {
+    const expected = runtimes.filter((r) => r.config.jwt).map((r) => r.config.issuer);
+    throw untrusted(new IssuerMismatch(expected, iss, 'no configured provider has this issuer'));
+  }
+  if (!accepts(runtime, credential)) throw untrusted(placeMismatch(runtime, credential, iss));
   return runtime;
 }
 
@@ -102,10 +106,50 @@ function accepts(
     : runtime.config.cookieName === credential.cookieName;
 }
 
-function untrusted(): BridgeError {
+/**
+ * The `cause` of `ERR_BRIDGE_UNTRUSTED_ISSUER`: which issuers were expected and which was received. For the
+ * `debug` log and an error handler (`errors: 'next'`); the response never says which issuers are trusted.
+ */
+export class IssuerMismatch extends Error {
+  override readonly name = 'IssuerMismatch';
+  /** The issuers of the configured providers that accept JWTs. */
+  readonly expected: readonly string[];
+  /** The token's `iss` claim, as it came (untrusted input). */
+  readonly received: unknown;
+  constructor(expected: readonly string[], received: unknown, why: string) {
+    const shown = typeof received === 'string' ? JSON.stringify(received.slice(0, 200)) : String(received);
+    super(
+      `expected issuer ${expected.map((e) => JSON.stringify(e)).join(' or ') || '(none)'}, received ${shown}: ${why}`,
+    );
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
+/** A trusted issuer's token, sent where that provider does not look (the Bearer header, or another cookie). */
+function placeMismatch(
+  runtime: ProviderRuntime,
+  credential: Extract<ProviderCredential, { type: 'token' }>,
+  received: unknown,
+): IssuerMismatch {
+  const where =
+    credential.source === 'header' ? 'in the Authorization header' : `in the cookie ${credential.cookieName}`;
+  const looks = [
+    runtime.config.bearer ? 'the Authorization header' : undefined,
+    runtime.config.cookieName ? `the cookie ${runtime.config.cookieName}` : undefined,
+  ].filter(Boolean);
+  return new IssuerMismatch(
+    [runtime.config.issuer],
+    received,
+    `the token came ${where}, but provider ${runtime.config.name} reads only ${looks.join(' and ') || 'nothing'}`,
+  );
+}
+
+function untrusted(cause: IssuerMismatch): BridgeError {
   return new BridgeError(
     'ERR_BRIDGE_UNTRUSTED_ISSUER',
     'The token was issued by an issuer this API does not trust.',
+    { cause },
   );
 }
 
@@ -218,7 +262,9 @@ export function checkProvider(
     const refusal = hit ? undefined : cache?.refusal(token, now);
     const owner = hit?.owner ?? refusal?.owner ?? route(credential, runtimes);
     runtime = owner;
-    if (!accepts(owner, credential)) throw untrusted();
+    if (!accepts(owner, credential)) {
+      throw untrusted(placeMismatch(owner, credential, (hit ?? refusal)?.owner.config.issuer));
+    }
     if (refusal) throw new BridgeError(refusal.code, refusal.message);
     if (!hit) {
       return verifyJwt(credential, owner, cache, now)

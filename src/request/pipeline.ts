@@ -2,7 +2,12 @@ import { inCohort } from '../cutover/cohort.js';
 import type { CutoverSettings } from '../cutover/state.js';
 import type { LegacyReader, LegacyResult } from '../legacy/reader.js';
 import type { BridgeConfig } from '../options/config.js';
-import { checkProvider, type ProviderResult, type ProviderRuntime } from '../provider/check.js';
+import {
+  checkProvider,
+  IssuerMismatch,
+  type ProviderResult,
+  type ProviderRuntime,
+} from '../provider/check.js';
 import { type ProviderCredential, readProviderCredential } from '../provider/credential.js';
 import { linkAtSignIn } from '../provider/link-at-sign-in.js';
 import type { TokenCache } from '../provider/token-cache.js';
@@ -101,7 +106,18 @@ export function createPipeline(parts: PipelineParts): Evaluate {
       provider,
       cohort,
     );
-    if (decision.error) debug(`${decision.error.code}: ${decision.error.message}`);
+    // An issuer mismatch says in `debug` which issuer was expected and which received (never in the response).
+    const mismatch =
+      provider.state === 'invalid' && provider.error.cause instanceof IssuerMismatch
+        ? provider.error
+        : undefined;
+    if (decision.error) {
+      const detail = decision.error === mismatch ? ` (${(mismatch.cause as Error).message})` : '';
+      debug(`${decision.error.code}: ${decision.error.message}${detail}`);
+    }
+    if (mismatch && decision.error !== mismatch) {
+      debug(`provider credential ignored, ${mismatch.code}: ${(mismatch.cause as Error).message}`);
+    }
     // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
     if (provider.state === 'ok' && provider.linked && decision.auth) linked(decision.auth);
     emit(event);

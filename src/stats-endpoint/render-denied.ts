@@ -1,6 +1,7 @@
 /**
- * The page a browser gets instead of the dashboard when access is refused: a short HTML page that says what to
- * do, with the same status and headers as the JSON answer (401 with `WWW-Authenticate`, or 403). Self-contained
+ * The page a browser gets instead of the dashboard when access is refused, or when the figures cannot be had: a
+ * short HTML page that says what to do, with the same status and headers as the JSON answer (401 with
+ * `WWW-Authenticate`, 403, or 503 with `Retry-After`). Self-contained
  * like the dashboard (inline CSS, no script, no external URL) and served with the same CSP.
  */
 import { DASHBOARD_CSS } from './dashboard-css.js';
@@ -15,10 +16,14 @@ const PAGES = {
     title: 'You are signed in but not allowed to see this dashboard',
     text: 'Your account does not have access to the migration dashboard. Ask an administrator of this app for access, or sign in with an account that has it.',
   },
+  503: {
+    title: 'The migration figures are unavailable right now',
+    text: 'The stats store did not answer in time, so this page cannot show the figures. Nothing is lost: requests are still being recorded. Reload this page in a few seconds.',
+  },
 } as const;
 
-/** The page for a refused request: 401 (no user) or 403 (a user `authorize` refused). */
-export function renderAccessDenied(status: 401 | 403): string {
+/** The page for a refused request (401: no user; 403: a user `authorize` refused) or a failed report (503). */
+export function renderAccessDenied(status: 401 | 403 | 503): string {
   const { title, text } = PAGES[status];
   return html`<!doctype html>
 <html lang="en">

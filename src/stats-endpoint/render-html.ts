@@ -4,7 +4,7 @@
  */
 
 import type { PasswordMigrationCounts, RequestCounts, UserCounts } from '../stats/contract.js';
-import type { MigrationReport, ReportWindow } from '../stats/report-types.js';
+import type { MigrationReport, ReportSeriesPoint, ReportWindow } from '../stats/report-types.js';
 import {
   bucketLabel,
   formatCount,
@@ -16,7 +16,7 @@ import {
 } from '../util/format.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { html, SafeHtml } from './html-escape.js';
-import { cutoverSection } from './render-cutover.js';
+import { cutoverSection, percentLabel } from './render-cutover.js';
 import { legacyStoreSection } from './render-legacy-store.js';
 import { endsWithPartialBucket, partialLabel, renderChart } from './svg-chart.js';
 
@@ -86,11 +86,19 @@ function windowsTable(report: MigrationReport): SafeHtml {
 </table></div>`;
 }
 
-function seriesTable(report: MigrationReport): SafeHtml {
+/** The series from its first bucket with data: the chart does not draw the days before the stats began. */
+export function fromFirstData(series: readonly ReportSeriesPoint[]): ReportSeriesPoint[] {
+  const first = series.findIndex(
+    (p) => p.legacyUsers + p.providerUsers + p.legacyRequests + p.providerRequests + p.passwordMatches > 0,
+  );
+  return first === -1 ? [] : series.slice(first);
+}
+
+function seriesTable(report: MigrationReport, series: readonly ReportSeriesPoint[]): SafeHtml {
   const unit = report.seriesBucket === 'hour' ? 'Hour' : 'Day';
-  const partial = endsWithPartialBucket(report.series, report.seriesBucket, report.generatedAt);
-  const last = report.series.length - 1;
-  const rows = report.series.map((p, i) => {
+  const partial = endsWithPartialBucket(series, report.seriesBucket, report.generatedAt);
+  const last = series.length - 1;
+  const rows = series.map((p, i) => {
     const sofar = partial && i === last;
     return html`<tr${sofar ? html` class="partial-row"` : ''}><th scope="row">${bucketLabel(p.start, report.seriesBucket)}${sofar ? ` (${partialLabel(report.seriesBucket)})` : ''}</th><td>${formatCount(p.legacyUsers)}</td><td>${formatCount(p.providerUsers)}</td><td>${formatCount(p.legacyRequests)}</td><td>${formatCount(p.providerRequests)}</td></tr>`;
   });
@@ -113,16 +121,21 @@ function legend(bucket: 'hour' | 'day', partial: boolean): SafeHtml {
 
 function chartSection(report: MigrationReport): SafeHtml {
   const unit = report.seriesBucket === 'hour' ? 'hour' : 'day';
-  const partial = endsWithPartialBucket(report.series, report.seriesBucket, report.generatedAt);
+  const series = fromFirstData(report.series);
+  const partial = endsWithPartialBucket(series, report.seriesBucket, report.generatedAt);
+  const trimmed = series.length < report.series.length && series[0] !== undefined;
+  const startNote = trimmed
+    ? ` The chart starts at ${bucketLabel(series[0]!.start, report.seriesBucket)}, the first ${unit} with data.`
+    : '';
   const partialNote = partial
     ? ` The last ${unit}, ${partialLabel(report.seriesBucket)}, is not over: it is drawn apart with hollow markers, not as part of the lines.`
     : '';
   const body =
-    report.series.length === 0
+    series.length === 0
       ? html`<p>No sightings recorded yet: the chart appears once the bridge has seen traffic.</p>`
-      : html`<figure>${legend(report.seriesBucket, partial)}${renderChart({ series: report.series, bucket: report.seriesBucket, now: report.generatedAt })}
-<figcaption>Distinct users seen per ${unit} (UTC). Legacy: users with a valid legacy session cookie; provider: users with a valid provider token; a user who presents both in a ${unit} counts in both. Where the two lines meet, the dashed legacy line runs inside the wider provider line.${partialNote}</figcaption>
-</figure>${seriesTable(report)}`;
+      : html`<figure>${legend(report.seriesBucket, partial)}${renderChart({ series, bucket: report.seriesBucket, now: report.generatedAt })}
+<figcaption>Distinct users seen per ${unit} (UTC). Legacy: users with a valid legacy session cookie; provider: users with a valid provider token; a user who presents both in a ${unit} counts in both. Where the two lines meet, the dashed legacy line runs inside the wider provider line.${startNote}${partialNote}</figcaption>
+</figure>${seriesTable(report, series)}`;
   return html`<section aria-labelledby="chart-heading"><h2 id="chart-heading">Active users over time</h2>${body}</section>`;
 }
 
@@ -162,18 +175,36 @@ function readinessSection(report: MigrationReport): SafeHtml {
 </section>`;
 }
 
+/** "ramp at 25 %", "provider-only mode", "no ramp": what refuses legacy users now. */
+function refusalSetting(report: MigrationReport): string {
+  if (report.mode === 'provider-only') return 'provider-only mode';
+  const percent = report.cutover.history.at(-1)?.percent ?? 0;
+  return percent > 0 ? `ramp at ${percentLabel(percent)}` : 'no ramp';
+}
+
+/**
+ * The key figures, each labelled with its window and what it counts, so that figures of different windows
+ * and definitions (a user who moved this week still counts in this week's legacy share) cannot be read as
+ * contradicting each other.
+ */
 function figuresSection(report: MigrationReport): SafeHtml {
   const week = report.windows['7d'];
   const last = report.lastLegacyAt;
   const lastNote = last ? relativeTo(last, report.generatedAt) : undefined;
+  const refused = report.cutover.refused;
   const tile = (id: string, label: string, value: string, note: string | undefined, kind = ''): SafeHtml =>
     html`<div class="tile"><dt>${label}</dt><dd><span class="value${kind}" id="${id}">${value}</span>${note ? html`<span class="note">${note}</span>` : ''}</dd></div>`;
+  const movedThisWeek =
+    week.users.migrated > 0
+      ? `; the ${formatCount(week.users.migrated)} who moved to the provider in these days ${week.users.migrated === 1 ? 'counts' : 'count'} here too`
+      : '';
   return html`<section aria-labelledby="figures-heading">
 <h2 id="figures-heading">Key figures</h2>
 <dl class="tiles">
-${tile('legacy-share', 'Legacy share, last 7 days', formatPercent(report.cutover.legacyShare7d), `${formatCount(week.users.legacy)} of ${formatCount(week.users.active)} active users`)}
-${tile('migrated', 'Migrated users', formatCount(report.totals.users.migrated), `${formatCount(week.users.migrated)} in the last 7 days`)}
-${tile('legacy-only', 'Legacy-only users', formatCount(report.totals.users.legacyOnly), `never seen on the provider; ${formatCount(week.users.legacyOnly)} active in the last 7 days`)}
+${tile('legacy-share', 'Active users who used a legacy session, last 7 days', formatPercent(report.cutover.legacyShare7d), `${formatCount(week.users.legacy)} of ${formatCount(week.users.active)} active users${movedThisWeek}`)}
+${tile('migrated', 'Moved to the provider, since the stats began', formatCount(report.totals.users.migrated), `seen on a legacy session first; ${formatCount(week.users.migrated)} in the last 7 days`)}
+${refused ? tile('refused-now', 'Refused by the cutover now', formatCount(refused.users), `legacy users sent to the new login since ${formatDateTime(refused.since)} (${refusalSetting(report)}, this instance)`) : ''}
+${tile('legacy-only', 'Never seen on the provider, since the stats began', formatCount(report.totals.users.legacyOnly), `legacy users only; ${formatCount(week.users.legacyOnly)} active in the last 7 days`)}
 ${tile('last-legacy', 'Last legacy sighting', last ? formatDateTime(last) : 'Never', lastNote, ' date')}
 </dl>
 </section>`;

@@ -89,13 +89,30 @@ export function parseStatsHandlerOptions(options: StatsHandlerOptions | undefine
  * `bridge.statsHandler(options)`: the options are parsed here, once; the numbers are the bridge's stats (the
  * report judged by the handler's `cutover` criteria), with the bridge's report deadline.
  */
+/** Longest the endpoint waits for the recorder's flush before building the report. */
+const SETTLE_MS = 1000;
+
 export function bridgeStatsHandler(
   options: StatsHandlerOptions,
   stats: StatsService,
   debug: (message: string) => void,
 ): StatsRequestHandler {
   const { cutover, ...access } = parseStatsHandlerOptions(options);
-  return serveStats(access, stats.metricsSource(cutover), REPORT_TIMEOUT_MS, debug);
+  const source = stats.metricsSource(cutover);
+  return serveStats(
+    access,
+    {
+      ...source,
+      // The request asking for the stats was itself recorded by the bridge in front of the route: flush first,
+      // so it is counted and the page does not show it as a pending event.
+      getReport: async () => {
+        await stats.settle(SETTLE_MS);
+        return source.getReport();
+      },
+    },
+    REPORT_TIMEOUT_MS,
+    debug,
+  );
 }
 
 /** What `createStatsHandler` needs: the access rule, and where the numbers come from. */

@@ -26,10 +26,8 @@ export interface CutoverChange {
 /** What a cutover would cost now, in users sent back to sign in. */
 export interface CutoverImpact {
   /**
-   * Distinct legacy users per day, averaged over the last 7 complete UTC days (the 7 days before the current
-   * one, which is partial and left out): the sum of the daily series' `legacyUsers` over those days, divided by
-   * 7, to one decimal. Days without a sighting count as 0 (in the first week after the stats start, the
-   * figure is low). Users refused by the ramp are still sighted, so they are counted.
+   * Legacy users a full cutover would send back to sign in per day: the larger of `todaySoFar` and
+   * `averagePerDay`, to one decimal. Users refused by the ramp are still sighted, so they are counted.
    */
   usersPerDay: number;
   /**
@@ -37,6 +35,29 @@ export interface CutoverImpact {
    * users (the cohort is uniform, so this is the expected number).
    */
   byPercent: Record<'10' | '25' | '50' | '100', number>;
+  /** Distinct legacy users seen today (UTC) so far: today is not over, so this is a lower bound for today. */
+  todaySoFar: number;
+  /**
+   * Complete UTC days the average rests on: the days before today since the first day with data, at most 7
+   * (0 on the stats' first day).
+   */
+  completeDays: number;
+  /** Distinct legacy users per day averaged over those `completeDays` days, to one decimal (0 when there are none). */
+  averagePerDay: number;
+}
+
+/**
+ * Legacy users the answering instance refused because of the cutover (the ramp's cohort, or `provider-only`
+ * mode): they are sent to the new login. Counted per instance, in memory.
+ */
+export interface CutoverRefusals {
+  /** Distinct legacy users refused since `since`. */
+  users: number;
+  /**
+   * ISO start of the count: 24 hours ago, or the last change that let users back in (a lower percent, leaving
+   * `provider-only`), whichever is later.
+   */
+  since: string;
 }
 
 export interface CutoverReport {
@@ -58,6 +79,8 @@ export interface CutoverReport {
   history: CutoverChange[];
   /** Users a cutover would send back to sign in each day. */
   impact: CutoverImpact;
+  /** Users the cutover refuses now (this instance); null when the report was built without that count. */
+  refused: CutoverRefusals | null;
 }
 
 export interface ReportWindow {

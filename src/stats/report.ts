@@ -113,6 +113,8 @@ export interface BuildReportInput {
   legacyStore?: LegacyStoreReport | null;
   /** The instance's mode and ramp changes, oldest first (`CutoverState.history()`). Default: none. */
   history?: readonly CutoverHistoryEntry[];
+  /** Legacy users this instance refused because of the cutover, since `since` (ms). Default: not counted. */
+  refused?: { users: number; since: number };
 }
 
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
@@ -163,6 +165,9 @@ export function buildReport(input: BuildReportInput): MigrationReport {
         percent: c.percent,
       })),
       impact: cutoverImpact(now, daily),
+      refused: input.refused
+        ? { users: input.refused.users, since: new Date(input.refused.since).toISOString() }
+        : null,
     },
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
@@ -200,7 +205,7 @@ function cutover(
   now: number,
   criteria: Required<CutoverCriteria>,
   daily: readonly SeriesPoint[] | undefined,
-): Omit<CutoverReport, 'history' | 'impact'> {
+): Omit<CutoverReport, 'history' | 'impact' | 'refused'> {
   const { maxLegacyShare, quietDays, trendDays } = criteria;
   const week = snapshot.windows['7d']!.users;
   const share = week.active > 0 ? week.legacy / week.active : 0;
@@ -246,24 +251,43 @@ function cutover(
   };
 }
 
-/** Days averaged by `CutoverImpact.usersPerDay`. */
+/** Most complete days averaged by `CutoverImpact.averagePerDay`. */
 const IMPACT_DAYS = 7;
 
+/** True when a daily point holds any sighting or authenticated request. */
+function hasData(p: SeriesPoint): boolean {
+  return (
+    p.legacyUsers + p.providerUsers + p.legacyRequests + p.providerRequests + (p.passwordMatches ?? 0) > 0
+  );
+}
+
 /**
- * `CutoverImpact`: the distinct legacy users of each of the last 7 complete UTC days (the day buckets starting
- * from 7 days before today's through yesterday's; today is partial), summed and divided by 7. Buckets missing
- * from `daily` count as 0; without a daily series at all, every figure is 0.
+ * `CutoverImpact`: today's distinct legacy users so far, and the average over the complete UTC days available
+ * (from the first day with data, at most the last 7, yesterday included); `usersPerDay` is the larger. So the
+ * figure never says "nobody" while legacy users were seen today, and in the first week it divides by the days
+ * there are, not by 7. Without a daily series every figure is 0.
  */
 export function cutoverImpact(now: number, daily: readonly SeriesPoint[] | undefined): CutoverImpact {
   const today = Math.floor(now / DAY) * DAY;
-  const from = today - IMPACT_DAYS * DAY;
+  const points = daily ?? [];
+  const first = points.find(hasData)?.start;
+  const from = Math.max(today - IMPACT_DAYS * DAY, first ?? today);
+  const completeDays = Math.max(0, Math.round((today - from) / DAY));
   let sum = 0;
-  for (const p of daily ?? []) if (p.start >= from && p.start < today) sum += p.legacyUsers;
-  const perDay = sum / IMPACT_DAYS;
+  let todaySoFar = 0;
+  for (const p of points) {
+    if (p.start >= from && p.start < today) sum += p.legacyUsers;
+    else if (p.start === today) todaySoFar = p.legacyUsers;
+  }
+  const average = completeDays > 0 ? sum / completeDays : 0;
+  const perDay = Math.max(todaySoFar, average);
   const share = (percent: number): number => Math.round((perDay * percent) / 100);
   return {
     usersPerDay: Math.round(perDay * 10) / 10,
     byPercent: { '10': share(10), '25': share(25), '50': share(50), '100': share(100) },
+    todaySoFar,
+    completeDays,
+    averagePerDay: Math.round(average * 10) / 10,
   };
 }
 

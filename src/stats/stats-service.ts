@@ -10,6 +10,7 @@ import type {
   StatsSnapshot,
   StatsStore,
 } from './contract.js';
+import { CutoverRefusals } from './cutover-refusals.js';
 import { memoryStats } from './memory/store.js';
 import type { InstanceState } from './metric-types.js';
 import { attemptReport, type MetricsSource, type ReportAttempt } from './metrics-source.js';
@@ -51,6 +52,7 @@ export class StatsService {
   readonly #config: BridgeConfig;
   readonly #legacyStore: LegacyStoreSource | undefined;
   readonly #cutover: CutoverState;
+  readonly #refusals = new CutoverRefusals();
 
   /** `legacyStore`: the legacy store drain whose last scan the report shows (undefined when `legacy.drain` is off). */
   constructor(config: BridgeConfig, cutover: CutoverState, legacyStore?: LegacyStoreSource) {
@@ -63,7 +65,32 @@ export class StatsService {
 
   /** Buffers a request or password migration event for the store. Synchronous, O(1). */
   record(event: AnyBridgeEvent): void {
+    if (
+      event.type === 'request' &&
+      event.code === 'ERR_BRIDGE_LEGACY_DISABLED' &&
+      event.legacyUserId !== undefined &&
+      event.mode !== 'observe'
+    ) {
+      this.#refusals.add(event.legacyUserId, event.time);
+    }
     this.recorder.push(toAnyStatsEvent(event));
+  }
+
+  /**
+   * Hands what is buffered to the store before a report is built, waiting at most `maxMs`: the stats endpoint's
+   * own request (decided by a bridge mounted in front of it) is then in the figures, not a pending event.
+   */
+  async settle(maxMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.recorder.flush(), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** `bridge.report()`: the options are checked on each call; rejects when the report fails or times out. */
@@ -105,6 +132,7 @@ export class StatsService {
       daily,
       legacyStore: this.#legacyStore?.report() ?? null,
       history: this.#cutover.history(),
+      refused: this.#refusals.count(now, this.#cutover.history()),
     });
   }
 

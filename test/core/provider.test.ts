@@ -644,6 +644,50 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       );
     });
 
+    it('names the expected and the received issuer in debug and in the error cause, never in the response', async () => {
+      const lines: string[] = [];
+      let cause: unknown;
+      const userId = (claims: JWTPayload) => claims.sub;
+      const bridge = makeBridge({
+        provider: [alpha.options({ name: 'alpha', userId }), beta.options({ name: 'beta', userId })],
+        debug: (line) => lines.push(line),
+        errors: 'next',
+      });
+      const app = buildApp(express, bridge, {
+        errorHandler: (err, _req, res, _next) => {
+          cause = (err as { cause?: unknown }).cause;
+          res.status((err as { status: number }).status).json({ code: (err as { code: string }).code });
+        },
+      });
+      const token = await alpha.mint({ iss: 'https://untrusted.example.test/' });
+      const res = await request(app)
+        .get('/me')
+        .set(...bearer(token));
+      expect(res.status).toBe(401);
+      expect(res.text).not.toContain(alpha.issuer);
+      expect(res.text).not.toContain('untrusted.example.test');
+      expect(cause).toMatchObject({
+        name: 'IssuerMismatch',
+        expected: [alpha.issuer, beta.issuer],
+        received: 'https://untrusted.example.test/',
+      });
+      const line = lines.find((l) => l.startsWith('ERR_BRIDGE_UNTRUSTED_ISSUER'));
+      expect(line).toContain(alpha.issuer);
+      expect(line).toContain(beta.issuer);
+      expect(line).toContain('https://untrusted.example.test/');
+    });
+
+    it('answers an issuer mismatch without naming the trusted issuers in respond mode', async () => {
+      const { app } = twoProviders();
+      const token = await alpha.mint({ iss: 'https://untrusted.example.test/' });
+      const res = await request(app)
+        .get('/me')
+        .set(...bearer(token));
+      expect(bodyOf(res).code).toBe('ERR_BRIDGE_UNTRUSTED_ISSUER');
+      expect(res.text).not.toContain(alpha.issuer);
+      expect(JSON.stringify(res.headers)).not.toContain(alpha.issuer);
+    });
+
     it("rejects a token claiming one provider's iss but signed with the other provider's key", async () => {
       const { app } = twoProviders();
       const token = await mintToken(beta.key, { iss: alpha.issuer, aud: AUDIENCE });

@@ -1,6 +1,6 @@
 /**
  * The bridge reads sessions from the real express-session stores apps use, each configured read-only
- * as the README's "Running the legacy store read-only" says. For every store, the express-session login writes
+ * as docs/legacy-store.md, "Running the legacy store read-only", says. For every store, the express-session login writes
  * the sessions through one store instance (the legacy app's) and the bridge reads through another (the
  * bridge's own, on its own connection), except MemoryStore, which only exists in one process.
  *
@@ -293,7 +293,7 @@ const files: StoreSpec = {
     const quiet = { path: dir, reapInterval: -1, logFn: () => {} };
     return {
       writer: new FileStore(quiet),
-      // The README's read-only settings; the default 5 retries on a missing file are kept.
+      // The read-only settings of docs/legacy-store.md; the default 5 retries on a missing file are kept.
       reader: new FileStore(quiet),
       watch: watchSnapshots(async () => {
         const out = new Map<string, string>();

@@ -71,7 +71,7 @@ describeWithRedisServer('the bridge while its stats store and its legacy store s
     dir = await mkdtemp(join(tmpdir(), 'esb-store-faults-'));
     statsServer = await startRedisServer({ persistDir: join(dir, 'stats') });
     legacyServer = await startRedisServer({ persistDir: join(dir, 'legacy') });
-    statsRedis = await connectNodeRedis(statsServer.url); // the README's fail-fast settings for stats
+    statsRedis = await connectNodeRedis(statsServer.url); // the fail-fast settings of docs/stats.md
     legacyClient = createClient({ url: legacyServer.url }); // node-redis defaults: commands queue while offline
     legacyClient.on('error', () => {});
     await legacyClient.connect();

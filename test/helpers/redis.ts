@@ -133,7 +133,7 @@ export interface RedisConnection {
 export type NodeRedisClient = ReturnType<typeof createClient>;
 
 /**
- * A connected node-redis v5 client with the options the README recommends for stats: commands fail
+ * A connected node-redis v5 client with the options docs/stats.md recommends for stats: commands fail
  * while disconnected instead of waiting in the offline queue.
  */
 export async function connectNodeRedis(

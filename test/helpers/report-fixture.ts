@@ -90,7 +90,14 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
         { at: '2025-03-24T09:30:00.000Z', mode: 'bridge', percent: 10 },
         { at: '2025-03-28T09:30:00.000Z', mode: 'bridge', percent: 25 },
       ],
-      impact: { usersPerDay: 61.4, byPercent: { '10': 6, '25': 15, '50': 31, '100': 61 } },
+      impact: {
+        usersPerDay: 61.4,
+        byPercent: { '10': 6, '25': 15, '50': 31, '100': 61 },
+        todaySoFar: 40,
+        completeDays: 7,
+        averagePerDay: 61.4,
+      },
+      refused: { users: 12, since: '2025-03-30T12:00:00.000Z' },
     },
     requestsByLabel: [
       { kind: 'legacy', outcome: 'ok', count: 48_210 },

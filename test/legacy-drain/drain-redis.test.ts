@@ -1,4 +1,7 @@
 import type { RedisStore } from 'connect-redis';
+import express from 'express';
+import session from 'express-session';
+import request from 'supertest';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { type LegacySessionStore, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
@@ -74,7 +77,7 @@ await describeRedis('legacy.drain on connect-redis (node-redis, real Redis)', ()
     });
   });
 
-  it('reads with SCAN and MGET only (MONITOR), leaving every value and TTL as it was', async () => {
+  it('reads with SCAN, MGET and PTTL only (MONITOR), leaving every value and TTL as it was', async () => {
     // scanCount 3: several SCAN pages for ten keys.
     const { store, prefix } = await knownStore({ scanCount: 3 });
     const before = await keyStates(prefix);
@@ -95,7 +98,7 @@ await describeRedis('legacy.drain on connect-redis (node-redis, real Redis)', ()
     const commands = lines
       .filter((line) => line.includes(prefix) && !line.includes(marker))
       .map((line) => /"([a-zA-Z]+)"/.exec(line.slice(line.indexOf(']') + 1))?.[1]?.toLowerCase());
-    expect(new Set(commands)).toEqual(new Set(['scan', 'mget']));
+    expect(new Set(commands)).toEqual(new Set(['scan', 'mget', 'pttl']));
     expect(commands.filter((c) => c === 'scan').length).toBeGreaterThan(1);
 
     const after = await keyStates(prefix);
@@ -122,12 +125,29 @@ await describeRedis('legacy.drain on connect-redis (node-redis, real Redis)', ()
     expect(await drainBridge(store).scanLegacyStore()).toMatchObject({ sessions: 7, loggedIn: 6, users: 4 });
   });
 
-  it('counts a session without cookie.expires apart (its TTL is the store default)', async () => {
-    const { store } = await knownStore();
+  it("dates a session without cookie.expires by its key's TTL", async () => {
+    const { store, prefix } = await knownStore();
     await setSession(store, 'no-expiry', {
       cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
       userId: 'u6',
     });
+    // Later than every cookie.expires of the known sessions, as seen from the scan's clock.
+    const ttlMs = 30 * 24 * 3_600_000;
+    await redis.client.pExpire(`${prefix}no-expiry`, ttlMs);
+    const scan = await drainBridge(store).scanLegacyStore();
+    expect(scan).toMatchObject({ sessions: 8, loggedIn: 7, users: 5, sessionsWithoutExpiry: 0 });
+    const latest = Date.parse((scan as { latestExpiry: string }).latestExpiry);
+    expect(latest).toBeLessThanOrEqual(SCAN_AT + ttlMs);
+    expect(latest).toBeGreaterThan(SCAN_AT + ttlMs - 60_000);
+  });
+
+  it('counts a session with neither cookie.expires nor a TTL apart: latestExpiry is null', async () => {
+    const { store, prefix } = await knownStore();
+    await setSession(store, 'no-expiry', {
+      cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
+      userId: 'u6',
+    });
+    await redis.client.persist(`${prefix}no-expiry`);
     expect(await drainBridge(store).scanLegacyStore()).toMatchObject({
       sessions: 8,
       loggedIn: 7,
@@ -135,6 +155,32 @@ await describeRedis('legacy.drain on connect-redis (node-redis, real Redis)', ()
       latestExpiry: null,
       sessionsWithoutExpiry: 1,
     });
+  });
+
+  it("gives express-session's default setup (no cookie.maxAge, connect-redis' one-day TTL) a latestExpiry", async () => {
+    const prefix = redisPrefix('legacy-drain-defaults');
+    onTestFinished(() => deleteRedisPrefix(redis.client, prefix));
+    const store = redisSessionStore(redis.client, prefix);
+    const app = express();
+    // express-session with its defaults: a browser-session cookie, no maxAge, so no cookie.expires.
+    app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
+    app.post('/login', (req, res) => {
+      (req.session as unknown as { userId: string }).userId = 'u-default';
+      res.sendStatus(204);
+    });
+    const login = await request(app).post('/login');
+    expect(login.status).toBe(204);
+    expect(login.headers['set-cookie']?.[0]).not.toMatch(/Expires=/i);
+
+    const bridge = sessionBridge({ legacy: { store, secret: SECRET, drain: true }, stats: false });
+    bridges.push(bridge);
+    const before = Date.now();
+    const scan = await bridge.scanLegacyStore();
+    expect(scan).toMatchObject({ sessions: 1, loggedIn: 1, users: 1, sessionsWithoutExpiry: 0 });
+    const latest = Date.parse((scan as { latestExpiry: string }).latestExpiry);
+    // connect-redis' default TTL is one day.
+    expect(latest).toBeGreaterThan(before + 86_400_000 - 60_000);
+    expect(latest).toBeLessThanOrEqual(Date.now() + 86_400_000);
   });
 
   it('scans through an ioredis client too (connect-redis 7 takes one)', async () => {

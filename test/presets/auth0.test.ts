@@ -194,6 +194,24 @@ describe('auth0(): issuer form', () => {
     expect(messages[0]).toContain('auth0({ domain })');
   });
 
+  it('prints the issuer warning once through process.emitWarning when no debug is given', () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    makeBridge({ provider: { issuer: 'https://tenant.auth0.com', audience: API } });
+    // Node emits 'warning' on the next tick.
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        process.off('warning', listen);
+        const ours = warnings.filter((w) => w.message.includes('https://tenant.auth0.com'));
+        expect(ours).toHaveLength(1);
+        expect(ours[0]?.name).toBe('SessionBridgeWarning');
+        expect(ours[0]?.message).toContain('auth0({ domain })');
+        resolve();
+      }),
+    );
+  });
+
   it('does not warn for auth0({ domain }) nor for a plain issuer with the trailing slash', () => {
     const messages: string[] = [];
     makeBridge({

@@ -146,7 +146,9 @@ describe('renderHtml', () => {
     const share = formatPercent(240 / 2_100);
     expect(share).toBe('11.4%');
     expect(text).toContain(`${share} of the users active`); // the reason
-    expect(text).toMatch(new RegExp(`Legacy share, last 7 days ${share.replace('.', '\\.')}`)); // the tile
+    expect(text).toMatch(
+      new RegExp(`Active users who used a legacy session, last 7 days ${share.replace('.', '\\.')}`),
+    ); // the tile
     // Every printed form of the share, and of any percentage, is the formatter's.
     expect(text.match(/11[.,]\d+\s?%/g)).toEqual([share, share]);
     expect(text).not.toMatch(/\d\s%/);
@@ -217,7 +219,7 @@ describe('the cutover panel', () => {
   it('states the impact of a cutover next to the readiness, and lists the mode and ramp changes', () => {
     const page = renderHtml(makeReportFixture());
     expect(page).toContain(
-      'A full cutover today would send about 61 users a day back to sign in; 10 %: 6, 25 %: 15, 50 %: 31.',
+      'A full cutover today would send about 61 users a day back to sign in: 40 users with a legacy session seen today so far, and 61.4 a day on average over the last 7 complete days. A ramp of 10%: 6, 25%: 15, 50%: 31.',
     );
     expect(page.indexOf('id="cutover-impact"')).toBeGreaterThan(page.indexOf('id="readiness"'));
     expect(page.indexOf('id="cutover-impact"')).toBeLessThan(page.indexOf('id="figures-heading"'));
@@ -225,8 +227,8 @@ describe('the cutover panel', () => {
     const items = [...timeline.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
     expect(items).toEqual([
       '2025-03-02 08:00 UTC bridge (start)',
-      '2025-03-24 09:30 UTC bridge, 10 % cut over',
-      '2025-03-28 09:30 UTC bridge, 25 % cut over (current)',
+      '2025-03-24 09:30 UTC bridge, 10% cut over',
+      '2025-03-28 09:30 UTC bridge, 25% cut over (current)',
     ]);
     expect(timeline).toContain('<time datetime="2025-03-28T09:30:00.000Z">');
   });
@@ -237,14 +239,28 @@ describe('the cutover panel', () => {
       { at: '2025-03-30T10:00:00.000Z', mode: 'provider-only', percent: 25 },
       { at: '2025-03-31T10:00:00.000Z', mode: 'observe', percent: 0 },
     ];
-    report.cutover.impact = { usersPerDay: 0, byPercent: { '10': 0, '25': 0, '50': 0, '100': 0 } };
+    report.cutover.impact = {
+      usersPerDay: 0,
+      byPercent: { '10': 0, '25': 0, '50': 0, '100': 0 },
+      todaySoFar: 0,
+      completeDays: 3,
+      averagePerDay: 0,
+    };
     const page = renderHtml(report);
     expect(page).toContain('2025-03-30 10:00 UTC</time> provider-only (start)');
     expect(page).toContain('2025-03-31 10:00 UTC</time> observe <strong>(current)</strong>');
-    expect(page).toContain('A full cutover today would send nobody back to sign in');
-    report.cutover.impact = { usersPerDay: 1.3, byPercent: { '10': 0, '25': 0, '50': 1, '100': 1 } };
+    expect(page).toContain(
+      'No legacy user was seen today so far or in the last 3 complete days, so a full cutover today would send back to sign in only users who have not come back yet (the stats have 3 complete days of data).',
+    );
+    report.cutover.impact = {
+      usersPerDay: 1.3,
+      byPercent: { '10': 0, '25': 0, '50': 1, '100': 1 },
+      todaySoFar: 1,
+      completeDays: 3,
+      averagePerDay: 1.3,
+    };
     expect(renderHtml(report)).toContain(
-      'send about 1 user a day back to sign in; 10 %: 0, 25 %: 0, 50 %: 1.',
+      'send about 1 user a day back to sign in: 1 user with a legacy session seen today so far, and 1.3 a day on average over the last 3 complete days. A ramp of 10%: 0, 25%: 0, 50%: 1.',
     );
   });
 });

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { MigrationReport } from '../../src/index.js';
+import { sessionBridge } from '../../src/index.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { createStatsHandler, parseStatsHandlerOptions } from '../helpers/internals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
@@ -29,6 +30,8 @@ describe('parseStatsHandlerOptions', () => {
   it('refuses to build an endpoint without authorize or public: true, and says why', () => {
     expect(() => parseStatsHandlerOptions({})).toThrow(TypeError);
     expect(() => parseStatsHandlerOptions(undefined)).toThrow(/old login[\s\S]*authorize[\s\S]*public: true/);
+    // The method's name keeps its case: `statsHandler()`, not `StatsHandler()`.
+    expect(() => parseStatsHandlerOptions(undefined)).toThrow(/^statsHandler\(\) needs `authorize`/);
     expect(() => parseStatsHandlerOptions({ public: false })).toThrow(TypeError);
   });
 
@@ -71,6 +74,32 @@ describe('parseStatsHandlerOptions', () => {
 });
 
 describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
+  it('counts its own request, decided by the bridge in front of it, instead of showing it as pending', async () => {
+    const bridge = sessionBridge({
+      legacy: {
+        resolve: (req) => (req.headers['x-test-user'] === ADMIN_USER ? { userId: ADMIN_USER } : null),
+      },
+      recorder: { flushIntervalMs: 60_000 }, // no timer flush during the test
+    });
+    const app = express();
+    app.use(bridge);
+    app.get(STATS_PATH, bridge.statsHandler({ authorize: (req) => req.auth?.userId === ADMIN_USER }));
+    try {
+      const res = await supertest(app).get(STATS_PATH).set('x-test-user', ADMIN_USER);
+      expect(res.status).toBe(200);
+      const report = res.body as MigrationReport;
+      expect(report.recorder.buffered).toBe(0);
+      expect(report.totals.requests.legacy).toBe(1);
+      const page = await supertest(app)
+        .get(STATS_PATH)
+        .set('x-test-user', ADMIN_USER)
+        .set('accept', 'text/html');
+      expect(page.text).not.toContain('id="pending"');
+    } finally {
+      await bridge.close();
+    }
+  });
+
   describe('access', () => {
     it('answers 401 with a Bearer challenge when the request carries no user', async () => {
       const res = await supertest(buildStatsApp(express)).get(STATS_PATH);
@@ -375,23 +404,34 @@ describe.each(expressVersions)('stats endpoint on %s', (_name, express) => {
   });
 
   describe('failures', () => {
-    it('answers 503 with Retry-After when the report fails, as JSON or HTML, without leaking the cause', async () => {
+    it('answers 503 with Retry-After when the report fails: JSON to clients, a page to browsers, never the cause', async () => {
       const app = buildStatsApp(express, {
         getReport: async () => {
           throw new Error('secret redis password in message');
         },
       });
-      for (const format of ['json', 'html']) {
-        const res = await asAdmin(app).query({ format });
-        expect(res.status).toBe(503);
-        expect(res.headers['retry-after']).toMatch(/^\d+$/);
-        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-        expect(res.body).toMatchObject({
-          error: 'temporarily_unavailable',
-          code: 'ERR_BRIDGE_STATS_UNAVAILABLE',
-        });
-        expect(res.text).not.toContain('secret');
-        expectSafeHeaders(res);
+      const json = await asAdmin(app).query({ format: 'json' });
+      expect(json.status).toBe(503);
+      expect(json.headers['retry-after']).toMatch(/^\d+$/);
+      expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(json.body).toMatchObject({
+        error: 'temporarily_unavailable',
+        code: 'ERR_BRIDGE_STATS_UNAVAILABLE',
+      });
+      expect(json.text).not.toContain('secret');
+      expectSafeHeaders(json);
+      for (const browser of [
+        asAdmin(app).query({ format: 'html' }),
+        asAdmin(app).set('accept', 'text/html'),
+      ]) {
+        const page = await browser;
+        expect(page.status).toBe(503);
+        expect(page.headers['retry-after']).toMatch(/^\d+$/);
+        expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(page.text).toContain('The migration figures are unavailable right now');
+        expect(page.text).toContain('data-status="503"');
+        expect(page.text).not.toContain('secret');
+        expectSafeHeaders(page);
       }
     });
 

@@ -357,7 +357,7 @@ describe('cutover impact and history', () => {
     return buildReport({ snapshot, now: NOW, mode: 'bridge', recorder: RECORDER, seriesBucket, daily });
   }
 
-  it('averages the distinct legacy users of the last 7 complete days, without today or day 8', async () => {
+  it('averages the distinct legacy users of the last 7 complete days, and takes today when it is higher', async () => {
     // Days 1..7 before today: 10, 20, 30, 40, 50, 60, 80 users (290 in all: 41.43 a day); today 500, 8 days ago 1000.
     const counts = [10, 20, 30, 40, 50, 60, 80];
     const events = [
@@ -365,21 +365,52 @@ describe('cutover impact and history', () => {
       ...day(0, 500, 50_000),
       ...day(8, 1000, 60_000),
     ];
-    const expected = { usersPerDay: 41.4, byPercent: { '10': 4, '25': 10, '50': 21, '100': 41 } };
+    const expected = {
+      usersPerDay: 500,
+      byPercent: { '10': 50, '25': 125, '50': 250, '100': 500 },
+      todaySoFar: 500,
+      completeDays: 7,
+      averagePerDay: 41.4,
+    };
     expect((await reportOf(events)).cutover.impact).toEqual(expected);
     expect((await reportOf(events, 'hour')).cutover.impact).toEqual(expected);
+    // Without today's sightings, the 7-day average.
+    const past = counts.flatMap((count, i) => day(i + 1, count, i * 1000));
+    expect((await reportOf([...past, ...day(8, 1000, 60_000)])).cutover.impact).toEqual({
+      usersPerDay: 41.4,
+      byPercent: { '10': 4, '25': 10, '50': 21, '100': 41 },
+      todaySoFar: 0,
+      completeDays: 7,
+      averagePerDay: 41.4,
+    });
   });
 
-  it('counts a user seen on several days once per day, and days without sightings as 0', async () => {
-    // The same 14 users on days 1 and 3 only: 28 / 7 = 4 a day.
-    const events = [...day(1, 14), ...day(3, 14)];
+  it('on the first day of stats, rests on today so far: never "nobody" while legacy users were seen today', async () => {
+    expect((await reportOf(day(0, 21))).cutover.impact).toEqual({
+      usersPerDay: 21,
+      byPercent: { '10': 2, '25': 5, '50': 11, '100': 21 },
+      todaySoFar: 21,
+      completeDays: 0,
+      averagePerDay: 0,
+    });
+  });
+
+  it('counts a user seen on several days once per day, and days without sightings since the first day with data as 0', async () => {
+    // The same 12 users on days 1 and 3 only; the stats begin on day 3: 24 / 3 = 8 a day.
+    const events = [...day(1, 12), ...day(3, 12)];
     expect((await reportOf(events)).cutover.impact).toEqual({
-      usersPerDay: 4,
-      byPercent: { '10': 0, '25': 1, '50': 2, '100': 4 },
+      usersPerDay: 8,
+      byPercent: { '10': 1, '25': 2, '50': 4, '100': 8 },
+      todaySoFar: 0,
+      completeDays: 3,
+      averagePerDay: 8,
     });
     expect((await reportOf([])).cutover.impact).toEqual({
       usersPerDay: 0,
       byPercent: { '10': 0, '25': 0, '50': 0, '100': 0 },
+      todaySoFar: 0,
+      completeDays: 0,
+      averagePerDay: 0,
     });
   });
 

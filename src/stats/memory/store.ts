@@ -25,7 +25,7 @@ import { LEGACY, PROVIDER, UserTable } from './user-table.js';
  * (32 bytes of times each, plus the id string and lru-cache's bookkeeping, which allocates its index arrays for
  * `maxUsers` up front), one bucket per hour for `hourlyRetentionDays` and one per day for `retentionDays` (a few
  * hundred bytes each), and five counters of evicted users per hour of the retention. The measured figures
- * (bench/memory-1m.mjs) are in the README, "Stores", and nowhere else.
+ * (bench/memory-1m.mjs) are in BENCHMARKS.md, "Stats store memory", and nowhere else.
  *
  * **What is kept.** Per user, first and last sighting per kind (`fl`, `ll`, `fp`, `lp`) in an LRU table ordered
  * by last sighting; per hour and per day bucket (epoch-aligned, UTC), requests by (kind, outcome) and distinct

@@ -14,7 +14,7 @@ export interface RedisStatsOptions {
   /**
    * Required. Sends one command to Redis (see {@link RedisSendCommand}). The store depends on no client.
    * Make commands fail fast while Redis is down, so a flush rejects instead of waiting in an offline queue,
-   * and give them a timeout: the node-redis and ioredis settings are in the README, "Redis writes".
+   * and give them a timeout: the node-redis and ioredis settings are in docs/stats.md, "Stores".
    */
   sendCommand: RedisSendCommand;
   /**
@@ -34,7 +34,7 @@ export interface RedisStatsOptions {
   /** Whole days of hourly buckets kept (hourly series, sub-day window precision). Default `7`; at most `retentionDays`. */
   hourlyRetentionDays?: number;
   /**
-   * Most distinct users tracked exactly. Default `1_000_000`. Redis memory grows with it: see the README, "Stores".
+   * Most distinct users tracked exactly. Default `1_000_000`. Redis memory grows with it: see BENCHMARKS.md, "Stats store memory".
    * Beyond it the least recently seen users are evicted and the affected windows become approximate.
    */
   maxUsers?: number;

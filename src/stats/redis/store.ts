@@ -78,7 +78,7 @@ const MAX_EVENTS_PER_CALL = 1000;
  * can be matched by hashing candidates: set `hashKey` to prevent that.
  *
  * **Memory.** Grows with the tracked users (at most `maxUsers`): the measured bytes per user are in the
- * README, "Stores" (test/stats/redis-store.memory.test.ts prints them); lower `maxUsers` to bound it.
+ * BENCHMARKS.md, "Stats store memory" (test/stats/redis-store.memory.test.ts prints them); lower `maxUsers` to bound it.
  *
  * **Redis Cluster.** The scripts declare one key (`<prefix>last:any`) for routing and build the others from
  * the prefix: put a hash tag in the prefix (`'{esb}:'`) so that every key lives in one slot, or use a single
@@ -87,7 +87,7 @@ const MAX_EVENTS_PER_CALL = 1000;
  * **Outages.** `record` and `query` reject when a command fails; the recorder counts the failure and retries
  * while its buffer has room, and the stats endpoint answers 503. Configure the client so that commands fail
  * instead of waiting in an offline queue and time out instead of hanging (the settings for node-redis and
- * ioredis: README, "Redis writes"); the recorder's `flushTimeoutMs` bounds a flush in any case.
+ * ioredis: docs/stats.md, "Stores"); the recorder's `flushTimeoutMs` bounds a flush in any case.
  */
 export function redisStats(options: RedisStatsOptions): StatsStore {
   const config = parseOptions(options);
