@@ -177,7 +177,7 @@ function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
     res.destroy();
     return;
   }
-  const body = renderAccessDenied(err.status === 401 ? 401 : 403);
+  const body = renderAccessDenied(err.status === 401 || err.status === 503 ? err.status : 403);
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
   res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -292,7 +292,10 @@ function serveStats(
         'The stats store could not answer; try again shortly.',
         { cause: attempt.error },
       );
-      sendError(res, withResponseHeaders(err, REALM));
+      withResponseHeaders(err, REALM);
+      // A browser gets a page saying to reload shortly (same status and Retry-After), not the JSON error.
+      if (choice.format === 'html') sendAccessDenied(res, err);
+      else sendError(res, err);
       return;
     }
     if (res.headersSent || res.writableEnded) return;
