@@ -310,6 +310,28 @@ describe.each(expressVersions)('%s: Ory password migration hook', (_name, expres
       await hook.post(login('d@example.com', 'wrong'));
       expect((await hook.post(login(ALICE, ALICE_PASSWORD))).status).toBe(200);
     });
+
+    it("keeps a victim's limit of 10 when errors for other identifiers pass through a full table", async () => {
+      // verify throws for identifiers the caller chooses: those attempts end in an error and count nothing.
+      const hook = hookApp(express, {
+        limits: { maxTrackedIdentifiers: 3 },
+        verify: async (identifier, password) => {
+          if (identifier.startsWith('boom-')) throw new Error('legacy database hiccup');
+          return legacyVerify(identifier, password);
+        },
+      });
+      const victimAttempts: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 10; i++)
+          victimAttempts.push((await hook.post(login(ALICE, `guess-${round}-${i}`))).status);
+        for (let i = 0; i < 5; i++) {
+          expect((await hook.post(login(`boom-${round}-${i}@example.com`, 'x'))).status).toBe(503);
+        }
+      }
+      expect(victimAttempts).toEqual([...Array(10).fill(403), ...Array(10).fill(429)]);
+      expect(hook.verify.mock.calls.filter(([identifier]) => identifier === ALICE)).toHaveLength(10);
+      expect((await hook.post(login(ALICE, ALICE_PASSWORD))).status).toBe(429);
+    });
   });
 
   describe('the body', () => {
