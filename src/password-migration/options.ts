@@ -56,6 +56,8 @@ export interface PasswordMigrationHookOptions {
   limits?: PasswordMigrationLimits;
   /** How long `verify` may take before the answer is 503 (recorded as `error`). Default `5000` ms. */
   timeoutMs?: number;
+  /** How long the whole request body may take to arrive before the answer is 408. Default `10000` ms. */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -97,6 +99,14 @@ export interface Auth0CustomDatabaseOptions {
   limits?: PasswordMigrationLimits;
   /** How long `login` or `getUser` may take before the answer is 503. Default `5000` ms. */
   timeoutMs?: number;
+  /** How long the whole request body may take to arrive before the answer is 408. Default `10000` ms. */
+  bodyTimeoutMs?: number;
+  /**
+   * Limit on `get-user` lookups, all emails together (each lookup counts, found or not: an existence oracle
+   * must not run at the speed of the API key holder). Past it the answer is 429 with `Retry-After`.
+   * Default `{ max: 300, windowMs: 60_000 }` (300 per minute).
+   */
+  getUserLimit?: RateWindowOptions;
 }
 
 /** A rate-limit window with its defaults filled. */
@@ -118,6 +128,7 @@ export interface GuardConfig {
   header: string;
   limits: LimitsConfig;
   timeoutMs: number;
+  bodyTimeoutMs: number;
 }
 
 export interface PasswordHookConfig extends GuardConfig {
@@ -127,6 +138,7 @@ export interface PasswordHookConfig extends GuardConfig {
 export interface Auth0CustomDatabaseConfig extends GuardConfig {
   login: Auth0CustomDatabaseOptions['login'];
   getUser: Auth0CustomDatabaseOptions['getUser'];
+  getUserLimit: RateWindow;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -135,6 +147,8 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   maxTrackedIdentifiers: 10_000,
 };
 export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+export const DEFAULT_GET_USER_LIMIT: RateWindow = { max: 300, windowMs: 60_000 };
 export const MIN_API_KEY_LENGTH = 16;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -145,6 +159,7 @@ const HOOK_KEYS: Record<keyof PasswordMigrationHookOptions, true> = {
   header: true,
   limits: true,
   timeoutMs: true,
+  bodyTimeoutMs: true,
 };
 const AUTH0_KEYS: Record<keyof Auth0CustomDatabaseOptions, true> = {
   login: true,
@@ -152,6 +167,8 @@ const AUTH0_KEYS: Record<keyof Auth0CustomDatabaseOptions, true> = {
   apiKey: true,
   limits: true,
   timeoutMs: true,
+  bodyTimeoutMs: true,
+  getUserLimit: true,
 };
 const LIMITS_KEYS: Record<keyof PasswordMigrationLimits, true> = {
   perIdentifier: true,
@@ -255,9 +272,15 @@ function checker(where: string) {
     header,
     limits: limits(given.limits),
     timeoutMs: positiveInteger('timeoutMs', given.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMER_MS),
+    bodyTimeoutMs: positiveInteger(
+      'bodyTimeoutMs',
+      given.bodyTimeoutMs,
+      DEFAULT_BODY_TIMEOUT_MS,
+      MAX_TIMER_MS,
+    ),
   });
 
-  return { fail, object, fn, guard };
+  return { fail, object, fn, guard, window };
 }
 
 export function parsePasswordHookOptions(options: unknown): PasswordHookConfig {
@@ -286,5 +309,6 @@ export function parseAuth0CustomDatabaseOptions(options: unknown): Auth0CustomDa
     login: check.fn('login', given.login, '`(email, password) => profile | false | null` (may be async)'),
     getUser: check.fn('getUser', given.getUser, '`(email) => profile | null` (may be async)'),
     ...check.guard(given, 'authorization'),
+    getUserLimit: check.window('getUserLimit', given.getUserLimit, DEFAULT_GET_USER_LIMIT),
   };
 }

@@ -108,3 +108,29 @@ export class FailureLimiter {
     };
   }
 }
+
+/**
+ * Counts every call in fixed windows that start with their first call, all callers together: `take()` says
+ * whether one more fits, or for how many seconds none does.
+ */
+export class CallLimiter {
+  readonly #limit: RateWindow;
+  readonly #now: () => number;
+  #window: Window = { count: 0, resetAt: 0 };
+
+  constructor(limit: RateWindow, now: () => number) {
+    this.#limit = limit;
+    this.#now = now;
+  }
+
+  take(): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
+    const now = this.#now();
+    if (live(this.#window, now) === undefined)
+      this.#window = { count: 0, resetAt: now + this.#limit.windowMs };
+    const window = this.#window;
+    if (window.count >= this.#limit.max)
+      return { allowed: false, retryAfterSeconds: retryAfter(window, now) };
+    window.count += 1;
+    return { allowed: true };
+  }
+}

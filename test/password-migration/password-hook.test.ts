@@ -9,6 +9,7 @@ import { createPasswordMigrationHook } from '../../src/password-migration/passwo
 import type { MigrationDeps, PasswordMigrationResult } from '../../src/password-migration/types.js';
 import { sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import { postStalledBody } from '../helpers/stalled-body.js';
 
 const API_KEY = 'Bearer hook-key-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -178,6 +179,17 @@ describe.each(expressVersions)('%s: Ory password migration hook', (_name, expres
         server.close();
       }
     }, 5000);
+
+    it('answers 408 and closes the connection when the body is slower than bodyTimeoutMs', async () => {
+      const hook = hookApp(express, { bodyTimeoutMs: 100 });
+      const answer = await postStalledBody(hook.app, '/migrate-password', { Authorization: API_KEY }, 3000);
+      expect(answer).toEqual({
+        status: 408,
+        body: JSON.stringify({ error: 'request_timeout' }),
+        connection: 'close',
+      });
+      expect(hook.verify).not.toHaveBeenCalled();
+    });
 
     it('accepts every key of a rotation list and refuses a third', async () => {
       const oldKey = 'old-key-0123456789abcdef';
