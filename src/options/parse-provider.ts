@@ -199,6 +199,7 @@ function parseSession(
     case 'ory-whoami': {
       const url = secureUrl(check, `${at}session.url`, value.url, 'https://{slug}.projects.oryapis.com');
       return withLookup(kind, oryWhoami(url), common, {
+        bearerShape: isOrySessionToken,
         header: 'x-session-token',
         cookieNames: ['ory_kratos_session'],
         cookiePrefixes: ['ory_session_'],
@@ -213,6 +214,7 @@ function parseSession(
         "e.g. 'session'",
       );
       return withLookup(kind, authgearResolver(endpoint), common, {
+        bearerShape: () => false,
         header: undefined,
         cookieNames: [cookieName],
         cookiePrefixes: [],
@@ -241,6 +243,7 @@ function parseSession(
           ? undefined
           : check.strings(`${at}session.audience`, value.audience, 'the audience(s) the answer must name.');
       return withLookup(kind, introspection({ endpoint, clientId, clientSecret, audience }), common, {
+        bearerShape: () => true,
         header: undefined,
         cookieNames: [],
         cookiePrefixes: [],
@@ -249,11 +252,21 @@ function parseSession(
   }
 }
 
+/**
+ * Ory session tokens (`Authorization: Bearer` or `X-Session-Token` for native apps) start `ory_st_`. Authgear's
+ * resolver is given no Bearer value: its opaque access tokens have no shape of their own that tells them from
+ * another service's secret, so Authgear access tokens count as JWTs ("Issue JWT as access token"). An
+ * introspection endpoint is the app's own authorization server and is asked about any opaque value.
+ */
+function isOrySessionToken(value: string): boolean {
+  return value.startsWith('ory_st_');
+}
+
 function withLookup(
   check: ProviderSessionConfig['check'],
   lookup: OpaqueLookup,
   common: Pick<ProviderSessionConfig, 'settings' | 'bearer'>,
-  reads: Pick<ProviderSessionConfig, 'header' | 'cookieNames' | 'cookiePrefixes'>,
+  reads: Pick<ProviderSessionConfig, 'bearerShape' | 'header' | 'cookieNames' | 'cookiePrefixes'>,
 ): ProviderSessionConfig {
   return { check, lookup, ...common, ...reads };
 }

@@ -13,7 +13,11 @@ export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions
   audience?: string | string[];
 }
 
-/** Any opaque access token, checked with RFC 7662 token introspection. */
+/**
+ * Any opaque access token, checked with RFC 7662 token introspection. By design every non-JWT Bearer value is
+ * sent to the configured endpoint (opaque access tokens have no common shape): it must be your own
+ * authorization server, which sees whatever Bearer values your clients send.
+ */
 export function introspection(options: IntrospectionPresetOptions): ProviderOptions {
   const { endpoint, clientId, clientSecret, issuer, audience, ...overrides } = options;
   let origin: string;

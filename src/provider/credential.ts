@@ -24,8 +24,8 @@ function looksLikeJwt(token: string): boolean {
 /**
  * Finds the provider credential of a request, in this order:
  * 1. `Authorization: Bearer` (when a provider accepts it): a JWT is verified against the JWKS; a value that is
- *    not JWT-shaped goes to the provider whose opaque check takes Bearer tokens (Ory session tokens,
- *    introspected access tokens), when there is one.
+ *    not JWT-shaped goes to the provider whose opaque check takes Bearer tokens when it has that provider's
+ *    token shape (Ory: `ory_st_...`; introspection: any), and is otherwise ignored as not the provider's.
  * 2. A provider's session token header (Ory's `X-Session-Token`).
  * 3. Cookies, provider by provider in configuration order: the JWT cookie (`cookieName`), then the provider's
  *    session cookies (Ory's `ory_session_*`, `ory_kratos_session`; Authgear's `session`).
@@ -41,14 +41,15 @@ export function readProviderCredential(
     const bearer = readBearer(authorizationHeader(req));
     if (bearer.type === 'malformed') return bearer;
     if (bearer.type === 'token') {
-      if (!looksLikeJwt(bearer.token)) {
-        const index = providers.findIndex((p) => p.bearer && p.session?.bearer);
-        if (index !== -1) {
-          const credential = { via: 'bearer' as const, name: 'authorization', value: bearer.token };
-          return { type: 'opaque', provider: index, credential, source: 'header' };
-        }
+      const index = looksLikeJwt(bearer.token)
+        ? -1
+        : providers.findIndex((p) => p.bearer && p.session?.bearer);
+      if (index === -1) return { type: 'token', token: bearer.token, source: 'header' };
+      // Only a value shaped like the provider's own token is forwarded; another service's secret is not ours.
+      if ((providers[index] as ProviderConfig).session?.bearerShape(bearer.token)) {
+        const credential = { via: 'bearer' as const, name: 'authorization', value: bearer.token };
+        return { type: 'opaque', provider: index, credential, source: 'header' };
       }
-      return { type: 'token', token: bearer.token, source: 'header' };
     }
   }
   for (let i = 0; i < providers.length; i++) {

@@ -159,6 +159,28 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
     });
   });
 
+  describe('Bearer values that are not Ory session tokens', () => {
+    it.each([
+      ['another service secret', 'sk_live_51HxAbCdEfGhIjKlMnOpQrStUv'],
+      ['the password hook API key', 'hook-key-0123456789abcdef'],
+    ])('never sends %s to whoami: the request is judged as if it were absent', async (_what, value) => {
+      const anonymous = await request(app()).get('/whoami').set('Authorization', `Bearer ${value}`);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body).toBeNull();
+      // The Ory cookie next to it still authenticates.
+      const { value: session, identityId } = project.addSession();
+      const auth = authFrom(
+        await request(app())
+          .get('/me')
+          .set('Authorization', `Bearer ${value}`)
+          .set('Cookie', `ory_session_playground=${session}`),
+      );
+      expect(auth).toMatchObject({ kind: 'provider', userId: identityId });
+      expect(whoamiCalls()).toHaveLength(1);
+      expectOnlyForwarded(whoamiCalls()[0], { cookie: `ory_session_playground=${session}` });
+    });
+  });
+
   describe('tokenized sessions', () => {
     const tokenized = () => ({ jwksUri: templateKeys.jwksUri, audience: TEMPLATE_AUDIENCE });
     /** A JWT as `/sessions/whoami?tokenize_as={template}` returns it, signed by the template's key. */
