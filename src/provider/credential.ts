@@ -8,12 +8,27 @@ export type CredentialSource = 'header' | 'cookie';
 
 export type ProviderCredential =
   | { type: 'none' }
-  | { type: 'malformed'; reason: string }
+  /** RFC 6750 `invalid_request` (400); `source` is `'header'` unless a cookie was at fault. */
+  | { type: 'malformed'; reason: string; source?: CredentialSource }
   | { type: 'token'; token: string; source: 'header' }
   /** `cookieName`: the cookie it was read from; only a provider configured with that cookie may accept it. */
   | { type: 'token'; token: string; source: 'cookie'; cookieName: string }
   /** An opaque credential of the provider at `provider` (its index), to be checked with that provider. */
-  | { type: 'opaque'; provider: number; credential: OpaqueCredential; source: CredentialSource };
+  | {
+      type: 'opaque';
+      provider: number;
+      credential: OpaqueCredential;
+      source: CredentialSource;
+      /** Further candidate session cookies of the same provider, checked in order when `credential` is refused. */
+      alternatives?: OpaqueCredential[];
+    };
+
+/**
+ * Most session cookies of one provider checked for one request. Several `ory_session_*` cookies can reach an
+ * app legitimately (sibling subdomains, a project renamed); one planted ahead of the real one must not lock
+ * the user out, but a request carrying many is not a browser's: 400.
+ */
+export const MAX_SESSION_COOKIES = 3;
 
 /** A Bearer value that has the shape of a compact JWS (two dots); anything else is an opaque token. */
 function looksLikeJwt(token: string): boolean {
@@ -72,9 +87,24 @@ export function readProviderCredential(
         return { type: 'token', token: value, source: 'cookie', cookieName: p.cookieName };
       }
     }
-    const found = p.session ? sessionCookie(p.session, cookies()) : undefined;
-    if (found)
-      return { type: 'opaque', provider: i, credential: { via: 'cookie', ...found }, source: 'cookie' };
+    const found = p.session ? sessionCookies(p.session, cookies()) : [];
+    if (found.length > MAX_SESSION_COOKIES) {
+      return {
+        type: 'malformed',
+        reason: `more than ${MAX_SESSION_COOKIES} ${p.name} session cookies`,
+        source: 'cookie',
+      };
+    }
+    const [first, ...alternatives] = found.map((c) => ({ via: 'cookie' as const, ...c }));
+    if (first) {
+      return {
+        type: 'opaque',
+        provider: i,
+        credential: first,
+        source: 'cookie',
+        ...(alternatives.length > 0 ? { alternatives } : {}),
+      };
+    }
   }
   return { type: 'none' };
 }
@@ -82,19 +112,26 @@ export function readProviderCredential(
 /** An RFC 6265 cookie name of sane length: a name a client invents must not be forwarded to the provider otherwise. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
 
-function sessionCookie(
+/** The provider's session cookies present on the request: exact names first, then prefixed names in order. */
+function sessionCookies(
   session: NonNullable<ProviderConfig['session']>,
   cookies: Record<string, string | undefined>,
-): { name: string; value: string } | undefined {
+): { name: string; value: string }[] {
+  const found: { name: string; value: string }[] = [];
   for (const name of session.cookieNames) {
     const value = cookies[name];
-    if (value !== undefined && value.length > 0) return { name, value };
+    if (value !== undefined && value.length > 0) found.push({ name, value });
   }
-  if (session.cookiePrefixes.length === 0) return undefined;
+  if (session.cookiePrefixes.length === 0) return found;
   for (const name of Object.keys(cookies)) {
     const value = cookies[name];
     if (value === undefined || value.length === 0 || !COOKIE_NAME.test(name)) continue;
-    if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) return { name, value };
+    if (session.cookieNames.includes(name)) continue;
+    if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) {
+      found.push({ name, value });
+      // One past the limit is enough to refuse the request.
+      if (found.length > MAX_SESSION_COOKIES) break;
+    }
   }
-  return undefined;
+  return found;
 }
