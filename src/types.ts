@@ -187,25 +187,33 @@ export interface ProviderSessionTuning {
 export type ProviderSessionOptions = ProviderSessionTuning &
   (
     | {
-        /** Ory: `GET {url}/sessions/whoami` for `ory_session_*` / `ory_kratos_session` cookies, `X-Session-Token`, and non-JWT Bearer tokens. */
+        /** Ory: `GET {url}/sessions/whoami` for `ory_session_*` / `ory_kratos_session` cookies, `X-Session-Token`, and `Bearer ory_st_...` session tokens. */
         check: 'ory-whoami';
         url: string;
       }
     | {
-        /** Authgear: `{endpoint}/_resolver/resolve` for the session cookie (and non-JWT Bearer tokens). */
+        /** Authgear: `{endpoint}/_resolver/resolve` for the session cookie (never a Bearer value). */
         check: 'authgear-resolver';
         endpoint: string;
         /** Authgear's session cookie. Default `'session'`. */
         cookieName?: string;
       }
     | {
-        /** RFC 7662 token introspection for non-JWT Bearer tokens. */
+        /**
+         * RFC 7662 token introspection for non-JWT Bearer tokens: every such value is sent to `endpoint`, which
+         * must be your own authorization server. An active answer is refused when its `iss` (if present) is
+         * not the provider's issuer, its `nbf` is in the future beyond `clockToleranceSeconds`, or its
+         * `token_type` is `refresh_token`.
+         */
         check: 'introspection';
         endpoint: string;
         clientId: string;
         clientSecret: string;
-        /** When set, the answer's `aud` must contain one of these. */
-        audience?: string | string[];
+        /**
+         * Required: the answer's `aud` must contain one of these. Pass `null` knowingly when your authorization
+         * server names no audience: then a token issued for any of its clients is accepted.
+         */
+        audience: string | string[] | null;
       }
   );
 

@@ -161,8 +161,9 @@ function parseSession(
   check: OptionChecks,
   at: string,
   option: unknown,
-  bearer: boolean,
+  provider: { bearer: boolean; issuers: readonly string[]; clockToleranceSeconds: number },
 ): ProviderSessionConfig | undefined {
+  const { bearer } = provider;
   if (option === undefined) return undefined;
   const value = check.record(
     option,
@@ -191,6 +192,7 @@ function parseSession(
     negativeMax: ms('negativeMax', 1, 10_000, 'the most refused credentials remembered, e.g. 10000'),
     failureThreshold: ms('failureThreshold', 1, 5, 'the consecutive failures that open the breaker, e.g. 5'),
     coolDownMs: ms('coolDownMs', 0, 30_000, 'the milliseconds the breaker stays open, e.g. 30000'),
+    clockToleranceMs: provider.clockToleranceSeconds * 1000,
   };
   const common = { settings, bearer };
   const sessionEndpoint = (example: string) =>
@@ -238,11 +240,17 @@ function parseSession(
         check.fail(`\`${at}session.clientId\` and \`clientSecret\` are required for introspection.`);
       }
       if (!bearer) check.fail(`\`${at}bearer\` must be true: introspected tokens arrive as Bearer tokens.`);
+      if (value.audience === undefined) {
+        check.fail(
+          `\`${at}session.audience\` is required: pass the audience your authorization server names for this API (the answer's \`aud\`), or null knowingly to accept tokens issued for any of its clients.`,
+        );
+      }
       const audience =
-        value.audience === undefined
+        value.audience === null
           ? undefined
           : check.strings(`${at}session.audience`, value.audience, 'the audience(s) the answer must name.');
-      return withLookup(kind, introspection({ endpoint, clientId, clientSecret, audience }), common, {
+      const lookup = introspection({ endpoint, clientId, clientSecret, audience, issuers: provider.issuers });
+      return withLookup(kind, lookup, common, {
         bearerShape: () => true,
         header: undefined,
         cookieNames: [],
@@ -290,7 +298,16 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
   if (issuer === undefined) check.fail(`\`${at}issuer\` is required.`);
   const jwt = check.boolean(`${at}jwt`, value.jwt, true);
   const bearer = check.boolean(`${at}bearer`, value.bearer, true);
-  const session = parseSession(check, at, value.session, bearer);
+  const issuers = plainIssuer ? [issuer] : issuerTwins(issuer);
+  const clockToleranceSeconds = check.number(
+    `${at}clockToleranceSeconds`,
+    value.clockToleranceSeconds,
+    0,
+    Number.POSITIVE_INFINITY,
+    5,
+    'the seconds of clock skew to tolerate, e.g. 5',
+  );
+  const session = parseSession(check, at, value.session, { bearer, issuers, clockToleranceSeconds });
   if (!jwt && !session) {
     check.fail(`\`${at.slice(0, -1)}\` accepts no credential: \`jwt: false\` needs a \`session\` check.`);
   }
@@ -344,7 +361,7 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
   return {
     name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
     issuer,
-    issuers: plainIssuer ? [issuer] : issuerTwins(issuer),
+    issuers,
     audience:
       audience === undefined ? undefined : typeof value.audience === 'string' ? value.audience : audience,
     jwt,
@@ -359,14 +376,7 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
     bearer,
     cookieName,
     userId,
-    clockToleranceSeconds: check.number(
-      `${at}clockToleranceSeconds`,
-      value.clockToleranceSeconds,
-      0,
-      Number.POSITIVE_INFINITY,
-      5,
-      'the seconds of clock skew to tolerate, e.g. 5',
-    ),
+    clockToleranceSeconds,
     maxTokenAgeSeconds:
       value.maxTokenAgeSeconds === undefined
         ? undefined

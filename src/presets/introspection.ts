@@ -9,8 +9,11 @@ export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions
   clientSecret: string;
   /** `payload.iss` of introspected tokens. Default: the endpoint's origin. */
   issuer?: string;
-  /** When set, the answer's `aud` must contain one of these. */
-  audience?: string | string[];
+  /**
+   * Required: the answer's `aud` must contain one of these. `null` knowingly accepts a token issued for any
+   * client of the authorization server.
+   */
+  audience: string | string[] | null;
 }
 
 /**
@@ -38,7 +41,7 @@ export function introspection(options: IntrospectionPresetOptions): ProviderOpti
       endpoint,
       clientId,
       clientSecret,
-      ...(audience === undefined ? {} : { audience }),
+      audience,
     },
     ...overrides,
   };

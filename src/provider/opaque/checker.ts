@@ -20,6 +20,8 @@ export interface OpaqueSession {
   subject: string;
   /** When the provider session ends, in milliseconds since the epoch, when the provider says. */
   expiresAt: number | undefined;
+  /** Not valid before then (milliseconds since the epoch), when the provider says (introspection's `nbf`). */
+  notBefore?: number;
   /** Granted scopes (space-separated), when the provider gives them (RFC 7662 introspection). */
   scope: string | undefined;
   /** The identity object a `linkClaim` is read from (Ory: `identity`; introspection: the whole answer). */
@@ -63,6 +65,8 @@ export interface OpaqueCheckSettings {
   failureThreshold: number;
   /** Milliseconds the breaker stays open before one probe. */
   coolDownMs: number;
+  /** Clock skew tolerated on `notBefore` (the provider's `clockToleranceSeconds`, in ms). */
+  clockToleranceMs: number;
 }
 
 export type OpaqueCheck =
@@ -166,6 +170,9 @@ export class OpaqueSessionChecker {
     this.breaker.success();
     if (session === 'not-yet') return { state: 'refused' };
     const now = this.#now();
+    // Not valid yet (beyond the tolerance): refused now, not remembered, like Ory's pending second factor.
+    if (session?.notBefore !== undefined && session.notBefore > now + this.#settings.clockToleranceMs)
+      return { state: 'refused' };
     if (session === null || (session.expiresAt !== undefined && session.expiresAt <= now)) {
       this.#refused.set(key, now + this.#settings.negativeTtlMs);
       return { state: 'refused' };

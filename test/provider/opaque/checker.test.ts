@@ -15,6 +15,7 @@ const SETTINGS: OpaqueCheckSettings = {
   negativeMax: 100,
   failureThreshold: 3,
   coolDownMs: 10_000,
+  clockToleranceMs: 5_000,
 };
 
 describe('OpaqueSessionChecker with Ory whoami', () => {

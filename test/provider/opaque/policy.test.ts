@@ -336,7 +336,7 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
     await server.close();
   });
 
-  const app = () =>
+  const app = (audience: string | null = null, extra: BridgeOptions = {}) =>
     buildApp(
       express,
       makeBridge({
@@ -344,9 +344,63 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
           endpoint: server.endpoint,
           clientId: server.clientId,
           clientSecret: server.clientSecret,
+          audience,
         }),
+        ...extra,
       }),
     );
+  const issuer = () => new URL(server.endpoint).origin;
+
+  it("refuses an active answer naming another issuer, or a refresh token, with 401; accepts its own issuer's", async () => {
+    const api = 'https://api.example.test';
+    server.tokens.set('at-foreign', { sub: 'svc-1', aud: api, iss: 'https://other-idp.example.test' });
+    server.tokens.set('rt-1', { sub: 'svc-1', aud: api, iss: issuer(), token_type: 'refresh_token' });
+    server.tokens.set('at-own', { sub: 'svc-1', aud: api, iss: issuer(), token_type: 'Bearer' });
+    for (const token of ['at-foreign', 'rt-1']) {
+      expectBridgeError(
+        await request(app(api)).get('/me').set('Authorization', `Bearer ${token}`),
+        401,
+        'ERR_BRIDGE_TOKEN_INVALID',
+      );
+    }
+    const auth = authFrom(await request(app(api)).get('/me').set('Authorization', 'Bearer at-own'));
+    expect(auth).toMatchObject({ kind: 'provider', userId: 'svc-1' });
+  });
+
+  it('refuses an nbf in the future beyond the clock tolerance, and accepts one within it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    server.tokens.set('at-later', { sub: 'svc-2', nbf: now + 60 });
+    server.tokens.set('at-skewed', { sub: 'svc-2', nbf: now + 3 });
+    expectBridgeError(
+      await request(app()).get('/me').set('Authorization', 'Bearer at-later'),
+      401,
+      'ERR_BRIDGE_TOKEN_INVALID',
+    );
+    const auth = authFrom(await request(app()).get('/me').set('Authorization', 'Bearer at-skewed'));
+    expect(auth).toMatchObject({ kind: 'provider', userId: 'svc-2' });
+  });
+
+  it('refuses a token whose aud does not name the configured audience', async () => {
+    server.tokens.set('at-other-aud', { sub: 'svc-3', aud: 'https://another-api.example.test' });
+    expectBridgeError(
+      await request(app('https://api.example.test')).get('/me').set('Authorization', 'Bearer at-other-aud'),
+      401,
+      'ERR_BRIDGE_TOKEN_INVALID',
+    );
+  });
+
+  it('requires an audience at construction unless null is passed knowingly', () => {
+    const options = {
+      endpoint: server.endpoint,
+      clientId: server.clientId,
+      clientSecret: server.clientSecret,
+    };
+    const build = () =>
+      makeBridge({ provider: introspection(options as Parameters<typeof introspection>[0]) });
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(/session\.audience` is required/);
+    expect(() => makeBridge({ provider: introspection({ ...options, audience: null }) })).not.toThrow();
+  });
 
   it('accepts an active token: payload from the answer (iss the endpoint origin, sub, exp, scope)', async () => {
     const exp = Math.floor(Date.now() / 1000) + 600;
