@@ -1,5 +1,5 @@
 import { boundedFetch } from '../../util/bounded-fetch.js';
-import { isRecord, unexpected } from './answer.js';
+import { isRecord, ProviderThrottledError, unexpected } from './answer.js';
 import type { OpaqueLookup } from './checker.js';
 
 /** Settings of an RFC 7662 token introspection endpoint. */
@@ -40,6 +40,8 @@ export function introspection(settings: IntrospectionSettings): OpaqueLookup {
       body: new URLSearchParams({ token: credential.value, token_type_hint: 'access_token' }).toString(),
       signal,
     });
+    if (res.status === 429)
+      throw new ProviderThrottledError('the introspection endpoint', res.headers.get('retry-after'));
     if (res.status !== 200) throw unexpected('the introspection endpoint', `status ${res.status}`);
     const body: unknown = await res.json().catch(() => undefined);
     if (!isRecord(body) || typeof body.active !== 'boolean') {

@@ -1,5 +1,5 @@
 import { boundedFetch } from '../../util/bounded-fetch.js';
-import { isCookieValue, isRecord, unexpected } from './answer.js';
+import { isCookieValue, isRecord, ProviderThrottledError, unexpected } from './answer.js';
 import type { OpaqueLookup, OpaqueSession } from './checker.js';
 
 /**
@@ -17,6 +17,7 @@ export function oryWhoami(url: string): OpaqueLookup {
     if (credential.via === 'cookie') headers.cookie = `${credential.name}=${credential.value}`;
     else headers['x-session-token'] = credential.value;
     const res = await boundedFetch(endpoint, { headers, signal });
+    if (res.status === 429) throw new ProviderThrottledError('Ory whoami', res.headers.get('retry-after'));
     if (res.status === 401) return null;
     // A second factor is pending: refused now, accepted once the user completes it (not remembered).
     if (res.status === 403) return 'not-yet';

@@ -34,6 +34,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
   beforeEach(async () => {
     project.server.mode = 'ok';
     project.server.delayMs = 0;
+    project.throttle = undefined;
     await project.server.start();
     project.server.requests.length = 0;
   });
@@ -111,15 +112,16 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       });
     });
 
-    it('answers 503 at once after failureThreshold failures and recovers after coolDownMs without a restart', async () => {
+    it('answers 503 at once after failureThreshold failures on distinct credentials and recovers after coolDownMs without a restart', async () => {
       const { value, identityId } = project.addSession();
+      const another = project.addSession();
       const coolDownMs = 600;
       const bridged = app({ failureThreshold: 2, coolDownMs });
       project.server.mode = 'hang';
-      for (let i = 0; i < 2; i++) {
+      for (const token of [value, another.value]) {
         const started = Date.now();
         expectBridgeError(
-          await request(bridged).get('/whoami').set('X-Session-Token', value),
+          await request(bridged).get('/whoami').set('X-Session-Token', token),
           503,
           'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
         );
@@ -140,11 +142,60 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
         kind: 'provider',
         userId: identityId,
       });
-      const other = project.addSession();
-      expect(authFrom(await request(bridged).get('/me').set('X-Session-Token', other.value))).toMatchObject({
-        userId: other.identityId,
-      });
+      expect(authFrom(await request(bridged).get('/me').set('X-Session-Token', another.value))).toMatchObject(
+        { userId: another.identityId },
+      );
       expect(whoami()).toBe(4);
+    });
+
+    it('one client with 5 failing credentials, and one flooding junk, never shut out a legitimate new user', async () => {
+      const bridged = app({}, { legacy: { store, secret: SECRET } });
+      const { cookie: legacyCookie } = await legacy.login('u-legacy-flood');
+      const cachedUser = project.addSession();
+      await request(bridged).get('/me').set('X-Session-Token', cachedUser.value).expect(200);
+      for (let round = 0; round < 3; round++) {
+        // Five credentials that make Ory answer 500, sent again and again (default failureThreshold: 5).
+        const crafted = Array.from({ length: 5 }, (_, i) => `ory_st_crash_${round}_${i}`);
+        for (const token of crafted) project.crashOn.add(token);
+        for (let repeat = 0; repeat < 2; repeat++) {
+          for (const token of crafted) {
+            expectBridgeError(
+              await request(bridged).get('/whoami').set('X-Session-Token', token),
+              503,
+              'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
+            );
+          }
+        }
+        const newcomer = project.addSession();
+        expect(
+          authFrom(await request(bridged).get('/me').set('X-Session-Token', newcomer.value)),
+        ).toMatchObject({ kind: 'provider', userId: newcomer.identityId });
+      }
+      // A flood of junk makes Ory rate-limit us: 429 throttles lookups, it never opens the breaker.
+      project.throttle = { retryAfter: '1' };
+      const before = whoami();
+      const flood = [];
+      for (let i = 0; i < 20; i++)
+        flood.push(await request(bridged).get('/whoami').set('X-Session-Token', `ory_st_junk_${i}`));
+      for (const res of flood) {
+        expectBridgeError(res, 503, 'ERR_BRIDGE_PROVIDER_UNAVAILABLE');
+        expect(res.headers['retry-after']).toBe('1');
+      }
+      // Once Ory said 429, the rest of the flood was refused without asking it.
+      expect(whoami() - before).toBe(1);
+      // Cached and legacy users are not affected while we are throttled.
+      expect(
+        authFrom(await request(bridged).get('/me').set('X-Session-Token', cachedUser.value)),
+      ).toMatchObject({ userId: cachedUser.identityId });
+      expect(authFrom(await request(bridged).get('/me').set('Cookie', legacyCookie))).toMatchObject({
+        kind: 'legacy',
+      });
+      project.throttle = undefined;
+      await sleep(1050);
+      const newcomer = project.addSession();
+      expect(
+        authFrom(await request(bridged).get('/me').set('X-Session-Token', newcomer.value)),
+      ).toMatchObject({ kind: 'provider', userId: newcomer.identityId });
     });
 
     it('reopens when the probe after the cool-down fails, and recovers once Ory is back', async () => {
