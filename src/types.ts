@@ -152,8 +152,24 @@ export interface ProviderIdentity {
   provider: string;
   iss: string;
   sub: string;
-  /** Verified JWT claims, or the `payload` of an opaque session. */
+  /**
+   * Verified JWT claims, or the `payload` of an opaque session: `{ iss, sub, exp?, scope? }` plus, for an Ory
+   * session, `email` and `email_verified` read from `identity.traits.email` and `identity.verifiable_addresses`.
+   */
   claims: JWTPayload;
+  /**
+   * The email the provider has verified for this identity, or `undefined` when it says of none: a JWT's
+   * `email` with `email_verified: true`; an Ory session's `traits.email` when a `verifiable_addresses` entry
+   * for it has `verified: true`; an introspection answer's `email` with `email_verified: true`. Authgear's
+   * resolver names no email: put it in a JWT access token, or link with `linkClaim` / `userId`.
+   */
+  verifiedEmail: string | undefined;
+  /**
+   * What the provider said about the identity: the JWT claims; Ory's `identity` (`traits`,
+   * `verifiable_addresses`, `metadata_public`, ...); Authgear's `X-Authgear-*` headers (`x-authgear-user-verified`,
+   * `x-authgear-user-anonymous`, ...); the introspection answer.
+   */
+  identity: Readonly<Record<string, unknown>>;
   /**
    * Where the provider credential came from. A cookie can be planted in a browser by a sibling subdomain
    * (cookie tossing): link a cookie-borne identity only when something only the account owner has matches

@@ -144,13 +144,17 @@ async function verifyJwt(
   }
 }
 
-/** The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known. */
+/**
+ * The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known,
+ * and the verified facts the provider gave as OIDC claims (Ory: `email`, `email_verified`).
+ */
 function sessionPayload(config: ProviderConfig, session: OpaqueSession): JWTPayload {
   return {
     iss: config.issuer,
     sub: session.subject,
     ...(session.expiresAt === undefined ? {} : { exp: Math.floor(session.expiresAt / 1000) }),
     ...(session.scope === undefined ? {} : { scope: session.scope }),
+    ...session.claims,
   };
 }
 

@@ -12,6 +12,8 @@ export interface OryIdentity {
   schema_id: string;
   traits: Record<string, unknown>;
   metadata_public: Record<string, unknown> | null;
+  /** Kratos: `{ value, via, verified, status }` for each address the identity schema marks verifiable. */
+  verifiable_addresses?: Array<{ value: string; via: string; verified: boolean; status: string }>;
 }
 
 export interface OrySessionRecord {

@@ -25,6 +25,8 @@ export interface OpaqueSession {
   notBefore?: number;
   /** Granted scopes (space-separated), when the provider gives them (RFC 7662 introspection). */
   scope: string | undefined;
+  /** Verified facts the provider gives about the identity, as OIDC claims (Ory: `email`, `email_verified`). */
+  claims?: { email?: string; email_verified?: boolean };
   /** The identity object a `linkClaim` is read from (Ory: `identity`; introspection: the whole answer). */
   identity: Record<string, unknown>;
   /** The provider's answer as received (whoami JSON, resolver headers, introspection JSON): `req.auth.providerSession`. */
