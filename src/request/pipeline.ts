@@ -7,7 +7,7 @@ import { type ProviderCredential, readProviderCredential } from '../provider/cre
 import { linkAtSignIn } from '../provider/link-at-sign-in.js';
 import type { TokenCache } from '../provider/token-cache.js';
 import type { AnyBridgeEvent, BridgeAuth, BridgeRequest } from '../types.js';
-import { type Decision, decideRequest } from './decide.js';
+import { type Decision, decide, decideRequest } from './decide.js';
 import { readCookies } from './read-cookies.js';
 import { shouldLink } from './should-link.js';
 
@@ -101,6 +101,8 @@ export function createPipeline(parts: PipelineParts): Evaluate {
       provider,
       cohort,
     );
+    if (settings.mode === 'observe')
+      decision.enforce = decide('bridge', config.onConflict, legacy, provider, false);
     if (decision.error) debug(`${decision.error.code}: ${decision.error.message}`);
     // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
     if (provider.state === 'ok' && provider.linked && decision.auth) linked(decision.auth);
