@@ -41,7 +41,9 @@ export interface SessionBridge extends Middleware {
   /**
    * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
    * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
-   * not mounted before. In `observe` mode it never rejects.
+   * not mounted before. In `observe` mode it still demands a user: it decides the request itself (the bridge
+   * middleware only measured it) and answers exactly as in `bridge` mode; a provider-only route keeps refusing
+   * legacy sessions.
    *
    * Options: `scopes` (403 `insufficient_scope` when the credential lacks them; `anyScope` for one of them),
    * `check` (403 `ERR_BRIDGE_FORBIDDEN` when it returns false), `mode: 'provider-only'` (this route refuses
@@ -153,8 +155,15 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     mode: { get: () => cutover.current.mode, enumerable: true },
     configure: {
       // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
-      value: (options: ConfigureOptions) =>
-        cutover.set(parseConfigure(options, cutover.current, config.legacy)),
+      value: (options: ConfigureOptions) => {
+        const before = cutover.current.mode;
+        cutover.set(parseConfigure(options, cutover.current, config.legacy));
+        if (cutover.current.mode === 'observe' && before !== 'observe') {
+          config.debug(
+            `configure: mode ${before} -> observe. app.use(bridge) now only measures and rejects nothing; requireUser() routes still demand a user (legacy or provider) and provider-only routes still refuse legacy sessions.`,
+          );
+        }
+      },
     },
     requireUser: {
       value: (options?: RequireUserOptions) =>

@@ -152,8 +152,24 @@ export interface ProviderIdentity {
   provider: string;
   iss: string;
   sub: string;
-  /** Verified JWT claims, or the `payload` of an opaque session. */
+  /**
+   * Verified JWT claims, or the `payload` of an opaque session: `{ iss, sub, exp?, scope? }` plus, for an Ory
+   * session, `email` and `email_verified` read from `identity.traits.email` and `identity.verifiable_addresses`.
+   */
   claims: JWTPayload;
+  /**
+   * The email the provider has verified for this identity, or `undefined` when it says of none: a JWT's
+   * `email` with `email_verified: true`; an Ory session's `traits.email` when a `verifiable_addresses` entry
+   * for it has `verified: true`; an introspection answer's `email` with `email_verified: true`. Authgear's
+   * resolver names no email: put it in a JWT access token, or link with `linkClaim` / `userId`.
+   */
+  verifiedEmail: string | undefined;
+  /**
+   * What the provider said about the identity: the JWT claims; Ory's `identity` (`traits`,
+   * `verifiable_addresses`, `metadata_public`, ...); Authgear's `X-Authgear-*` headers (`x-authgear-user-verified`,
+   * `x-authgear-user-anonymous`, ...); the introspection answer.
+   */
+  identity: Readonly<Record<string, unknown>>;
   /**
    * Where the provider credential came from. A cookie can be planted in a browser by a sibling subdomain
    * (cookie tossing): link a cookie-borne identity only when something only the account owner has matches
@@ -187,25 +203,33 @@ export interface ProviderSessionTuning {
 export type ProviderSessionOptions = ProviderSessionTuning &
   (
     | {
-        /** Ory: `GET {url}/sessions/whoami` for `ory_session_*` / `ory_kratos_session` cookies, `X-Session-Token`, and non-JWT Bearer tokens. */
+        /** Ory: `GET {url}/sessions/whoami` for `ory_session_*` / `ory_kratos_session` cookies, `X-Session-Token`, and `Bearer ory_st_...` session tokens. */
         check: 'ory-whoami';
         url: string;
       }
     | {
-        /** Authgear: `{endpoint}/_resolver/resolve` for the session cookie (and non-JWT Bearer tokens). */
+        /** Authgear: `{endpoint}/_resolver/resolve` for the session cookie (never a Bearer value). */
         check: 'authgear-resolver';
         endpoint: string;
         /** Authgear's session cookie. Default `'session'`. */
         cookieName?: string;
       }
     | {
-        /** RFC 7662 token introspection for non-JWT Bearer tokens. */
+        /**
+         * RFC 7662 token introspection for non-JWT Bearer tokens: every such value is sent to `endpoint`, which
+         * must be your own authorization server. An active answer is refused when its `iss` (if present) is
+         * not the provider's issuer, its `nbf` is in the future beyond `clockToleranceSeconds`, or its
+         * `token_type` is `refresh_token`.
+         */
         check: 'introspection';
         endpoint: string;
         clientId: string;
         clientSecret: string;
-        /** When set, the answer's `aud` must contain one of these. */
-        audience?: string | string[];
+        /**
+         * Required: the answer's `aud` must contain one of these. Pass `null` knowingly when your authorization
+         * server names no audience: then a token issued for any of its clients is accepted.
+         */
+        audience: string | string[] | null;
       }
   );
 

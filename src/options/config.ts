@@ -66,6 +66,11 @@ export interface ProviderSessionConfig {
   settings: OpaqueCheckSettings;
   /** Non-JWT `Authorization: Bearer` values go to this check (needs the provider's `bearer`). */
   bearer: boolean;
+  /**
+   * Whether a non-JWT Bearer value has the shape of this provider's own tokens (Ory: `ory_st_...`); only then
+   * is it forwarded. Anything else is not the provider's credential: the request is judged without it.
+   */
+  bearerShape: (value: string) => boolean;
   /** A header carrying the provider's session token (Ory: `x-session-token`), lower-case. */
   header: string | undefined;
   /** Cookies carrying the provider's session: exact names, and name prefixes (Ory: `ory_session_`). */

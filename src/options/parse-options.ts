@@ -19,6 +19,7 @@ import type {
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import { refuseSharedCookieNames } from './cookie-names.js';
 import { parseCutover } from './cutover.js';
 import { issuerFormWarning, parseProviders } from './parse-provider.js';
 import { parseRecorderOptions } from './recorder.js';
@@ -226,6 +227,7 @@ export function parseOptions(options: unknown): BridgeConfig {
   const now = check.optionalFunction<() => number>('now', value.now, '() => milliseconds') ?? Date.now;
   const legacy = parseLegacy(value.legacy, now);
   const providers = parseProviders(value.provider, check);
+  refuseSharedCookieNames(check, legacy, providers);
   if (!legacy && providers.length === 0) {
     check.fail(
       'pass `legacy` (your express-session store and secret), `provider` (your new issuer), or both.',

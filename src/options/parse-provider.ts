@@ -149,8 +149,9 @@ function parseSession(
   check: OptionChecks,
   at: string,
   option: unknown,
-  bearer: boolean,
+  provider: { bearer: boolean; issuers: readonly string[]; clockToleranceSeconds: number },
 ): ProviderSessionConfig | undefined {
+  const { bearer } = provider;
   if (option === undefined) return undefined;
   const value = check.record(
     option,
@@ -179,6 +180,7 @@ function parseSession(
     negativeMax: ms('negativeMax', 1, 10_000, 'the most refused credentials remembered, e.g. 10000'),
     failureThreshold: ms('failureThreshold', 1, 5, 'the consecutive failures that open the breaker, e.g. 5'),
     coolDownMs: ms('coolDownMs', 0, 30_000, 'the milliseconds the breaker stays open, e.g. 30000'),
+    clockToleranceMs: provider.clockToleranceSeconds * 1000,
   };
   const common = { settings, bearer };
   const sessionEndpoint = (example: string) =>
@@ -187,6 +189,7 @@ function parseSession(
     case 'ory-whoami': {
       const url = secureUrl(check, `${at}session.url`, value.url, 'https://{slug}.projects.oryapis.com');
       return withLookup(kind, oryWhoami(url), common, {
+        bearerShape: isOrySessionToken,
         header: 'x-session-token',
         cookieNames: ['ory_kratos_session'],
         cookiePrefixes: ['ory_session_'],
@@ -201,6 +204,7 @@ function parseSession(
         "e.g. 'session'",
       );
       return withLookup(kind, authgearResolver(endpoint), common, {
+        bearerShape: () => false,
         header: undefined,
         cookieNames: [cookieName],
         cookiePrefixes: [],
@@ -224,11 +228,18 @@ function parseSession(
         check.fail(`\`${at}session.clientId\` and \`clientSecret\` are required for introspection.`);
       }
       if (!bearer) check.fail(`\`${at}bearer\` must be true: introspected tokens arrive as Bearer tokens.`);
+      if (value.audience === undefined) {
+        check.fail(
+          `\`${at}session.audience\` is required: pass the audience your authorization server names for this API (the answer's \`aud\`), or null knowingly to accept tokens issued for any of its clients.`,
+        );
+      }
       const audience =
-        value.audience === undefined
+        value.audience === null
           ? undefined
           : check.strings(`${at}session.audience`, value.audience, 'the audience(s) the answer must name.');
-      return withLookup(kind, introspection({ endpoint, clientId, clientSecret, audience }), common, {
+      const lookup = introspection({ endpoint, clientId, clientSecret, audience, issuers: provider.issuers });
+      return withLookup(kind, lookup, common, {
+        bearerShape: () => true,
         header: undefined,
         cookieNames: [],
         cookiePrefixes: [],
@@ -237,11 +248,21 @@ function parseSession(
   }
 }
 
+/**
+ * Ory session tokens (`Authorization: Bearer` or `X-Session-Token` for native apps) start `ory_st_`. Authgear's
+ * resolver is given no Bearer value: its opaque access tokens have no shape of their own that tells them from
+ * another service's secret, so Authgear access tokens count as JWTs ("Issue JWT as access token"). An
+ * introspection endpoint is the app's own authorization server and is asked about any opaque value.
+ */
+function isOrySessionToken(value: string): boolean {
+  return value.startsWith('ory_st_');
+}
+
 function withLookup(
   check: ProviderSessionConfig['check'],
   lookup: OpaqueLookup,
   common: Pick<ProviderSessionConfig, 'settings' | 'bearer'>,
-  reads: Pick<ProviderSessionConfig, 'header' | 'cookieNames' | 'cookiePrefixes'>,
+  reads: Pick<ProviderSessionConfig, 'bearerShape' | 'header' | 'cookieNames' | 'cookiePrefixes'>,
 ): ProviderSessionConfig {
   return { check, lookup, ...common, ...reads };
 }
@@ -280,7 +301,6 @@ function parseTuning(
   requiredClaims: string[],
 ): Pick<
   ProviderConfig,
-  | 'clockToleranceSeconds'
   | 'maxTokenAgeSeconds'
   | 'strictAccessToken'
   | 'requiredClaims'
@@ -290,14 +310,6 @@ function parseTuning(
   | 'userIdCache'
 > {
   return {
-    clockToleranceSeconds: check.number(
-      `${at}clockToleranceSeconds`,
-      value.clockToleranceSeconds,
-      0,
-      Number.POSITIVE_INFINITY,
-      5,
-      'the seconds of clock skew to tolerate, e.g. 5',
-    ),
     maxTokenAgeSeconds:
       value.maxTokenAgeSeconds === undefined
         ? undefined
@@ -370,7 +382,16 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
   if (issuer === undefined) check.fail(`\`${at}issuer\` is required.`);
   const jwt = check.boolean(`${at}jwt`, value.jwt, true);
   const bearer = check.boolean(`${at}bearer`, value.bearer, true);
-  const session = parseSession(check, at, value.session, bearer);
+  const issuers = plainIssuer ? [issuer] : issuerTwins(issuer);
+  const clockToleranceSeconds = check.number(
+    `${at}clockToleranceSeconds`,
+    value.clockToleranceSeconds,
+    0,
+    Number.POSITIVE_INFINITY,
+    5,
+    'the seconds of clock skew to tolerate, e.g. 5',
+  );
+  const session = parseSession(check, at, value.session, { bearer, issuers, clockToleranceSeconds });
   if (!jwt && !session) {
     check.fail(`\`${at.slice(0, -1)}\` accepts no credential: \`jwt: false\` needs a \`session\` check.`);
   }
@@ -409,7 +430,7 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
   return {
     name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
     issuer,
-    issuers: plainIssuer ? [issuer] : issuerTwins(issuer),
+    issuers,
     audience:
       audience === undefined ? undefined : typeof value.audience === 'string' ? value.audience : audience,
     jwt,
@@ -424,6 +445,7 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
     bearer,
     cookieName,
     userId,
+    clockToleranceSeconds,
     ...parseTuning(check, at, value, cache, requiredClaims),
   };
 }

@@ -30,6 +30,7 @@ export interface GuardConfig {
   header: string;
   limits: LimitsConfig;
   timeoutMs: number;
+  bodyTimeoutMs: number;
 }
 
 export interface PasswordHookConfig extends GuardConfig {
@@ -39,6 +40,7 @@ export interface PasswordHookConfig extends GuardConfig {
 export interface Auth0CustomDatabaseConfig extends GuardConfig {
   login: Auth0CustomDatabaseOptions['login'];
   getUser: Auth0CustomDatabaseOptions['getUser'];
+  getUserLimit: RateWindow;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -47,6 +49,8 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   maxTrackedIdentifiers: 10_000,
 };
 export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+export const DEFAULT_GET_USER_LIMIT: RateWindow = { max: 300, windowMs: 60_000 };
 export const MIN_API_KEY_LENGTH = 16;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -57,6 +61,7 @@ const HOOK_KEYS: Record<keyof PasswordMigrationHookOptions, true> = {
   header: true,
   limits: true,
   timeoutMs: true,
+  bodyTimeoutMs: true,
 };
 const AUTH0_KEYS: Record<keyof Auth0CustomDatabaseOptions, true> = {
   login: true,
@@ -64,6 +69,8 @@ const AUTH0_KEYS: Record<keyof Auth0CustomDatabaseOptions, true> = {
   apiKey: true,
   limits: true,
   timeoutMs: true,
+  bodyTimeoutMs: true,
+  getUserLimit: true,
 };
 const LIMITS_KEYS: Record<keyof PasswordMigrationLimits, true> = {
   perIdentifier: true,
@@ -164,6 +171,14 @@ function guard(check: OptionChecks, given: OptionRecord, header: string): GuardC
       "the milliseconds the app's check may take",
       MAX_TIMER_MS,
     ),
+    bodyTimeoutMs: check.integer(
+      'bodyTimeoutMs',
+      given.bodyTimeoutMs,
+      1,
+      DEFAULT_BODY_TIMEOUT_MS,
+      'the milliseconds the request body may take to arrive',
+      MAX_TIMER_MS,
+    ),
   };
 }
 
@@ -199,5 +214,6 @@ export function parseAuth0CustomDatabaseOptions(options: unknown): Auth0CustomDa
       'pass a function `(email) => profile | null` (may be async).',
     ),
     ...guard(check, given, 'authorization'),
+    getUserLimit: rateWindow(check, 'getUserLimit', given.getUserLimit, DEFAULT_GET_USER_LIMIT),
   };
 }

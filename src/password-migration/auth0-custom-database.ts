@@ -4,6 +4,7 @@ import { checkAuth0Profile, type SentAuth0Profile } from './auth0-profile.js';
 import { EndpointKit, sendUnavailable } from './endpoint.js';
 import type { Auth0CustomDatabaseOptions } from './options.js';
 import type { Verdict } from './password-check.js';
+import { CallLimiter } from './rate-limiter.js';
 import { sendJson } from './respond-json.js';
 import { runCallback } from './run-callback.js';
 import type { MigrationDeps, MigrationHandler, MigrationNext } from './types.js';
@@ -34,12 +35,15 @@ function routeOf(req: IncomingMessage): string {
  * - `POST /login` `{"email", "password"}`: 200 with the profile `login` returned, 401
  *   `{"error":"wrong_credentials"}` for a wrong password or an unknown user (identical answers), 429 past the
  *   failure limits (keyed by email), 503 when `login` fails, times out or returns an invalid profile;
- * - `POST /get-user` `{"email"}`: 200 with the profile, 404 `{"error":"not_found"}`, 503 on failure;
+ * - `POST /get-user` `{"email"}`: 200 with the profile, 404 `{"error":"not_found"}`, 429 past
+ *   `getUserLimit` (every lookup counts), 503 on failure;
  * - other paths 404 `{"error":"unknown_endpoint"}`, other methods 405; 401 without the API key in
- *   `Authorization` (checked before the body is read); 400/413 for a bad or too large body.
+ *   `Authorization` (checked before the body is read); 400/413 for a bad or too large body, 408 for a body
+ *   slower than `bodyTimeoutMs`.
  *
  * Recorded: every login decision (`match`, `mismatch`, `unknown`, `rateLimited`, `error`) and every
- * `unauthorized`; a `get-user` lookup is not a password check, so only its `error`s are recorded.
+ * `unauthorized`; a `get-user` lookup is not a password check, so only its `error`s and `rateLimited`s are
+ * recorded.
  * Options are validated here, once (`TypeError`).
  */
 export function createAuth0CustomDatabase(
@@ -59,7 +63,19 @@ export function createAuth0CustomDatabase(
     failed: { status: 401, body: WRONG_CREDENTIALS_BODY },
   });
 
+  const lookups = new CallLimiter(config.getUserLimit, deps.now);
   const getUser = kit.post('auth0-get-user', ['email'], async ([email], res) => {
+    const admission = lookups.take();
+    if (!admission.allowed) {
+      kit.deps.debug(`get-user rate limited, retry after ${admission.retryAfterSeconds} s`);
+      kit.deps.record('rateLimited', 'auth0-get-user');
+      return sendJson(
+        res,
+        429,
+        { error: 'rate_limited' },
+        { 'Retry-After': String(admission.retryAfterSeconds) },
+      );
+    }
     const answer = await runCallback('getUser', () => config.getUser(email), config.timeoutMs);
     if (answer.ok && answer.value === null) return sendJson(res, 404, NOT_FOUND_BODY);
     const checked = answer.ok ? checkAuth0Profile(answer.value, 'getUser') : answer;

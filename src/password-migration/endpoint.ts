@@ -103,6 +103,7 @@ export class EndpointKit {
   readonly #checks: PasswordChecks;
   readonly #hasApiKey: (req: IncomingMessage) => boolean;
   readonly #header: string;
+  readonly #bodyTimeoutMs: number;
 
   /** `name` prefixes every debug line. */
   constructor(name: string, config: GuardConfig, deps: MigrationDeps) {
@@ -110,11 +111,13 @@ export class EndpointKit {
     this.#checks = new PasswordChecks(config, this.deps);
     this.#hasApiKey = apiKeyChecker(config.header, config.apiKeys);
     this.#header = config.header;
+    this.#bodyTimeoutMs = config.bodyTimeoutMs;
   }
 
   /**
    * A POST endpoint taking a JSON object: 401 (recorded as `unauthorized`) without the API key, before the
-   * body is read; 413 or 400 (not recorded) for a body that is too large, not a JSON object, or without the
+   * body is read; 413, 408 or 400 (not recorded) for a body that is too large, slower than `bodyTimeoutMs`,
+   * not a JSON object, or without the
    * non-empty string `fields`; otherwise `handle` with those fields in order, which must answer. Only a bug
    * in this package reaches `next(err)`. `endpoint` is what `record` is told.
    */
@@ -131,7 +134,7 @@ export class EndpointKit {
         sendJson(res, 401, { error: 'unauthorized' });
         return;
       }
-      readJsonBody(req)
+      readJsonBody(req, undefined, this.#bodyTimeoutMs)
         .then((read) => {
           if (!read.ok) {
             deps.debug(`${read.status}: ${read.problem}`);
@@ -139,7 +142,7 @@ export class EndpointKit {
               res,
               read.status,
               { error: read.error },
-              read.status === 413 ? { Connection: 'close' } : {},
+              read.status === 400 ? {} : { Connection: 'close' },
             );
             return;
           }

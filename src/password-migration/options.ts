@@ -56,6 +56,8 @@ export interface PasswordMigrationHookOptions {
   limits?: PasswordMigrationLimits;
   /** How long `verify` may take before the answer is 503 (recorded as `error`). Default `5000` ms. */
   timeoutMs?: number;
+  /** How long the whole request body may take to arrive before the answer is 408. Default `10000` ms. */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -97,4 +99,12 @@ export interface Auth0CustomDatabaseOptions {
   limits?: PasswordMigrationLimits;
   /** How long `login` or `getUser` may take before the answer is 503. Default `5000` ms. */
   timeoutMs?: number;
+  /** How long the whole request body may take to arrive before the answer is 408. Default `10000` ms. */
+  bodyTimeoutMs?: number;
+  /**
+   * Limit on `get-user` lookups, all emails together (each lookup counts, found or not: an existence oracle
+   * must not run at the speed of the API key holder). Past it the answer is 429 with `Retry-After`.
+   * Default `{ max: 300, windowMs: 60_000 }` (300 per minute).
+   */
+  getUserLimit?: RateWindowOptions;
 }

@@ -3,9 +3,17 @@ import type { IncomingMessage } from 'node:http';
 /** Largest request body the migration endpoints read: 16 KiB. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** Default deadline for the whole body to arrive: 10 s. */
+export const BODY_TIMEOUT_MS = 10_000;
+
 export type BodyResult =
   | { ok: true; body: Record<string, unknown> }
-  | { ok: false; status: 400 | 413; error: 'invalid_request' | 'payload_too_large'; problem: string };
+  | {
+      ok: false;
+      status: 400 | 408 | 413;
+      error: 'invalid_request' | 'request_timeout' | 'payload_too_large';
+      problem: string;
+    };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -43,11 +51,18 @@ function consumed(req: IncomingMessage): boolean {
  * reading stops at the limit. On 413 the rest of the body is read and dropped, so the client gets the answer
  * rather than a reset while it is still sending.
  *
+ * The whole body must arrive within `timeoutMs`; a slower one is answered 408 (the caller closes the
+ * connection), never a request that hangs for as long as the client keeps dripping bytes.
+ *
  * Works behind a body parser: an object in `req.body` (e.g. from `express.json()`) is used as it is (the
  * stream is not read again), a string or Buffer (`express.text()`, `express.raw()`) is parsed. Express 4's
  * `express.json()` leaves `req.body = {}` for other content types without reading: the stream is read then.
  */
-export function readJsonBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): Promise<BodyResult> {
+export function readJsonBody(
+  req: IncomingMessage,
+  limit = BODY_LIMIT_BYTES,
+  timeoutMs = BODY_TIMEOUT_MS,
+): Promise<BodyResult> {
   const parsed: unknown = (req as IncomingMessage & { body?: unknown }).body;
   if (typeof parsed === 'string') return Promise.resolve(parse(Buffer.from(parsed, 'utf8'), limit));
   if (parsed instanceof Uint8Array) return Promise.resolve(parse(parsed, limit));
@@ -65,7 +80,18 @@ export function readJsonBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): Pr
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      finish({
+        ok: false,
+        status: 408,
+        error: 'request_timeout',
+        problem: `the body did not arrive within ${timeoutMs} ms`,
+      });
+      req.resume();
+    }, timeoutMs);
+    timer.unref();
     const finish = (result: BodyResult) => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

@@ -14,7 +14,8 @@ export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
 /**
  * Authgear: JWT access tokens (when "Issue JWT as access token" is on) as Bearer, keys through discovery at
  * `{endpoint}/.well-known/openid-configuration` (`/oauth2/jwks`); and, with `resolver`, the session cookie
- * checked through Authgear's resolver (`X-Authgear-Session-Valid`, `X-Authgear-User-Id`).
+ * checked through Authgear's resolver (`X-Authgear-Session-Valid`, `X-Authgear-User-Id`). A Bearer value that is
+ * not a JWT is never sent to the resolver: nothing tells an Authgear opaque token from another service's secret.
  */
 export function authgear(options: AuthgearPresetOptions): ProviderOptions {
   const { endpoint, resolver = true, sessionCookie = 'session', ...overrides } = options;

@@ -11,11 +11,18 @@ export interface IntrospectionPresetOptions extends Partial<Omit<ProviderOptions
   clientSecret: string;
   /** `payload.iss` of introspected tokens. Default: the endpoint's origin. */
   issuer?: string;
-  /** When set, the answer's `aud` must contain one of these. */
-  audience?: string | string[];
+  /**
+   * Required: the answer's `aud` must contain one of these. `null` knowingly accepts a token issued for any
+   * client of the authorization server.
+   */
+  audience: string | string[] | null;
 }
 
-/** Any opaque access token, checked with RFC 7662 token introspection. */
+/**
+ * Any opaque access token, checked with RFC 7662 token introspection. By design every non-JWT Bearer value is
+ * sent to the configured endpoint (opaque access tokens have no common shape): it must be your own
+ * authorization server, which sees whatever Bearer values your clients send.
+ */
 export function introspection(options: IntrospectionPresetOptions): ProviderOptions {
   const { endpoint, clientId, clientSecret, issuer, audience, ...overrides } = options;
   const origin = new URL(
@@ -42,7 +49,7 @@ export function introspection(options: IntrospectionPresetOptions): ProviderOpti
       endpoint,
       clientId,
       clientSecret,
-      ...(audience === undefined ? {} : { audience }),
+      audience,
     },
     ...overrides,
   };

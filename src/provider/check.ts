@@ -188,13 +188,17 @@ async function verifyJwt(
   }
 }
 
-/** The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known. */
+/**
+ * The `req.auth.payload` of an opaque session: the provider's issuer, the subject, expiry and scope if known,
+ * and the verified facts the provider gave as OIDC claims (Ory: `email`, `email_verified`).
+ */
 function sessionPayload(config: ProviderConfig, session: OpaqueSession): JWTPayload {
   return {
     iss: config.issuer,
     sub: session.subject,
     ...(session.expiresAt === undefined ? {} : { exp: Math.floor(session.expiresAt / 1000) }),
     ...(session.scope === undefined ? {} : { scope: session.scope }),
+    ...session.claims,
   };
 }
 
@@ -203,7 +207,12 @@ async function checkOpaque(
   runtime: ProviderRuntime,
 ): Promise<VerifiedCredential> {
   const checker = runtime.opaque as OpaqueSessionChecker;
-  const result = await checker.check(credential.credential);
+  // Candidate session cookies in order: the first valid one counts; one the provider cannot check stops here.
+  let result = await checker.check(credential.credential);
+  for (const next of credential.alternatives ?? []) {
+    if (result.state !== 'refused') break;
+    result = await checker.check(next);
+  }
   if (result.state === 'refused') {
     throw new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'The provider does not recognise this session.');
   }
@@ -239,10 +248,12 @@ export function checkProvider(
   if (credential.type === 'malformed') {
     return {
       state: 'invalid',
-      source: 'header',
+      source: credential.source ?? 'header',
       error: new BridgeError(
         'ERR_BRIDGE_INVALID_REQUEST',
-        `Malformed Authorization header: ${credential.reason}.`,
+        credential.source === 'cookie'
+          ? `Malformed request: ${credential.reason}.`
+          : `Malformed Authorization header: ${credential.reason}.`,
       ),
     };
   }

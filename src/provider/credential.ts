@@ -8,12 +8,27 @@ export type CredentialSource = 'header' | 'cookie';
 
 export type ProviderCredential =
   | { type: 'none' }
-  | { type: 'malformed'; reason: string }
+  /** RFC 6750 `invalid_request` (400); `source` is `'header'` unless a cookie was at fault. */
+  | { type: 'malformed'; reason: string; source?: CredentialSource }
   | { type: 'token'; token: string; source: 'header' }
   /** `cookieName`: the cookie it was read from; only a provider configured with that cookie may accept it. */
   | { type: 'token'; token: string; source: 'cookie'; cookieName: string }
   /** An opaque credential of the provider at `provider` (its index), to be checked with that provider. */
-  | { type: 'opaque'; provider: number; credential: OpaqueCredential; source: CredentialSource };
+  | {
+      type: 'opaque';
+      provider: number;
+      credential: OpaqueCredential;
+      source: CredentialSource;
+      /** Further candidate session cookies of the same provider, checked in order when `credential` is refused. */
+      alternatives?: OpaqueCredential[];
+    };
+
+/**
+ * Most session cookies of one provider checked for one request. Several `ory_session_*` cookies can reach an
+ * app legitimately (sibling subdomains, a project renamed); one planted ahead of the real one must not lock
+ * the user out, but a request carrying many is not a browser's: 400.
+ */
+export const MAX_SESSION_COOKIES = 3;
 
 /** A Bearer value that has the shape of a compact JWS (two dots); anything else is an opaque token. */
 function looksLikeJwt(token: string): boolean {
@@ -24,8 +39,8 @@ function looksLikeJwt(token: string): boolean {
 /**
  * Finds the provider credential of a request, in this order:
  * 1. `Authorization: Bearer` (when a provider accepts it): a JWT is verified against the JWKS; a value that is
- *    not JWT-shaped goes to the provider whose opaque check takes Bearer tokens (Ory session tokens,
- *    introspected access tokens), when there is one.
+ *    not JWT-shaped goes to the provider whose opaque check takes Bearer tokens when it has that provider's
+ *    token shape (Ory: `ory_st_...`; introspection: any), and is otherwise ignored as not the provider's.
  * 2. A provider's session token header (Ory's `X-Session-Token`).
  * 3. Cookies, provider by provider in configuration order: the JWT cookie (`cookieName`), then the provider's
  *    session cookies (Ory's `ory_session_*`, `ory_kratos_session`; Authgear's `session`).
@@ -41,14 +56,15 @@ export function readProviderCredential(
     const bearer = readBearer(authorizationHeader(req));
     if (bearer.type === 'malformed') return bearer;
     if (bearer.type === 'token') {
-      if (!looksLikeJwt(bearer.token)) {
-        const index = providers.findIndex((p) => p.bearer && p.session?.bearer);
-        if (index !== -1) {
-          const credential = { via: 'bearer' as const, name: 'authorization', value: bearer.token };
-          return { type: 'opaque', provider: index, credential, source: 'header' };
-        }
+      const index = looksLikeJwt(bearer.token)
+        ? -1
+        : providers.findIndex((p) => p.bearer && p.session?.bearer);
+      if (index === -1) return { type: 'token', token: bearer.token, source: 'header' };
+      // Only a value shaped like the provider's own token is forwarded; another service's secret is not ours.
+      if ((providers[index] as ProviderConfig).session?.bearerShape(bearer.token)) {
+        const credential = { via: 'bearer' as const, name: 'authorization', value: bearer.token };
+        return { type: 'opaque', provider: index, credential, source: 'header' };
       }
-      return { type: 'token', token: bearer.token, source: 'header' };
     }
   }
   for (let i = 0; i < providers.length; i++) {
@@ -71,9 +87,24 @@ export function readProviderCredential(
         return { type: 'token', token: value, source: 'cookie', cookieName: p.cookieName };
       }
     }
-    const found = p.session ? sessionCookie(p.session, cookies()) : undefined;
-    if (found)
-      return { type: 'opaque', provider: i, credential: { via: 'cookie', ...found }, source: 'cookie' };
+    const found = p.session ? sessionCookies(p.session, cookies()) : [];
+    if (found.length > MAX_SESSION_COOKIES) {
+      return {
+        type: 'malformed',
+        reason: `more than ${MAX_SESSION_COOKIES} ${p.name} session cookies`,
+        source: 'cookie',
+      };
+    }
+    const [first, ...alternatives] = found.map((c) => ({ via: 'cookie' as const, ...c }));
+    if (first) {
+      return {
+        type: 'opaque',
+        provider: i,
+        credential: first,
+        source: 'cookie',
+        ...(alternatives.length > 0 ? { alternatives } : {}),
+      };
+    }
   }
   return { type: 'none' };
 }
@@ -81,19 +112,26 @@ export function readProviderCredential(
 /** An RFC 6265 cookie name of sane length: a name a client invents must not be forwarded to the provider otherwise. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
 
-function sessionCookie(
+/** The provider's session cookies present on the request: exact names first, then prefixed names in order. */
+function sessionCookies(
   session: NonNullable<ProviderConfig['session']>,
   cookies: Record<string, string | undefined>,
-): { name: string; value: string } | undefined {
+): { name: string; value: string }[] {
+  const found: { name: string; value: string }[] = [];
   for (const name of session.cookieNames) {
     const value = cookies[name];
-    if (value !== undefined && value.length > 0) return { name, value };
+    if (value !== undefined && value.length > 0) found.push({ name, value });
   }
-  if (session.cookiePrefixes.length === 0) return undefined;
+  if (session.cookiePrefixes.length === 0) return found;
   for (const name of Object.keys(cookies)) {
     const value = cookies[name];
     if (value === undefined || value.length === 0 || !COOKIE_NAME.test(name)) continue;
-    if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) return { name, value };
+    if (session.cookieNames.includes(name)) continue;
+    if (session.cookiePrefixes.some((prefix) => name.startsWith(prefix))) {
+      found.push({ name, value });
+      // One past the limit is enough to refuse the request.
+      if (found.length > MAX_SESSION_COOKIES) break;
+    }
   }
-  return undefined;
+  return found;
 }

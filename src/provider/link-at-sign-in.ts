@@ -37,6 +37,8 @@ export async function linkAtSignIn(
           iss: String(payload.iss),
           sub: String(payload.sub),
           claims: payload,
+          verifiedEmail: verifiedEmail(credential.identity, payload),
+          identity: credential.identity,
           source: credential.source,
         },
         { userId: legacy.userId, session: legacy.session },
@@ -52,4 +54,16 @@ export async function linkAtSignIn(
   runtime.linker.remember(payload, legacy.userId);
   const { identity: _identity, ...verified } = credential;
   return { state: 'ok', ...verified, userId: legacy.userId, linked: true };
+}
+
+/** The email the provider verified: `email` with `email_verified: true` in the claims or the identity object. */
+function verifiedEmail(
+  identity: Record<string, unknown>,
+  claims: Record<string, unknown>,
+): string | undefined {
+  for (const source of [claims, identity]) {
+    if (source.email_verified === true && typeof source.email === 'string' && source.email.length > 0)
+      return source.email;
+  }
+  return undefined;
 }

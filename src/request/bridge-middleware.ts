@@ -24,7 +24,7 @@ export interface BridgeMiddlewareParts {
 /**
  * The Express glue of the bridge: decides each request once per instance (idempotent), under the settings it
  * arrived with, then sets `req.auth` and calls `next()`, or answers the error. In `observe` mode the request
- * goes on at once and the decision is made off the request path.
+ * goes on at once and the decision is made off the request path; `requireUser()` waits for it and enforces it.
  */
 export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
   const { cutover, evaluate, ledger, policy, nudge, debug } = parts;
@@ -41,10 +41,11 @@ export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
     const state: RequestState = { legacyDisabled: false, mode: settings.mode };
     ledger.states.set(req, state);
     if (settings.mode === 'observe') {
+      // Measured off the request path; a requireUser() route waits for this decision and enforces it.
+      const observed = Promise.resolve().then(() => evaluate(request, settings));
+      observed.catch((err: unknown) => debug(`observe: ${String(err)}`));
+      state.observed = observed;
       next();
-      Promise.resolve()
-        .then(() => evaluate(request, settings))
-        .catch((err: unknown) => debug(`observe: ${String(err)}`));
       return;
     }
     const apply = (decision: Decision): void => {

@@ -18,6 +18,12 @@ export interface Decision {
   error?: BridgeError;
   /** A valid legacy session was present but `provider-only` mode (or the cutover cohort) no longer accepts it. */
   legacyDisabled: boolean;
+  /**
+   * `observe` mode only: what a `requireUser()` route enforces, since observe never lifts a guard: the
+   * decision of `bridge` mode without the ramp (a legacy or a provider user), while `auth`/`error` above
+   * measure what bridge mode with the ramp would decide.
+   */
+  enforce?: Decision;
 }
 
 type LegacyOk = Extract<LegacyResult, { state: 'ok' }>;

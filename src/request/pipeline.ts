@@ -12,7 +12,7 @@ import { type ProviderCredential, readProviderCredential } from '../provider/cre
 import { linkAtSignIn } from '../provider/link-at-sign-in.js';
 import type { TokenCache } from '../provider/token-cache.js';
 import type { AnyBridgeEvent, BridgeAuth, BridgeRequest } from '../types.js';
-import { type Decision, decideRequest } from './decide.js';
+import { type Decision, decide, decideRequest } from './decide.js';
 import { readCookies } from './read-cookies.js';
 import { shouldLink } from './should-link.js';
 
@@ -106,6 +106,8 @@ export function createPipeline(parts: PipelineParts): Evaluate {
       provider,
       cohort,
     );
+    if (settings.mode === 'observe')
+      decision.enforce = decide('bridge', config.onConflict, legacy, provider, false);
     // An issuer mismatch says in `debug` which issuer was expected and which received (never in the response).
     const mismatch =
       provider.state === 'invalid' && provider.error.cause instanceof IssuerMismatch

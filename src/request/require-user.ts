@@ -3,6 +3,7 @@ import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import type { LegacyConfig } from '../options/config.js';
 import type { BridgeAuth, BridgeMode, BridgeRequest } from '../types.js';
+import type { Decision } from './decide.js';
 import type { Middleware, NextFunction } from './middleware-types.js';
 import { type ErrorPolicy, fail } from './respond.js';
 
@@ -119,6 +120,8 @@ export interface RequestState {
   legacyDisabled: boolean;
   /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
   mode: BridgeMode;
+  /** Observe mode: the decision the middleware is making off the request path, for `requireUser()` to use. */
+  observed?: Promise<Decision>;
 }
 
 /**
@@ -148,7 +151,7 @@ export function createRequireUser(
     const check = () => {
       const { auth } = req as BridgeRequest;
       const state = ledger.states.get(req);
-      if (state?.mode === 'observe') return next();
+      if (state?.observed) return observed(state, state.observed);
       if (auth !== undefined && ledger.issued.has(auth)) {
         const error =
           rule.providerOnly && ledger.linkedByLegacy.has(auth)
@@ -160,6 +163,32 @@ export function createRequireUser(
         ? legacyDisabledError()
         : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
       fail(policy, res, next, error);
+    };
+    // Observe mode never lifts a guard: the route asked for a user, so it waits for the decision the
+    // middleware is making off the request path and answers it as bridge mode would.
+    const observed = (state: RequestState, decision: Promise<Decision>) => {
+      state.observed = undefined;
+      decision.then(
+        (measured) => {
+          const d = measured.enforce ?? measured;
+          state.legacyDisabled = d.legacyDisabled;
+          if (d.error) return fail(policy, res, next, d.error);
+          if (d.auth) {
+            ledger.issued.add(d.auth);
+            (req as BridgeRequest).auth = d.auth;
+          }
+          check();
+        },
+        (err: unknown) =>
+          fail(
+            policy,
+            res,
+            next,
+            new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
+              cause: err,
+            }),
+          ),
+      );
     };
     if (ledger.states.has(req)) check();
     else bridge(req, res, (err) => (err === undefined ? check() : next(err)));

@@ -41,6 +41,23 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * Lets one call through as the probe whenever the circuit is not closed and no probe is running, without
+   * waiting for the cool-down: for a call the caller has reason to trust more than the ones that failed (an
+   * opaque provider check of a credential that has never failed). Its outcome is reported as usual.
+   */
+  probe(): boolean {
+    if (this.#openedAt === undefined) return true;
+    if (this.#probing) return false;
+    this.#probing = true;
+    return true;
+  }
+
+  /** A probe ended without saying anything about the dependency (it was throttled): the next call may probe. */
+  release(): void {
+    this.#probing = false;
+  }
+
   success(): void {
     this.#failures = 0;
     this.#openedAt = undefined;

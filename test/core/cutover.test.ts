@@ -94,10 +94,11 @@ describe.each(expressVersions)('%s: ramped cutover and bridge.configure()', (_na
       await bridge.close();
     });
 
-    it('in observe mode refuses nobody, and the events say what bridge mode with the ramp would decide', async () => {
+    it('in observe mode the ramp refuses nobody, and the events say what bridge mode with the ramp would decide', async () => {
       const { app, recorder } = subject({ mode: 'observe', cutover: { percent: 50 } });
       const { cookie } = await legacy.login(inside);
-      expect(authFrom(await me(app, cookie))).toBeNull();
+      // requireUser() still demands a user; the ramp is only measured, so the legacy user gets in.
+      expect(authFrom(await me(app, cookie))).toMatchObject({ kind: 'legacy', userId: inside });
       const [event] = await recorder.waitFor(1);
       expect(event).toMatchObject({
         mode: 'observe',
@@ -141,10 +142,48 @@ describe.each(expressVersions)('%s: ramped cutover and bridge.configure()', (_na
       expect(authFrom(await me(app, cookie))).toMatchObject({ kind: 'legacy' });
       bridge.configure({ mode: 'observe' });
       expect(authFrom(await request(app).get('/auth-is-undefined').set('Cookie', cookie))).toBe(true);
-      // observe: requireUser() lets everything through, as at construction.
-      expect(authFrom(await request(app).get('/me'))).toBeNull();
+      // observe never lifts a guard: requireUser() still demands a user.
+      expectBridgeError(await request(app).get('/me'), 401, 'ERR_BRIDGE_UNAUTHENTICATED');
       const events = await recorder.waitFor(4);
       expect(events.map((e) => e.mode)).toEqual(['provider-only', 'bridge', 'observe', 'observe']);
+    });
+
+    it('a rollback to observe keeps every guard: requireUser() demands a user, provider-only routes refuse legacy, and debug says so', async () => {
+      const debug: string[] = [];
+      const bridge = makeBridge({
+        legacy: { store, secret: SECRET },
+        provider: provider.options(),
+        debug: (line) => debug.push(line),
+      });
+      const app = buildApp(express, bridge);
+      app.get('/admin', bridge.requireUser({ mode: 'provider-only' }) as never, (req, res) => {
+        res.json((req as unknown as { auth: unknown }).auth);
+      });
+      const { cookie } = await legacy.login(outside);
+      const token = await provider.mint({ sub: 'p-admin' });
+      bridge.configure({ mode: 'observe' });
+      expect(
+        debug.some((line) => /mode bridge -> observe.*requireUser\(\) routes still demand a user/.test(line)),
+      ).toBe(true);
+      expectBridgeError(await request(app).get('/me'), 401, 'ERR_BRIDGE_UNAUTHENTICATED');
+      expectBridgeError(
+        await request(app).get('/me').set('Authorization', 'Bearer not-a-token'),
+        401,
+        'ERR_BRIDGE_TOKEN_INVALID',
+      );
+      expect(authFrom(await me(app, cookie))).toMatchObject({ kind: 'legacy', userId: outside });
+      expectBridgeError(
+        await request(app).get('/admin').set('Cookie', cookie),
+        401,
+        'ERR_BRIDGE_LEGACY_DISABLED',
+      );
+      expect(
+        authFrom(await request(app).get('/admin').set('Authorization', `Bearer ${token}`)),
+      ).toMatchObject({ kind: 'provider', userId: 'p-admin' });
+      // The bridge middleware itself still rejects nothing and sets no req.auth.
+      expect(authFrom(await request(app).get('/auth-is-undefined').set('Authorization', 'Bearer x'))).toBe(
+        true,
+      );
     });
 
     it('refuses invalid settings with a TypeError and changes nothing', async () => {

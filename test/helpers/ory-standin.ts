@@ -12,6 +12,8 @@ export interface OryIdentity {
   schema_id: string;
   traits: Record<string, unknown>;
   metadata_public: Record<string, unknown> | null;
+  /** Kratos: `{ value, via, verified, status }` for each address the identity schema marks verifiable. */
+  verifiable_addresses?: Array<{ value: string; via: string; verified: boolean; status: string }>;
 }
 
 export interface OrySessionRecord {
@@ -27,6 +29,10 @@ export interface OryStandin {
   server: StandinServer;
   /** The project URL (`https://{slug}.projects.oryapis.com` in production). */
   url: string;
+  /** When set, every whoami call is answered 429 with this `Retry-After` (Ory's project rate limit). */
+  throttle: { retryAfter: string } | undefined;
+  /** Credential values Ory fails on with a 500 (a provider bug a crafted credential triggers). */
+  crashOn: Set<string>;
   /** Stores a session and returns its credential value (cookie value or session token). */
   addSession(record?: OrySessionRecord): { value: string; identityId: string };
   close(): Promise<void>;
@@ -51,12 +57,26 @@ export async function startOryStandin(): Promise<OryStandin> {
     string,
     Required<Omit<OrySessionRecord, 'identity'>> & { identity: OryIdentity }
   >();
+  const crashOn = new Set<string>();
   const server = await startStandin((req, res) => {
     if (req.method !== 'GET' || req.path !== '/sessions/whoami') {
       json(res, 404, { error: { code: 404, status: 'Not Found' } });
       return;
     }
+    if (standin.throttle) {
+      json(
+        res,
+        429,
+        { error: { code: 429, status: 'Too Many Requests' } },
+        { 'retry-after': standin.throttle.retryAfter },
+      );
+      return;
+    }
     const value = readOryCredential(req.headers);
+    if (value !== undefined && crashOn.has(value)) {
+      json(res, 500, { error: { code: 500, status: 'Internal Server Error' } });
+      return;
+    }
     const session = value === undefined ? undefined : sessions.get(value);
     if (!session || session.expiresAt.getTime() <= Date.now()) {
       json(res, 401, {
@@ -91,9 +111,11 @@ export async function startOryStandin(): Promise<OryStandin> {
       { 'x-kratos-authenticated-identity-id': session.identity.id },
     );
   });
-  return {
+  const standin: OryStandin = {
     server,
     url: server.origin,
+    throttle: undefined,
+    crashOn,
     addSession(record = {}) {
       const value = `ory_st_${randomUUID().replaceAll('-', '')}`;
       const identity: OryIdentity = {
@@ -113,4 +135,5 @@ export async function startOryStandin(): Promise<OryStandin> {
     },
     close: () => server.close(),
   };
+  return standin;
 }

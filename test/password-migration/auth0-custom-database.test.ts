@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Auth0CustomDatabaseOptions, Auth0Profile, PasswordMigrationResult } from '../../src/index.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import { createAuth0CustomDatabase, type MigrationDeps } from '../helpers/internals.js';
+import { postStalledBody } from '../helpers/stalled-body.js';
 
 const KEY = 'Bearer auth0-db-key-0123456789';
 const DANA_EMAIL = 'dana@example.com';
@@ -168,10 +169,31 @@ describe.each(expressVersions)('%s: Auth0 custom database endpoints', (_name, ex
       expect([...failing.seen.records, ...slow.seen.records]).toEqual(['error', 'error']);
     });
 
-    it('is not rate limited: lookups are not password checks', async () => {
-      const db = auth0App(express, { limits: { perIdentifier: { max: 1 }, global: { max: 1 } } });
-      for (let i = 0; i < 3; i++)
-        expect((await db.call('/get-user', { email: 'eve@example.com' })).status).toBe(404);
+    it('has its own limit on lookups, found or not, separate from the password limits: 429 with Retry-After', async () => {
+      const db = auth0App(express, {
+        limits: { perIdentifier: { max: 1 }, global: { max: 1 } },
+        getUserLimit: { max: 3, windowMs: 60_000 },
+      });
+      const statuses: number[] = [];
+      for (const email of ['eve@example.com', DANA_EMAIL, 'mallory@example.com'])
+        statuses.push((await db.call('/get-user', { email })).status);
+      expect(statuses).toEqual([404, 200, 404]);
+      const refused = await db.call('/get-user', { email: 'trent@example.com' });
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({ error: 'rate_limited' });
+      expect(refused.headers['retry-after']).toBe('60');
+      expect(db.getUser).toHaveBeenCalledTimes(3);
+      expect(db.seen.records).toEqual(['rateLimited']);
+      // Logins keep their own limits.
+      expect((await db.call('/login', { email: DANA_EMAIL, password: DANA_PASSWORD })).status).toBe(200);
+      db.seen.clock += 60_000;
+      expect((await db.call('/get-user', { email: DANA_EMAIL })).status).toBe(200);
+    });
+
+    it('limits lookups to 300 a minute by default', async () => {
+      const db = auth0App(express);
+      for (let i = 0; i < 300; i++) await db.call('/get-user', { email: `u${i}@example.com` });
+      expect((await db.call('/get-user', { email: DANA_EMAIL })).status).toBe(429);
     });
   });
 
@@ -273,6 +295,16 @@ describe.each(expressVersions)('%s: Auth0 custom database endpoints', (_name, ex
       expect(db.login).not.toHaveBeenCalled();
     });
 
+    it('answers 408 to a body slower than bodyTimeoutMs on both routes, calling neither callback', async () => {
+      const db = auth0App(express, { bodyTimeoutMs: 100 });
+      for (const path of ['/auth0-db/login', '/auth0-db/get-user']) {
+        const answer = await postStalledBody(db.app, path, { Authorization: KEY }, 3000);
+        expect(answer).toMatchObject({ status: 408, connection: 'close' });
+      }
+      expect(db.login).not.toHaveBeenCalled();
+      expect(db.getUser).not.toHaveBeenCalled();
+    });
+
     it('uses the body express.json() already parsed', async () => {
       const db = auth0App(express, {}, true);
       const res = await db.call('/login', { email: DANA_EMAIL, password: DANA_PASSWORD });
@@ -331,6 +363,8 @@ describe('createAuth0CustomDatabase options', () => {
       /unknown option `header`/,
     ],
     ['a non-integer timeoutMs', { ...valid, timeoutMs: 1.5 }, /`timeoutMs`/],
+    ['a zero bodyTimeoutMs', { ...valid, bodyTimeoutMs: 0 }, /`bodyTimeoutMs`/],
+    ['a getUserLimit of 0', { ...valid, getUserLimit: { max: 0 } }, /`getUserLimit.max`/],
   ])('rejects %s with a TypeError', (_what, options, message) => {
     expect(build(options)).toThrow(TypeError);
     expect(build(options)).toThrow(message);

@@ -12,6 +12,7 @@ import type {
 import { sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import { createPasswordMigrationHook, type MigrationDeps } from '../helpers/internals.js';
+import { postStalledBody } from '../helpers/stalled-body.js';
 
 const API_KEY = 'Bearer hook-key-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -182,6 +183,17 @@ describe.each(expressVersions)('%s: Ory password migration hook', (_name, expres
       }
     }, 5000);
 
+    it('answers 408 and closes the connection when the body is slower than bodyTimeoutMs', async () => {
+      const hook = hookApp(express, { bodyTimeoutMs: 100 });
+      const answer = await postStalledBody(hook.app, '/migrate-password', { Authorization: API_KEY }, 3000);
+      expect(answer).toEqual({
+        status: 408,
+        body: JSON.stringify({ error: 'request_timeout' }),
+        connection: 'close',
+      });
+      expect(hook.verify).not.toHaveBeenCalled();
+    });
+
     it('accepts every key of a rotation list and refuses a third', async () => {
       const oldKey = 'old-key-0123456789abcdef';
       const newKey = 'new-key-fedcba9876543210';
@@ -312,6 +324,28 @@ describe.each(expressVersions)('%s: Ory password migration hook', (_name, expres
       await hook.post(login('c@example.com', 'wrong'));
       await hook.post(login('d@example.com', 'wrong'));
       expect((await hook.post(login(ALICE, ALICE_PASSWORD))).status).toBe(200);
+    });
+
+    it("keeps a victim's limit of 10 when errors for other identifiers pass through a full table", async () => {
+      // verify throws for identifiers the caller chooses: those attempts end in an error and count nothing.
+      const hook = hookApp(express, {
+        limits: { maxTrackedIdentifiers: 3 },
+        verify: async (identifier, password) => {
+          if (identifier.startsWith('boom-')) throw new Error('legacy database hiccup');
+          return legacyVerify(identifier, password);
+        },
+      });
+      const victimAttempts: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 10; i++)
+          victimAttempts.push((await hook.post(login(ALICE, `guess-${round}-${i}`))).status);
+        for (let i = 0; i < 5; i++) {
+          expect((await hook.post(login(`boom-${round}-${i}@example.com`, 'x'))).status).toBe(503);
+        }
+      }
+      expect(victimAttempts).toEqual([...Array(10).fill(403), ...Array(10).fill(429)]);
+      expect(hook.verify.mock.calls.filter(([identifier]) => identifier === ALICE)).toHaveLength(10);
+      expect((await hook.post(login(ALICE, ALICE_PASSWORD))).status).toBe(429);
     });
   });
 

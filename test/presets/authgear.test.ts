@@ -127,15 +127,21 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
       expectOnlyForwarded(resolverCalls()[0], { cookie: 'session=ag-sess-2' });
     });
 
-    it('sends an opaque (non-JWT) Bearer token to the resolver as Authorization, without the cookies', async () => {
-      const res = await request(app())
-        .get('/whoami')
-        .set('Authorization', 'Bearer opaque-authgear-access-token')
-        .set('Cookie', appCookies())
-        .set('X-Api-Key', APP_SECRETS.apiKey);
-      // The stand-in knows no opaque tokens: it answers without X-Authgear-Session-Valid, which is no session.
-      expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_INVALID');
-      expectOnlyForwarded(resolverCalls()[0], { authorization: 'Bearer opaque-authgear-access-token' });
+    it('never sends a non-JWT Bearer value to the resolver: the session cookie next to it decides', async () => {
+      project.sessions.set('ag-sess-7', USER);
+      const auth = authFrom(
+        await request(app())
+          .get('/me')
+          .set('Authorization', 'Bearer sk_live_51HxAbCdEfGhIjKlMnOpQrStUv')
+          .set('Cookie', 'session=ag-sess-7'),
+      );
+      expect(auth).toMatchObject({ kind: 'provider', provider: 'authgear', userId: USER });
+      expect(resolverCalls()).toHaveLength(1);
+      expectOnlyForwarded(resolverCalls()[0], { cookie: 'session=ag-sess-7' });
+      const alone = await request(app()).get('/whoami').set('Authorization', 'Bearer opaque-value');
+      expect(alone.status).toBe(200);
+      expect(alone.body).toBeNull();
+      expect(resolverCalls()).toHaveLength(1);
     });
 
     it('refuses a session cookie value no header can carry without calling the resolver or opening the breaker', async () => {

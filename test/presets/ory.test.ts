@@ -158,6 +158,62 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
     });
   });
 
+  describe('several Ory session cookies', () => {
+    it('uses the first valid one when junk planted from a sibling subdomain comes first (provider-only)', async () => {
+      const { value, identityId } = project.addSession();
+      const auth = authFrom(
+        await request(app({}, { mode: 'provider-only' }))
+          .get('/me')
+          .set('Cookie', `ory_session_planted=junk-value; ory_session_playground=${value}`),
+      );
+      expect(auth).toMatchObject({ kind: 'provider', userId: identityId });
+      expect(whoamiCalls().map((r) => r.headers.cookie)).toEqual([
+        'ory_session_planted=junk-value',
+        `ory_session_playground=${value}`,
+      ]);
+    });
+
+    it('checks at most three, in order: the third is still used', async () => {
+      const { value, identityId } = project.addSession();
+      const cookie = `ory_session_a=junk1; ory_session_b=junk2; ory_session_c=${value}`;
+      const auth = authFrom(await request(app()).get('/me').set('Cookie', cookie));
+      expect(auth).toMatchObject({ kind: 'provider', userId: identityId });
+      expect(whoamiCalls()).toHaveLength(3);
+    });
+
+    it('answers 400 invalid_request to more than three, without asking Ory', async () => {
+      const { value } = project.addSession();
+      const cookie = `ory_session_a=j1; ory_session_b=j2; ory_kratos_session=j3; ory_session_c=${value}`;
+      const res = await request(app({}, { mode: 'provider-only' }))
+        .get('/me')
+        .set('Cookie', cookie);
+      expectBridgeError(res, 400, 'ERR_BRIDGE_INVALID_REQUEST');
+      expect(whoamiCalls()).toEqual([]);
+    });
+  });
+
+  describe('Bearer values that are not Ory session tokens', () => {
+    it.each([
+      ['another service secret', 'sk_live_51HxAbCdEfGhIjKlMnOpQrStUv'],
+      ['the password hook API key', 'hook-key-0123456789abcdef'],
+    ])('never sends %s to whoami: the request is judged as if it were absent', async (_what, value) => {
+      const anonymous = await request(app()).get('/whoami').set('Authorization', `Bearer ${value}`);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body).toBeNull();
+      // The Ory cookie next to it still authenticates.
+      const { value: session, identityId } = project.addSession();
+      const auth = authFrom(
+        await request(app())
+          .get('/me')
+          .set('Authorization', `Bearer ${value}`)
+          .set('Cookie', `ory_session_playground=${session}`),
+      );
+      expect(auth).toMatchObject({ kind: 'provider', userId: identityId });
+      expect(whoamiCalls()).toHaveLength(1);
+      expectOnlyForwarded(whoamiCalls()[0], { cookie: `ory_session_playground=${session}` });
+    });
+  });
+
   describe('tokenized sessions', () => {
     const tokenized = () => ({ jwksUri: templateKeys.jwksUri, audience: TEMPLATE_AUDIENCE });
     /** A JWT as `/sessions/whoami?tokenize_as={template}` returns it, signed by the template's key. */

@@ -41,7 +41,12 @@ const cases: Array<[string, () => ProviderOptions, RegExp, RegExp]> = [
   [
     'introspection() with a plain-http endpoint',
     () =>
-      introspection({ endpoint: 'http://idp.example.com/introspect', clientId: 'api', clientSecret: 's' }),
+      introspection({
+        endpoint: 'http://idp.example.com/introspect',
+        clientId: 'api',
+        clientSecret: 's',
+        audience: 'api',
+      }),
     /^introspection\(\): `endpoint`/,
     /introspect/,
   ],

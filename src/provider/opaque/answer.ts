@@ -18,3 +18,20 @@ export function unexpected(who: string, what: string): Error {
 export function isCookieValue(value: string): boolean {
   return /^[\x20-\x7e]*$/.test(value) && !/[";\\]/.test(value);
 }
+
+/** Longest provider `Retry-After` honoured, in seconds. */
+const MAX_THROTTLE_SECONDS = 60;
+
+/**
+ * The provider answered 429: we call it too often. Not a failure of the provider (the breaker stays closed for
+ * everyone); uncached lookups are throttled until `retryAfterSeconds` have passed.
+ */
+export class ProviderThrottledError extends Error {
+  override readonly name = 'ProviderThrottledError';
+  readonly retryAfterSeconds: number;
+  constructor(who: string, retryAfter: string | null) {
+    super(`${who} answered 429 (too many requests)`);
+    const seconds = retryAfter !== null && /^\d{1,9}$/.test(retryAfter.trim()) ? Number(retryAfter) : 1;
+    this.retryAfterSeconds = Math.min(MAX_THROTTLE_SECONDS, Math.max(1, seconds));
+  }
+}

@@ -1,5 +1,5 @@
 import { boundedFetch } from '../../util/bounded-fetch.js';
-import { isCookieValue, unexpected } from './answer.js';
+import { isCookieValue, ProviderThrottledError, unexpected } from './answer.js';
 import type { OpaqueLookup } from './checker.js';
 
 const PREFIX = 'x-authgear-';
@@ -19,6 +19,8 @@ export function authgearResolver(endpoint: string): OpaqueLookup {
         ? { cookie: `${credential.name}=${credential.value}` }
         : { authorization: `Bearer ${credential.value}` };
     const res = await boundedFetch(url, { headers, signal });
+    if (res.status === 429)
+      throw new ProviderThrottledError('Authgear resolver', res.headers.get('retry-after'));
     if (res.status !== 200) throw unexpected('Authgear resolver', `status ${res.status}`);
     const answer: Record<string, string> = {};
     res.headers.forEach((value, name) => {

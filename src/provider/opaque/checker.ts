@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { CircuitBreaker } from '../../util/circuit-breaker.js';
+import { ProviderThrottledError } from './answer.js';
 
 /**
  * An opaque provider credential as read from the request: the provider's own cookie or token header, and
@@ -20,8 +21,12 @@ export interface OpaqueSession {
   subject: string;
   /** When the provider session ends, in milliseconds since the epoch, when the provider says. */
   expiresAt: number | undefined;
+  /** Not valid before then (milliseconds since the epoch), when the provider says (introspection's `nbf`). */
+  notBefore?: number;
   /** Granted scopes (space-separated), when the provider gives them (RFC 7662 introspection). */
   scope: string | undefined;
+  /** Verified facts the provider gives about the identity, as OIDC claims (Ory: `email`, `email_verified`). */
+  claims?: { email?: string; email_verified?: boolean };
   /** The identity object a `linkClaim` is read from (Ory: `identity`; introspection: the whole answer). */
   identity: Record<string, unknown>;
   /** The provider's answer as received (whoami JSON, resolver headers, introspection JSON): `req.auth.providerSession`. */
@@ -59,10 +64,12 @@ export interface OpaqueCheckSettings {
   negativeTtlMs: number;
   /** Most refused credentials remembered. */
   negativeMax: number;
-  /** Consecutive failures that open the circuit breaker. */
+  /** Consecutive failures, on distinct credentials, that open the circuit breaker. */
   failureThreshold: number;
   /** Milliseconds the breaker stays open before one probe. */
   coolDownMs: number;
+  /** Clock skew tolerated on `notBefore` (the provider's `clockToleranceSeconds`, in ms). */
+  clockToleranceMs: number;
 }
 
 export type OpaqueCheck =
@@ -87,6 +94,17 @@ export class OpaqueTimeoutError extends Error {
  * positive cache whose entries never outlive the session, a bounded negative cache for refused credentials,
  * and a circuit breaker that answers "unavailable" at once while the provider is down.
  *
+ * The breaker counts the provider's failures, not one credential's:
+ * - a 5xx, an unreadable answer or a timeout counts once per distinct credential (a bounded table remembers
+ *   the credentials that failed), so retrying one bad credential never opens it;
+ * - while it is open, a credential that has never failed may probe at once (one probe at a time): a client
+ *   whose own credentials make the provider fail cannot shut new users out, and a real outage still sees
+ *   only one call at a time. A credential that failed probes only after the cool-down;
+ * - a 429 is not a failure: we call the provider too often. Until its `Retry-After` (at most 60 s) no uncached
+ *   lookup is sent and each is answered 503 with the time left as `Retry-After`; cached sessions (and legacy
+ *   sessions, which never come here) are not affected, the breaker stays closed, and the first new user after
+ *   the provider's own wait gets in (no cool-down, no probe to win).
+ *
  * Caches are keyed by a SHA-256 digest of the credential, never by the credential itself, so a heap dump
  * does not hand out live provider sessions.
  */
@@ -97,6 +115,10 @@ export class OpaqueSessionChecker {
   readonly #valid: LRUCache<string, Cached>;
   readonly #refused: LRUCache<string, number>;
   readonly #inFlight = new Map<string, Promise<OpaqueCheck>>();
+  /** Credentials whose lookup failed (digest): their failures count once. */
+  readonly #failed: LRUCache<string, true>;
+  /** Until then (the bridge's clock) the provider asked us to wait (429 `Retry-After`): no uncached lookup. */
+  #throttledUntil = 0;
   readonly breaker: CircuitBreaker;
 
   constructor(lookup: OpaqueLookup, settings: OpaqueCheckSettings, now: () => number) {
@@ -105,6 +127,7 @@ export class OpaqueSessionChecker {
     this.#now = now;
     this.#valid = new LRUCache({ max: settings.cacheMax });
     this.#refused = new LRUCache({ max: settings.negativeMax });
+    this.#failed = new LRUCache({ max: settings.negativeMax });
     this.breaker = new CircuitBreaker({
       failureThreshold: settings.failureThreshold,
       coolDownMs: settings.coolDownMs,
@@ -130,19 +153,33 @@ export class OpaqueSessionChecker {
     }
     const pending = this.#inFlight.get(key);
     if (pending) return pending;
-    if (!this.breaker.allow()) {
+    if (this.#throttledUntil > now) {
+      return {
+        state: 'unavailable',
+        retryAfterSeconds: Math.max(1, Math.ceil((this.#throttledUntil - now) / 1000)),
+        cause: new Error('throttled: the provider asked us to slow down (429)'),
+      };
+    }
+    const fresh = !this.#failed.has(key);
+    const closed = this.breaker.state === 'closed';
+    if (!(closed || (fresh ? this.breaker.probe() : this.breaker.allow()))) {
       return {
         state: 'unavailable',
         retryAfterSeconds: this.breaker.retryAfterSeconds(),
         cause: new Error('circuit open: the provider failed repeatedly'),
       };
     }
-    const work = this.#ask(key, credential).finally(() => this.#inFlight.delete(key));
+    const call = { key, fresh, probe: !closed };
+    const work = this.#ask(call, credential).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, work);
     return work;
   }
 
-  async #ask(key: string, credential: OpaqueCredential): Promise<OpaqueCheck> {
+  async #ask(
+    call: { key: string; fresh: boolean; probe: boolean },
+    credential: OpaqueCredential,
+  ): Promise<OpaqueCheck> {
+    const { key } = call;
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new OpaqueTimeoutError(`no answer within ${this.#settings.timeoutMs} ms`)),
@@ -158,14 +195,26 @@ export class OpaqueSessionChecker {
         }),
       ]);
     } catch (cause) {
-      this.breaker.failure();
+      if (cause instanceof ProviderThrottledError) {
+        const until = this.#now() + cause.retryAfterSeconds * 1000;
+        this.#throttledUntil = Math.max(this.#throttledUntil, until);
+        if (call.probe) this.breaker.release();
+        return { state: 'unavailable', retryAfterSeconds: cause.retryAfterSeconds, cause };
+      }
+      // One credential failing again and again is that credential's problem, not the provider's.
+      if (call.fresh || call.probe) this.breaker.failure();
+      this.#failed.set(key, true);
       return { state: 'unavailable', retryAfterSeconds: this.breaker.retryAfterSeconds(), cause };
     } finally {
       clearTimeout(timer);
     }
     this.breaker.success();
+    this.#failed.delete(key);
     if (session === 'not-yet') return { state: 'refused' };
     const now = this.#now();
+    // Not valid yet (beyond the tolerance): refused now, not remembered, like Ory's pending second factor.
+    if (session?.notBefore !== undefined && session.notBefore > now + this.#settings.clockToleranceMs)
+      return { state: 'refused' };
     if (session === null || (session.expiresAt !== undefined && session.expiresAt <= now)) {
       this.#refused.set(key, now + this.#settings.negativeTtlMs);
       return { state: 'refused' };

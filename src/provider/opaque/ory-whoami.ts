@@ -1,5 +1,5 @@
 import { boundedFetch } from '../../util/bounded-fetch.js';
-import { isCookieValue, isRecord, unexpected } from './answer.js';
+import { isCookieValue, isRecord, ProviderThrottledError, unexpected } from './answer.js';
 import type { OpaqueLookup, OpaqueSession } from './checker.js';
 
 /**
@@ -17,6 +17,7 @@ export function oryWhoami(url: string): OpaqueLookup {
     if (credential.via === 'cookie') headers.cookie = `${credential.name}=${credential.value}`;
     else headers['x-session-token'] = credential.value;
     const res = await boundedFetch(endpoint, { headers, signal });
+    if (res.status === 429) throw new ProviderThrottledError('Ory whoami', res.headers.get('retry-after'));
     if (res.status === 401) return null;
     // A second factor is pending: refused now, accepted once the user completes it (not remembered).
     if (res.status === 403) return 'not-yet';
@@ -38,5 +39,24 @@ function toSession(body: Record<string, unknown>, identity: Record<string, unkno
     expiresAt = typeof body.expires_at === 'string' ? Date.parse(body.expires_at) : Number.NaN;
     if (!Number.isFinite(expiresAt)) throw unexpected('Ory whoami', 'an unreadable expires_at');
   }
-  return { subject, expiresAt, scope: undefined, identity, answer: body };
+  return { subject, expiresAt, scope: undefined, claims: emailClaims(identity), identity, answer: body };
+}
+
+/**
+ * `email` from `identity.traits.email`, and `email_verified` true only when one of
+ * `identity.verifiable_addresses` is that address (case-insensitive), `via: 'email'`, with `verified: true`.
+ */
+function emailClaims(identity: Record<string, unknown>): { email?: string; email_verified?: boolean } {
+  const email = isRecord(identity.traits) ? identity.traits.email : undefined;
+  if (typeof email !== 'string' || email.length === 0) return {};
+  const addresses = Array.isArray(identity.verifiable_addresses) ? identity.verifiable_addresses : [];
+  const verified = addresses.some(
+    (a) =>
+      isRecord(a) &&
+      a.verified === true &&
+      (a.via === undefined || a.via === 'email') &&
+      typeof a.value === 'string' &&
+      a.value.toLowerCase() === email.toLowerCase(),
+  );
+  return { email, email_verified: verified };
 }

@@ -14,6 +14,7 @@ const SETTINGS: OpaqueCheckSettings = {
   negativeMax: 100,
   failureThreshold: 3,
   coolDownMs: 10_000,
+  clockToleranceMs: 5_000,
 };
 
 describe('OpaqueSessionChecker with Ory whoami', () => {
@@ -31,6 +32,7 @@ describe('OpaqueSessionChecker with Ory whoami', () => {
     clock.t = Date.now();
     ory.server.mode = 'ok';
     ory.server.delayMs = 0;
+    ory.throttle = undefined;
     ory.server.requests.length = 0;
     await ory.server.start();
   });
@@ -155,19 +157,65 @@ describe('OpaqueSessionChecker with Ory whoami', () => {
     expect((await checker().check(cookie(value))).state).toBe('unavailable');
   });
 
-  it('opens the breaker after consecutive failures, answers at once, probes after the cool-down and recovers', async () => {
-    const { value } = ory.addSession();
+  it('opens the breaker after failures on distinct credentials, answers at once, probes after the cool-down and recovers', async () => {
+    const sessions = [ory.addSession(), ory.addSession(), ory.addSession()];
     const c = checker({ failureThreshold: 3, coolDownMs: 10_000 });
     await ory.server.stop();
-    for (let i = 0; i < 3; i++) expect((await c.check(cookie(value))).state).toBe('unavailable');
+    for (const { value } of sessions) expect((await c.check(cookie(value))).state).toBe('unavailable');
     await ory.server.start();
-    // Open: no request reaches the provider, and the answer says when to retry.
-    const open = await c.check(cookie(value));
+    // Open: a credential that failed reaches no provider, and the answer says when to retry.
+    const first = sessions[0]?.value as string;
+    const open = await c.check(cookie(first));
     expect(open).toMatchObject({ state: 'unavailable', retryAfterSeconds: 10 });
     expect(ory.server.requests).toHaveLength(0);
     clock.t += 10_000;
-    expect((await c.check(cookie(value))).state).toBe('ok');
+    expect((await c.check(cookie(first))).state).toBe('ok');
     expect(ory.server.requests).toHaveLength(1);
+    expect(c.breaker.state).toBe('closed');
+  });
+
+  it('counts one credential failing again and again once: the breaker stays closed for everyone else', async () => {
+    const c = checker({ failureThreshold: 3 });
+    ory.server.mode = 'fail';
+    const { value } = ory.addSession();
+    for (let i = 0; i < 10; i++) expect((await c.check(cookie(value))).state).toBe('unavailable');
+    expect(c.breaker.state).toBe('closed');
+  });
+
+  it('lets a credential that never failed probe at once while the breaker is open, and closes it', async () => {
+    const c = checker({ failureThreshold: 3, coolDownMs: 60_000 });
+    ory.server.mode = 'fail';
+    for (let i = 0; i < 3; i++) await c.check(cookie(`ory_st_crash_${i}`));
+    expect(c.breaker.state).toBe('open');
+    ory.server.mode = 'ok';
+    // The failed credentials wait for the cool-down ...
+    expect((await c.check(cookie('ory_st_crash_0'))).state).toBe('unavailable');
+    expect(ory.server.requests).toHaveLength(3);
+    // ... a new one is the probe, at once.
+    const { value } = ory.addSession();
+    expect((await c.check(cookie(value))).state).toBe('ok');
+    expect(c.breaker.state).toBe('closed');
+  });
+
+  it('on 429 keeps the breaker closed, sends no uncached lookup until Retry-After, and serves cached sessions', async () => {
+    const c = checker({ failureThreshold: 1 });
+    const cached = ory.addSession();
+    expect((await c.check(cookie(cached.value))).state).toBe('ok');
+    ory.throttle = { retryAfter: '7' };
+    expect(await c.check(cookie('ory_st_junk_0'))).toMatchObject({
+      state: 'unavailable',
+      retryAfterSeconds: 7,
+    });
+    expect(c.breaker.state).toBe('closed');
+    ory.throttle = undefined;
+    const asked = ory.server.requests.length;
+    const fresh = ory.addSession();
+    clock.t += 2_000;
+    expect(await c.check(cookie(fresh.value))).toMatchObject({ state: 'unavailable', retryAfterSeconds: 5 });
+    expect(ory.server.requests).toHaveLength(asked);
+    expect((await c.check(cookie(cached.value))).state).toBe('ok');
+    clock.t += 5_000;
+    expect((await c.check(cookie(fresh.value))).state).toBe('ok');
     expect(c.breaker.state).toBe('closed');
   });
 

@@ -47,6 +47,8 @@ describe('Authgear resolver lookup', () => {
   });
 });
 
+const ISSUER = 'https://idp.example.test';
+
 describe('RFC 7662 introspection lookup', () => {
   let endpoint: IntrospectionStandin;
   beforeAll(async () => {
@@ -62,6 +64,7 @@ describe('RFC 7662 introspection lookup', () => {
       clientId: endpoint.clientId,
       clientSecret: endpoint.clientSecret,
       audience,
+      issuers: [ISSUER],
     });
 
   it('authenticates with HTTP Basic (form-encoded credentials) and reads sub, exp and scope', async () => {
@@ -96,12 +99,27 @@ describe('RFC 7662 introspection lookup', () => {
     }
   });
 
+  it("refuses an active answer with another issuer's iss, a token_type refresh_token, or an unreadable nbf", async () => {
+    endpoint.tokens.set('foreign-iss', { sub: 's', aud: 'https://api', iss: 'https://evil.example.test' });
+    endpoint.tokens.set('refresh', { sub: 's', aud: 'https://api', token_type: 'refresh_token' });
+    endpoint.tokens.set('bad-nbf', { sub: 's', aud: 'https://api', nbf: 'soon' });
+    endpoint.tokens.set('own-iss', { sub: 's', aud: 'https://api', iss: ISSUER, token_type: 'Bearer' });
+    const lookup = lookupFor(['https://api']);
+    for (const value of ['foreign-iss', 'refresh', 'bad-nbf']) {
+      expect(await lookup({ via: 'bearer', name: 'authorization', value }, signal())).toBeNull();
+    }
+    expect(await lookup({ via: 'bearer', name: 'authorization', value: 'own-iss' }, signal())).toMatchObject({
+      subject: 's',
+    });
+  });
+
   it('treats rejected client credentials as an outage, not as a refused token', async () => {
     const lookup = introspection({
       endpoint: endpoint.endpoint,
       clientId: 'x',
       clientSecret: 'wrong',
       audience: undefined,
+      issuers: [ISSUER],
     });
     await expect(
       lookup({ via: 'bearer', name: 'authorization', value: 'opaque-1' }, signal()),

@@ -32,6 +32,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
   beforeEach(async () => {
     project.server.mode = 'ok';
     project.server.delayMs = 0;
+    project.throttle = undefined;
     await project.server.start();
     project.server.requests.length = 0;
   });
@@ -109,15 +110,16 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       });
     });
 
-    it('answers 503 at once after failureThreshold failures and recovers after coolDownMs without a restart', async () => {
+    it('answers 503 at once after failureThreshold failures on distinct credentials and recovers after coolDownMs without a restart', async () => {
       const { value, identityId } = project.addSession();
+      const another = project.addSession();
       const coolDownMs = 600;
       const bridged = app({ failureThreshold: 2, coolDownMs });
       project.server.mode = 'hang';
-      for (let i = 0; i < 2; i++) {
+      for (const token of [value, another.value]) {
         const started = Date.now();
         expectBridgeError(
-          await request(bridged).get('/whoami').set('X-Session-Token', value),
+          await request(bridged).get('/whoami').set('X-Session-Token', token),
           503,
           'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
         );
@@ -138,11 +140,60 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
         kind: 'provider',
         userId: identityId,
       });
-      const other = project.addSession();
-      expect(authFrom(await request(bridged).get('/me').set('X-Session-Token', other.value))).toMatchObject({
-        userId: other.identityId,
-      });
+      expect(authFrom(await request(bridged).get('/me').set('X-Session-Token', another.value))).toMatchObject(
+        { userId: another.identityId },
+      );
       expect(whoami()).toBe(4);
+    });
+
+    it('one client with 5 failing credentials, and one flooding junk, never shut out a legitimate new user', async () => {
+      const bridged = app({}, { legacy: { store, secret: SECRET } });
+      const { cookie: legacyCookie } = await legacy.login('u-legacy-flood');
+      const cachedUser = project.addSession();
+      await request(bridged).get('/me').set('X-Session-Token', cachedUser.value).expect(200);
+      for (let round = 0; round < 3; round++) {
+        // Five credentials that make Ory answer 500, sent again and again (default failureThreshold: 5).
+        const crafted = Array.from({ length: 5 }, (_, i) => `ory_st_crash_${round}_${i}`);
+        for (const token of crafted) project.crashOn.add(token);
+        for (let repeat = 0; repeat < 2; repeat++) {
+          for (const token of crafted) {
+            expectBridgeError(
+              await request(bridged).get('/whoami').set('X-Session-Token', token),
+              503,
+              'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
+            );
+          }
+        }
+        const newcomer = project.addSession();
+        expect(
+          authFrom(await request(bridged).get('/me').set('X-Session-Token', newcomer.value)),
+        ).toMatchObject({ kind: 'provider', userId: newcomer.identityId });
+      }
+      // A flood of junk makes Ory rate-limit us: 429 throttles lookups, it never opens the breaker.
+      project.throttle = { retryAfter: '1' };
+      const before = whoami();
+      const flood = [];
+      for (let i = 0; i < 20; i++)
+        flood.push(await request(bridged).get('/whoami').set('X-Session-Token', `ory_st_junk_${i}`));
+      for (const res of flood) {
+        expectBridgeError(res, 503, 'ERR_BRIDGE_PROVIDER_UNAVAILABLE');
+        expect(res.headers['retry-after']).toBe('1');
+      }
+      // Once Ory said 429, the rest of the flood was refused without asking it.
+      expect(whoami() - before).toBe(1);
+      // Cached and legacy users are not affected while we are throttled.
+      expect(
+        authFrom(await request(bridged).get('/me').set('X-Session-Token', cachedUser.value)),
+      ).toMatchObject({ userId: cachedUser.identityId });
+      expect(authFrom(await request(bridged).get('/me').set('Cookie', legacyCookie))).toMatchObject({
+        kind: 'legacy',
+      });
+      project.throttle = undefined;
+      await sleep(1050);
+      const newcomer = project.addSession();
+      expect(
+        authFrom(await request(bridged).get('/me').set('X-Session-Token', newcomer.value)),
+      ).toMatchObject({ kind: 'provider', userId: newcomer.identityId });
     });
 
     it('reopens when the probe after the cool-down fails, and recovers once Ory is back', async () => {
@@ -334,7 +385,7 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
     await server.close();
   });
 
-  const app = () =>
+  const app = (audience: string | null = null, extra: BridgeOptions = {}) =>
     buildApp(
       express,
       makeBridge({
@@ -342,9 +393,63 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
           endpoint: server.endpoint,
           clientId: server.clientId,
           clientSecret: server.clientSecret,
+          audience,
         }),
+        ...extra,
       }),
     );
+  const issuer = () => new URL(server.endpoint).origin;
+
+  it("refuses an active answer naming another issuer, or a refresh token, with 401; accepts its own issuer's", async () => {
+    const api = 'https://api.example.test';
+    server.tokens.set('at-foreign', { sub: 'svc-1', aud: api, iss: 'https://other-idp.example.test' });
+    server.tokens.set('rt-1', { sub: 'svc-1', aud: api, iss: issuer(), token_type: 'refresh_token' });
+    server.tokens.set('at-own', { sub: 'svc-1', aud: api, iss: issuer(), token_type: 'Bearer' });
+    for (const token of ['at-foreign', 'rt-1']) {
+      expectBridgeError(
+        await request(app(api)).get('/me').set('Authorization', `Bearer ${token}`),
+        401,
+        'ERR_BRIDGE_TOKEN_INVALID',
+      );
+    }
+    const auth = authFrom(await request(app(api)).get('/me').set('Authorization', 'Bearer at-own'));
+    expect(auth).toMatchObject({ kind: 'provider', userId: 'svc-1' });
+  });
+
+  it('refuses an nbf in the future beyond the clock tolerance, and accepts one within it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    server.tokens.set('at-later', { sub: 'svc-2', nbf: now + 60 });
+    server.tokens.set('at-skewed', { sub: 'svc-2', nbf: now + 3 });
+    expectBridgeError(
+      await request(app()).get('/me').set('Authorization', 'Bearer at-later'),
+      401,
+      'ERR_BRIDGE_TOKEN_INVALID',
+    );
+    const auth = authFrom(await request(app()).get('/me').set('Authorization', 'Bearer at-skewed'));
+    expect(auth).toMatchObject({ kind: 'provider', userId: 'svc-2' });
+  });
+
+  it('refuses a token whose aud does not name the configured audience', async () => {
+    server.tokens.set('at-other-aud', { sub: 'svc-3', aud: 'https://another-api.example.test' });
+    expectBridgeError(
+      await request(app('https://api.example.test')).get('/me').set('Authorization', 'Bearer at-other-aud'),
+      401,
+      'ERR_BRIDGE_TOKEN_INVALID',
+    );
+  });
+
+  it('requires an audience at construction unless null is passed knowingly', () => {
+    const options = {
+      endpoint: server.endpoint,
+      clientId: server.clientId,
+      clientSecret: server.clientSecret,
+    };
+    const build = () =>
+      makeBridge({ provider: introspection(options as Parameters<typeof introspection>[0]) });
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(/session\.audience` is required/);
+    expect(() => makeBridge({ provider: introspection({ ...options, audience: null }) })).not.toThrow();
+  });
 
   it('accepts an active token: payload from the answer (iss the endpoint origin, sub, exp, scope)', async () => {
     const exp = Math.floor(Date.now() / 1000) + 600;
