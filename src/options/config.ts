@@ -4,6 +4,7 @@
  * reads these types, never the raw options.
  */
 import type { CutoverSettings } from '../cutover/state.js';
+import type { FleetConfig } from '../fleet/options.js';
 import type { DrainConfig } from '../legacy-drain/options.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from '../provider/opaque/checker.js';
 import type { TokenCacheSettings } from '../provider/token-cache.js';
@@ -133,6 +134,8 @@ export interface BridgeConfig {
   onEvent: ((event: AnyBridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
+  /** `fleet`: defaults filled; `false` keeps everything per process. Used only with a Redis stats store. */
+  fleet: FleetConfig | false;
   /**
    * Recorder options as given: the `Recorder` parses them when it is built (`parseRecorderOptions`). With
    * `stats: false` no recorder is built, so `parseOptions` checks them instead: a typo never goes unnoticed.

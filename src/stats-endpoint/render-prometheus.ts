@@ -18,6 +18,7 @@ import {
 } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import type { BridgeMode } from '../types.js';
+import { FLEET_METRIC_FAMILIES } from './fleet-metrics.js';
 import { LEGACY_STORE_METRIC_FAMILIES } from './legacy-store-metrics.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -40,6 +41,8 @@ export interface InstanceState {
   mode: BridgeMode;
   /** `cutover.percent`. */
   percent: number;
+  /** With a shared store: wall-clock ms of the last fleet sync (null: none yet). Absent: no fleet. */
+  fleetSyncedAt?: number | null;
 }
 
 const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
@@ -185,6 +188,7 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
   },
   ...LEGACY_STORE_METRIC_FAMILIES,
+  ...FLEET_METRIC_FAMILIES,
   {
     name: 'session_bridge_mode',
     help: 'The mode this instance runs in now: 1 for the current mode, 0 for the others. Per instance (set by the `mode` option and bridge.configure()): check that every instance agrees, e.g. count by (mode) (session_bridge_mode == 1).',

@@ -224,6 +224,17 @@ function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
 }
 
 /** This process's numbers for the Prometheus text: its counters and its recorder's health. */
+/** With a shared cutover: what this instance keeps applying while Redis does not answer, and since when. */
+function keptStateNote(state: InstanceState | undefined): string {
+  if (state?.fleetSyncedAt === undefined) return '';
+  const age =
+    state.fleetSyncedAt === null
+      ? 'never synced'
+      : `fleet state last synced ${Math.round((Date.now() - state.fleetSyncedAt) / 1000)} s ago`;
+  const ramp = state.mode === 'bridge' ? ` ${state.percent} %` : '';
+  return ` This instance keeps applying ${state.mode}${ramp} (${age}).`;
+}
+
 function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
   return {
     local: sources.local(),
@@ -322,7 +333,7 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
       }
       const err = new BridgeError(
         'ERR_BRIDGE_STATS_UNAVAILABLE',
-        'The stats store could not answer; try again shortly.',
+        `The stats store could not answer; try again shortly.${keptStateNote(sources.state())}`,
         { cause: attempt.error },
       );
       sendError(res, withResponseHeaders(err, REALM));

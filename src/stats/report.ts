@@ -1,4 +1,5 @@
 import type { CutoverHistoryEntry } from '../cutover/state.js';
+import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeMode } from '../types.js';
@@ -111,8 +112,10 @@ export interface BuildReportInput {
   daily?: readonly SeriesPoint[];
   /** The legacy store drain's section; default null (`legacy.drain` off). */
   legacyStore?: LegacyStoreReport | null;
-  /** The instance's mode and ramp changes, oldest first (`CutoverState.history()`). Default: none. */
+  /** The mode and ramp changes, oldest first (`CutoverState.history()`, or the fleet's). Default: none. */
   history?: readonly CutoverHistoryEntry[];
+  /** The fleet section (a shared Redis store only). Default: left out. */
+  fleet?: FleetReport;
 }
 
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
@@ -161,12 +164,16 @@ export function buildReport(input: BuildReportInput): MigrationReport {
         at: new Date(c.at).toISOString(),
         mode: c.mode,
         percent: c.percent,
+        ...(c.version === undefined ? {} : { version: c.version }),
+        ...(c.instance === undefined ? {} : { instance: c.instance }),
+        ...(c.by === undefined ? {} : { by: c.by }),
       })),
       impact: cutoverImpact(now, daily),
     },
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
     legacyStore: input.legacyStore ?? null,
+    ...(input.fleet ? { fleet: input.fleet } : {}),
   };
 }
 
