@@ -34,6 +34,8 @@ import { safeDebug } from './util/safe-debug.js';
 export interface SessionBridge extends Middleware {
   /** The current mode: the `mode` option, or the last `configure({ mode })` (of any instance, when shared). */
   readonly mode: BridgeMode;
+  /** The current ramp, `cutover.percent`: the option, or the last `configure({ cutover })` (of any instance, when shared). */
+  readonly percent: number;
   /**
    * Changes the mode and the ramp (`{ mode?, cutover?, by? }`) without a restart, from the next request on.
    * Validated like the options at construction; an invalid call throws a `TypeError` and changes nothing. A
@@ -180,6 +182,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
 
   Object.defineProperties(bridge, {
     mode: { get: () => cutover.current.mode, enumerable: true },
+    percent: { get: () => cutover.current.cutover.percent, enumerable: true },
     // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
     configure: { value: createConfigure(cutover, config.legacy, fleet?.state) },
     syncFleet: { value: async () => fleet?.state.sync() },
@@ -215,7 +218,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     close: {
       value: async () => {
         drain?.close();
-        fleet?.close();
+        await fleet?.close();
         await stats?.close();
       },
     },

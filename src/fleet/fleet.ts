@@ -79,7 +79,7 @@ export class Fleet {
     );
   }
 
-  close(): void {
-    this.state.close();
+  close(): Promise<void> {
+    return this.state.close();
   }
 }

@@ -117,3 +117,10 @@ return string.format('%d', now)
 export const DRAIN_READ_SCRIPT = fleetScript(`
 return redis.call('HMGET', KEYS[1], 'json', 'error')
 `);
+
+/** A closed instance leaves the registry (a killed one is listed as gone instead). KEYS: instances, seen. ARGV: id. */
+export const LEAVE_SCRIPT = fleetScript(`
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`);

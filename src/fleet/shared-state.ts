@@ -18,7 +18,7 @@ import { type FleetKeys, fleetKeys } from './keys.js';
 import type { FleetConfig } from './options.js';
 import type { RedisLink } from './redis-link.js';
 import { runFleetScript } from './run-script.js';
-import { CONFIGURE_SCRIPT, SYNC_SCRIPT } from './scripts.js';
+import { CONFIGURE_SCRIPT, LEAVE_SCRIPT, SYNC_SCRIPT } from './scripts.js';
 import { type FleetState, parseFleetState, percentText } from './state-json.js';
 
 /** The fleet history keeps the last 1,000 changes. */
@@ -51,6 +51,8 @@ export class SharedState {
   #warnedNoKey = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The last sync applied a new state: sync again at once, so the heartbeat shows it. */
+  #changed = false;
   #running: Promise<void> | undefined;
 
   constructor(deps: SharedStateDeps) {
@@ -112,11 +114,23 @@ export class SharedState {
     if (state.version > this.#version) this.#apply(state);
   }
 
-  /** Stops the loop. */
-  close(): void {
+  /** Stops the loop and leaves the registry (best effort, within `fleet.timeoutMs`). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const { link, config } = this.#deps;
+    await this.#call(
+      runFleetScript(
+        link.sendCommand,
+        LEAVE_SCRIPT,
+        [this.keys.instances, this.keys.seen],
+        [config.instanceId],
+      ),
+    ).catch(() => {
+      // Redis is down: the registry lists this instance as gone after 3 intervals.
+    });
   }
 
   #loop(): void {
@@ -127,7 +141,9 @@ export class SharedState {
       })
       .finally(() => {
         if (this.#closed) return;
-        this.#timer = setTimeout(() => this.#loop(), this.#deps.config.syncMs);
+        const delay = this.#changed ? 0 : this.#deps.config.syncMs;
+        this.#changed = false;
+        this.#timer = setTimeout(() => this.#loop(), delay);
         this.#timer.unref();
       });
   }
@@ -195,7 +211,10 @@ export class SharedState {
       }
     }
     // A sync sent before a configure resolved carries an older state: the next one brings the newer.
-    if (generation === this.#generation && state.version !== this.#version) this.#apply(state);
+    if (generation === this.#generation && state.version !== this.#version) {
+      this.#apply(state);
+      this.#changed = true;
+    }
   }
 
   #apply(state: FleetState): void {
