@@ -12,7 +12,7 @@
  * The legacy store knows every session id: the session of sid `u-N` is user `u-N`, logged in, expiring in a day.
  * Its `all()` counts its calls (one per scan). Routes: GET /api/me (`requireUser()`), GET /__test/state,
  * POST /__test/configure (JSON body: configure options; 200, or 503 with the error code), GET /__test/report,
- * POST /__test/scan, GET /__test/list-calls. Sends `{ type: 'ready', url }` over IPC; `{ type: 'close' }` closes.
+ * POST /__test/scan, GET /__test/list-calls, POST /__test/list-delay (`{ ms }`). Sends `{ type: 'ready', url }` over IPC; `{ type: 'close' }` closes.
  */
 import { createServer } from 'node:http';
 import express from 'express';
@@ -76,7 +76,7 @@ async function connect() {
 }
 
 const DAY = 86_400_000;
-const listDelayMs = Number(env('ESB_LIST_DELAY_MS', '0'));
+let listDelayMs = Number(env('ESB_LIST_DELAY_MS', '0'));
 let listCalls = 0;
 /** The legacy store: sid `u-N` is user `u-N`. Listing returns 20 sessions, after ESB_LIST_DELAY_MS. */
 const legacyStore = {
@@ -135,6 +135,10 @@ app.post('/__test/scan', (_req, res) => {
   );
 });
 app.get('/__test/list-calls', (_req, res) => res.json({ listCalls }));
+app.post('/__test/list-delay', (req, res) => {
+  listDelayMs = Number(req.body.ms);
+  res.json({ listDelayMs });
+});
 app.use(bridge);
 app.get('/api/me', bridge.requireUser(), (req, res) =>
   res.json({ userId: req.auth.userId, kind: req.auth.kind }),
