@@ -4,6 +4,7 @@
  * `all()` call per scan).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   connectNodeRedis,
   deleteKeys,
@@ -129,6 +130,21 @@ await describeRedis('one legacy store scan per fleet', () => {
       10_000,
       'a scan by a survivor, reported by both',
     );
-    await victim.close();
+    // The killed instance stays in the registry, listed as gone (no heartbeat for 3 intervals).
+    const survivor = rest[0] as FleetProcess;
+    await msUntil(
+      async () => {
+        const res = await fetch(`${survivor.url}/__test/stats?format=prometheus`);
+        const families = parsePrometheusText(await res.text());
+        return sampleValue(families, 'session_bridge_fleet_instances', { state: 'gone' }) === 1;
+      },
+      6000,
+      `${victim.id} listed as gone`,
+    );
+    const { body } = await survivor.get<{
+      fleet: { instances: { id: string; gone: boolean }[]; agree: boolean };
+    }>('/__test/report');
+    expect(body.fleet.instances.find((i) => i.id === victim.id)).toMatchObject({ gone: true });
+    expect(body.fleet.agree).toBe(true);
   });
 });

@@ -11,7 +11,7 @@
  *
  * The legacy store knows every session id: the session of sid `u-N` is user `u-N`, logged in, expiring in a day.
  * Its `all()` counts its calls (one per scan). Routes: GET /api/me (`requireUser()`), GET /__test/state,
- * POST /__test/configure (JSON body: configure options; 200, or 503 with the error code), GET /__test/report,
+ * POST /__test/configure (JSON body: configure options; 200, or 503 with the error code), GET /__test/report, GET /__test/stats (the public stats endpoint),
  * POST /__test/scan, GET /__test/list-calls, POST /__test/list-delay (`{ ms }`). Sends `{ type: 'ready', url }` over IPC; `{ type: 'close' }` closes.
  */
 import { createServer } from 'node:http';
@@ -134,6 +134,7 @@ app.post('/__test/scan', (_req, res) => {
     (error) => res.status(503).json({ code: error.code, message: String(error) }),
   );
 });
+app.get('/__test/stats', bridge.statsHandler({ public: true }));
 app.get('/__test/list-calls', (_req, res) => res.json({ listCalls }));
 app.post('/__test/list-delay', (req, res) => {
   listDelayMs = Number(req.body.ms);
