@@ -16,7 +16,7 @@ import type {
   LegacyStoreScanError,
 } from '../legacy-drain/types.js';
 import { withTimeout } from '../util/with-timeout.js';
-import type { FleetKeys } from './keys.js';
+import { FLEET_KEY_TTL_MS, type FleetKeys } from './keys.js';
 import type { RedisLink } from './redis-link.js';
 import { runFleetScript } from './run-script.js';
 import {
@@ -57,7 +57,11 @@ export function drainLock(deps: DrainLockDeps): DrainCoordinator {
       json = JSON.stringify({ ...outcome.error, instance: instanceId });
       kind = '0';
     }
-    await call(DRAIN_PUBLISH_SCRIPT, [keys.drainLock, keys.drainLast], [token, json, kind]);
+    await call(
+      DRAIN_PUBLISH_SCRIPT,
+      [keys.drainLock, keys.drainLast],
+      [token, json, kind, String(FLEET_KEY_TTL_MS)],
+    );
   }
 
   return {

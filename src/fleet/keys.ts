@@ -2,6 +2,12 @@
  * The fleet's Redis keys, all under the stats store's prefix. A script only touches keys of one group, declared
  * in KEYS; with a hash tag in the prefix (`'{esb}:'`) every key shares one slot, as Redis Cluster requires.
  */
+/**
+ * Every fleet key expires (like every key of the stats store): each sync, configure or scan pushes the expiry back
+ * to 30 days, so the state outlives any outage of the fleet but not a fleet that is gone for good.
+ */
+export const FLEET_KEY_TTL_MS = 30 * 86_400_000;
+
 export interface FleetKeys {
   /** String: the current state as JSON `{ v, mode, percent, at, instance, by }`. */
   state: string;

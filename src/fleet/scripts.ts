@@ -14,7 +14,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * A configure: merges the given fields onto the current state (seeded from ARGV[6..7] when Redis has none),
  * bumps the version, keeps the change in the history (the last ARGV[5]). A call that changes nothing is not
  * recorded. KEYS: state, history. ARGV: mode or '', percent or '', instance, by or '', history limit,
- * seed mode, seed percent. Returns the state JSON.
+ * seed mode, seed percent, key TTL (ms). Returns the state JSON.
  */
 export const CONFIGURE_SCRIPT = fleetScript(`${NOW}
 local cur = redis.call('GET', KEYS[1])
@@ -31,6 +31,8 @@ local json = cjson.encode(n)
 redis.call('SET', KEYS[1], json)
 redis.call('LPUSH', KEYS[2], json)
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[8]))
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[8]))
 return json
 `);
 
@@ -38,8 +40,8 @@ return json
  * One sync tick: seeds the state when Redis has none (first start, or Redis lost its data: from this instance's
  * state, version ARGV[4] + 1), writes the heartbeat, prunes instances silent for ARGV[7] ms (at most 100 per
  * tick) and beyond ARGV[8] entries. KEYS: state, history, instances, seen. ARGV: instance, heartbeat JSON
- * (without `at`), seed mode, seed version, seed percent, seed note, prune age, max instances, history limit.
- * Returns `{ state JSON, now }`.
+ * (without `at`), seed mode, seed version, seed percent, seed note, prune age, max instances, history limit,
+ * key TTL (ms: every sync pushes the expiry of the four keys back). Returns `{ state JSON, now }`.
  */
 export const SYNC_SCRIPT = fleetScript(`${NOW}
 local cur = redis.call('GET', KEYS[1])
@@ -64,6 +66,7 @@ for _, id in ipairs(old) do
   redis.call('HDEL', KEYS[3], id)
   redis.call('ZREM', KEYS[4], id)
 end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[10])) end
 return { cur, string.format('%d', now) }
 `);
 
@@ -100,7 +103,7 @@ return 0
 /**
  * Stores a scan for every instance and releases the lock if (and only if) ARGV[1] still holds it.
  * KEYS: lock, last. ARGV: token ('' for a scan made without the lock), result JSON, kind ('1' a scan, '0' a
- * failure: `doneAt` is kept, so another instance retries at its next tick; '2' nothing, release only).
+ * failure: `doneAt` is kept, so another instance retries at its next tick; '2' nothing, release only), key TTL (ms).
  */
 export const DRAIN_PUBLISH_SCRIPT = fleetScript(`${NOW}
 if ARGV[3] == '1' then
@@ -109,6 +112,7 @@ if ARGV[3] == '1' then
 elseif ARGV[3] == '0' then
   redis.call('HSET', KEYS[2], 'error', ARGV[2])
 end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4])) end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return string.format('%d', now)
 `);

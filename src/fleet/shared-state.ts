@@ -14,7 +14,7 @@
 import type { CutoverSettings, CutoverState } from '../cutover/state.js';
 import { BridgeError } from '../errors.js';
 import { withTimeout } from '../util/with-timeout.js';
-import { type FleetKeys, fleetKeys } from './keys.js';
+import { FLEET_KEY_TTL_MS, type FleetKeys, fleetKeys } from './keys.js';
 import type { FleetConfig } from './options.js';
 import type { RedisLink } from './redis-link.js';
 import { runFleetScript } from './run-script.js';
@@ -98,6 +98,7 @@ export class SharedState {
             String(FLEET_HISTORY_LIMIT),
             current.mode,
             percentText(current.cutover.percent),
+            String(FLEET_KEY_TTL_MS),
           ],
         ),
       );
@@ -120,6 +121,8 @@ export class SharedState {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    // A sync still running would write the heartbeat back after the instance left.
+    await this.#running?.catch(() => {});
     const { link, config } = this.#deps;
     await this.#call(
       runFleetScript(
@@ -176,6 +179,7 @@ export class SharedState {
             String(PRUNE_AFTER_MS),
             String(MAX_INSTANCES),
             String(FLEET_HISTORY_LIMIT),
+            String(FLEET_KEY_TTL_MS),
           ],
         ),
       );
