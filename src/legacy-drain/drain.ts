@@ -68,10 +68,7 @@ export class LegacyStoreDrain {
       );
     }
     if (this.#running) return this.#running;
-    const running = this.#run().finally(() => {
-      this.#running = undefined;
-    });
-    this.#running = running;
+    const running = this.#start();
     // A scan asked for now is shared too (without the lock: it runs at once, wherever it is asked).
     const coordinator = this.#coordinator;
     if (coordinator) {
@@ -114,6 +111,15 @@ export class LegacyStoreDrain {
     this.#abort.abort(new Error('the bridge was closed during the scan'));
   }
 
+  /** Starts a scan that `scan()` calls join until it ends. */
+  #start(): Promise<LegacyStoreScan> {
+    const running = this.#run().finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
+  }
+
   async #run(): Promise<LegacyStoreScan> {
     const now = this.#now();
     try {
@@ -151,7 +157,7 @@ export class LegacyStoreDrain {
     if (!claim) return;
     let outcome: DrainOutcome | null = null;
     try {
-      outcome = { scan: await (this.#running ?? this.#run()) };
+      outcome = { scan: await (this.#running ?? this.#start()) };
     } catch {
       // A scan stopped by close() is not an error to show the fleet: the lock is only released.
       if (this.#lastError && !this.#abort.signal.aborted) outcome = { error: this.#lastError };
