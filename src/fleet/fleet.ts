@@ -4,10 +4,10 @@
  */
 import type { CutoverHistoryEntry, CutoverSettings, CutoverState } from '../cutover/state.js';
 import type { DrainCoordinator } from '../legacy-drain/types.js';
+import type { FleetConfig } from '../options/fleet.js';
 import type { RecorderReport } from '../stats/report-types.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { drainLock } from './drain-lock.js';
-import type { FleetConfig } from './options.js';
 import { PACKAGE_VERSION } from './package-version.js';
 import type { RedisLink } from './redis-link.js';
 import { readFleet } from './registry.js';

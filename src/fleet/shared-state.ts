@@ -13,9 +13,9 @@
 
 import type { CutoverSettings, CutoverState } from '../cutover/state.js';
 import { BridgeError } from '../errors.js';
+import type { FleetConfig } from '../options/fleet.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { FLEET_KEY_TTL_MS, type FleetKeys, fleetKeys } from './keys.js';
-import type { FleetConfig } from './options.js';
 import type { RedisLink } from './redis-link.js';
 import { runFleetScript } from './run-script.js';
 import { CONFIGURE_SCRIPT, LEAVE_SCRIPT, SYNC_SCRIPT } from './scripts.js';

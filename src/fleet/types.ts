@@ -33,8 +33,9 @@ export interface FleetInstance {
   id: string;
   /** The express-session-bridge version it runs. */
   version: string;
-  /** The mode and ramp it applies. */
+  /** The mode it applies. */
   mode: BridgeMode;
+  /** The ramp it applies (`cutover.percent`). */
   percent: number;
   /** A short fingerprint of its `cutover.key` (not the key): instances with different keys ramp different users. Null without a key. */
   keyId: string | null;

@@ -4,11 +4,11 @@
  * reads these types, never the raw options.
  */
 import type { CutoverSettings } from '../cutover/state.js';
-import type { FleetConfig } from '../fleet/options.js';
 import type { DrainConfig } from '../legacy-drain/options.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from '../provider/opaque/checker.js';
 import type { TokenCacheSettings } from '../provider/token-cache.js';
-import type { RecorderOptions, StatsStore } from '../stats/contract.js';
+import type { StatsStore } from '../stats/contract.js';
+import type { RecorderConfig } from '../stats/recorder.js';
 import type {
   AnyBridgeEvent,
   BridgeRequest,
@@ -21,6 +21,7 @@ import type {
   ProviderOptions,
 } from '../types.js';
 import type { CircuitBreaker } from '../util/circuit-breaker.js';
+import type { FleetConfig } from './fleet.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
 export type LegacyConfig =
@@ -136,11 +137,8 @@ export interface BridgeConfig {
   stats: StatsStore | false | undefined;
   /** `fleet`: defaults filled; `false` keeps everything per process. Used only with a Redis stats store. */
   fleet: FleetConfig | false;
-  /**
-   * Recorder options as given: the `Recorder` parses them when it is built (`parseRecorderOptions`). With
-   * `stats: false` no recorder is built, so `parseOptions` checks them instead: a typo never goes unnoticed.
-   */
-  recorder: RecorderOptions | undefined;
+  /** `recorder` with every default filled; checked even with `stats: false`, so a typo never goes unnoticed. */
+  recorder: RecorderConfig;
   errors: 'respond' | 'next';
   now: () => number;
   debug: (message: string) => void;

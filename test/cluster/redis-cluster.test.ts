@@ -5,11 +5,7 @@
  * cutover and the drain lock work as on a single node. The legacy sessions stay on the shared single Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { drainLock } from '../../src/fleet/drain-lock.js';
-import { fleetKeys } from '../../src/fleet/keys.js';
-import { redisStats } from '../../src/stats/redis/store.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,
@@ -22,6 +18,7 @@ import {
   scriptedTraffic,
   sendPlanned,
 } from '../helpers/bridge-traffic.js';
+import { drainLock, fleetKeys } from '../helpers/internals.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { createLegacyLogin, redisSessionStore } from '../helpers/legacy.js';
 import { alignedNow, DAY } from '../helpers/population.js';

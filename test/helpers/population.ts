@@ -1,3 +1,15 @@
+import type { PasswordMigrationResult } from '../../src/index.js';
+import type {
+  AnyStatsEvent,
+  LabelledCount,
+  PasswordMigrationCounts,
+  PasswordMigrationStatsEvent,
+  RequestCounts,
+  SeriesPoint,
+  StatsEvent,
+  UserCounts,
+} from '../../src/stats-store.js';
+import { STATS_KINDS, STATS_OUTCOMES } from './internals.js';
 /**
  * A scripted migration population with a known ground truth, for store, report and end-to-end tests.
  *
@@ -26,19 +38,6 @@
  * The expected answers are computed in closed form from these rules (counting indices by residue), never by
  * aggregating the generated events.
  */
-
-import type { PasswordMigrationResult } from '../../src/password-migration/types.js';
-import type {
-  AnyStatsEvent,
-  LabelledCount,
-  PasswordMigrationCounts,
-  PasswordMigrationStatsEvent,
-  RequestCounts,
-  SeriesPoint,
-  StatsEvent,
-  UserCounts,
-} from '../../src/stats/contract.js';
-import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;

@@ -10,13 +10,13 @@ import {
   type Auth0Profile,
   type MigrationReport,
   memoryStats,
-  type PasswordMigrationCounts,
   type PasswordMigrationEvent,
   redisStats,
   type SessionBridge,
   type StatsStore,
   sessionBridge,
 } from '../../src/index.js';
+import type { PasswordMigrationCounts } from '../../src/stats-store.js';
 import { eventRecorder } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FleetInstance, FleetReport } from '../../src/fleet/types.js';
-import { renderHtml } from '../../src/stats-endpoint/render-html.js';
-import { buildMetricFamilies, renderPrometheus } from '../../src/stats-endpoint/render-prometheus.js';
+import type { FleetInstance, FleetReport } from '../../src/index.js';
+import { buildMetricFamilies, renderHtml, renderPrometheus } from '../helpers/internals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { localCountsFixture, makeReportFixture, recorderFixture } from '../helpers/report-fixture.js';
 

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Counter, type OpenMetricsContentType, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createPromClientCollector, type StatsMetricsSource } from '../../src/stats/prom-client.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
-import { METRIC_FAMILIES } from '../../src/stats-endpoint/render-prometheus.js';
+import type { MigrationReport } from '../../src/index.js';
+import {
+  createPromClientCollector,
+  METRIC_FAMILIES,
+  type MetricsSource as StatsMetricsSource,
+} from '../helpers/internals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   localCountsFixture,

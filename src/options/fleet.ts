@@ -1,8 +1,8 @@
-/** `fleet` -> `FleetConfig`, checked with the bridge's `OptionChecks` (options/checks.ts). */
+/** `fleet` options of `sessionBridge()` -> the `FleetConfig` the shared cutover and registry run with. */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { OptionChecks } from '../options/checks.js';
-import type { FleetOptions } from './types.js';
+import type { FleetOptions } from '../fleet/types.js';
+import { isRecord, type OptionChecks, type OptionRecord } from './checks.js';
 
 /** `fleet` with every default filled; `false`: per process. */
 export interface FleetConfig {
@@ -20,10 +20,15 @@ function defaultInstanceId(): string {
 /** `undefined` and `true`: the defaults; `false`: no fleet; an object: checked, defaults filled. */
 export function parseFleet(check: OptionChecks, value: unknown): FleetConfig | false {
   if (value === false) return false;
-  const options =
-    value === undefined || value === true
-      ? {}
-      : check.record(value, '`fleet` must be `false` or an object such as `{ syncMs: 1000 }`.');
+  if (value !== undefined && value !== true && !isRecord(value)) {
+    check.invalid(
+      'fleet',
+      value,
+      'false or an object such as { syncMs: 1000 }',
+      'false, or leave it out for the defaults',
+    );
+  }
+  const options: OptionRecord = isRecord(value) ? value : {};
   check.knownKeys(options, FLEET_KEYS, 'fleet.');
   const syncMs = check.integer(
     'fleet.syncMs',
@@ -31,18 +36,21 @@ export function parseFleet(check: OptionChecks, value: unknown): FleetConfig | f
     100,
     1000,
     'the milliseconds between two reads of the shared cutover state, e.g. 1000',
+    60_000,
   );
-  if (syncMs > 60_000) {
-    check.fail(`\`fleet.syncMs\` must be at most 60000 (got ${syncMs}): pass e.g. 1000, or leave it out.`);
-  }
   const instanceId = check.string(
     'fleet.instanceId',
     options.instanceId,
     undefined,
     "this instance's name in the registry, e.g. the pod name",
   );
-  if (instanceId !== undefined && (instanceId.length === 0 || instanceId.length > 200)) {
-    check.fail('`fleet.instanceId` must have 1 to 200 characters: pass e.g. the pod name, or leave it out.');
+  if (instanceId !== undefined && instanceId.length > 200) {
+    check.invalid(
+      'fleet.instanceId',
+      instanceId,
+      'a string of at most 200 characters',
+      'e.g. the pod name, or leave it out',
+    );
   }
   const timeoutMs = check.integer(
     'fleet.timeoutMs',

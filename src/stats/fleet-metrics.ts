@@ -3,7 +3,7 @@
  * read from the report's `fleet` section, and how long ago this instance last synced the fleet state (process
  * state: exported even while Redis is down). Absent without a shared store.
  */
-import type { MetricFamilyDefinition, MetricSources } from './render-prometheus.js';
+import type { MetricFamilyDefinition, MetricValues } from './metric-types.js';
 
 const SHARED_REGISTRY =
   'Read from the fleet registry in Redis: every instance exports the same value, aggregate with max(), not sum().';
@@ -14,7 +14,7 @@ export const FLEET_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Instances in the fleet registry: live (heartbeat within 3 intervals) and gone (silent longer, kept for a day). ${SHARED_REGISTRY}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }: MetricSources) => {
+    samples: ({ report }: MetricValues) => {
       const fleet = report?.fleet;
       if (!fleet) return [];
       const gone = fleet.instances.filter((i) => i.gone).length;
@@ -29,7 +29,7 @@ export const FLEET_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Live instances whose mode or ramp differs from the fleet state, or all of them when they use different cutover keys; 0 when the fleet agrees. ${SHARED_REGISTRY}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }: MetricSources) => {
+    samples: ({ report }: MetricValues) => {
       const fleet = report?.fleet;
       if (!fleet) return [];
       const live = fleet.instances.filter((i) => !i.gone);
@@ -44,7 +44,7 @@ export const FLEET_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: 'Seconds since this instance last read the fleet state from Redis (it keeps applying the last one it read meanwhile). Per instance: alert on max().',
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ state }: MetricSources) => {
+    samples: ({ state }: MetricValues) => {
       if (state?.fleetSyncedAt === undefined) return [];
       if (state.fleetSyncedAt === null) return [];
       return [{ labels: {}, value: Math.max(0, (Date.now() - state.fleetSyncedAt) / 1000) }];
