@@ -1,8 +1,11 @@
+import { createConfigure } from './cutover/configure.js';
 import { CutoverState } from './cutover/state.js';
+import { Fleet } from './fleet/fleet.js';
+import { redisLinkOf } from './fleet/redis-link.js';
 import { LegacyReader } from './legacy/reader.js';
 import { LegacyStoreDrain } from './legacy-drain/drain.js';
 import type { LegacyStoreScan } from './legacy-drain/types.js';
-import { parseConfigure, parseOptions } from './options/parse-options.js';
+import { parseOptions } from './options/parse-options.js';
 import { createAuth0CustomDatabase } from './password-migration/auth0-custom-database.js';
 import type {
   Auth0CustomDatabaseOptions,
@@ -21,7 +24,7 @@ import {
   type PromClientCollectorOptions,
   type PromClientRegistryLike,
 } from './stats/prom-client.js';
-import type { MigrationReport } from './stats/report-types.js';
+import type { MigrationReport, RecorderReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
 import type { BridgeMode, BridgeOptions, ConfigureOptions } from './types.js';
@@ -29,15 +32,29 @@ import { safeDebug } from './util/safe-debug.js';
 
 /** The middleware returned by `sessionBridge()`, with its helpers. */
 export interface SessionBridge extends Middleware {
-  /** The current mode: the `mode` option, or the last `configure({ mode })`. */
+  /** The current mode: the `mode` option, or the last `configure({ mode })` (of any instance, when shared). */
   readonly mode: BridgeMode;
+  /** The current ramp, `cutover.percent`: the option, or the last `configure({ cutover })` (of any instance, when shared). */
+  readonly percent: number;
   /**
-   * Changes the mode and the ramp (`{ mode?, cutover? }`) without a restart, from the next request on. Validated
-   * like the options at construction; an invalid call throws a `TypeError` and changes nothing. A rollback is
-   * the same call with the previous values. Every change is kept with its time (the report's `cutover.history`).
-   * Per instance: configure every instance alike.
+   * Changes the mode and the ramp (`{ mode?, cutover?, by? }`) without a restart, from the next request on.
+   * Validated like the options at construction; an invalid call throws a `TypeError` and changes nothing. A
+   * rollback is the same call with the previous values. Every change is kept with its time (the report's
+   * `cutover.history`).
+   *
+   * With a `redisStats()` store (and `fleet` not false) the change is the fleet's: stored in Redis with a
+   * version, this instance and `by`, and applied by every instance within `fleet.syncMs`. The promise resolves
+   * once Redis has it (this instance applies it then); it rejects with `ERR_BRIDGE_FLEET_UNAVAILABLE` when
+   * Redis fails or does not answer within `fleet.timeoutMs`, and then no instance changes. Without a shared
+   * store the change applies to this process at once and the promise is already resolved.
    */
-  configure(options: ConfigureOptions): void;
+  configure(options: ConfigureOptions): Promise<void>;
+  /**
+   * Reads the fleet state from Redis now and applies it (with a shared store; otherwise resolves at once).
+   * `await bridge.syncFleet()` before `listen()` makes the first request see the fleet's mode and ramp;
+   * without it they apply at most `fleet.syncMs` after start. Rejects with `ERR_BRIDGE_FLEET_UNAVAILABLE`.
+   */
+  syncFleet(): Promise<void>;
   /**
    * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
    * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
@@ -109,10 +126,28 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   }
   const legacyReader = config.legacy ? new LegacyReader(config.legacy, debug) : undefined;
   const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
+  // With a Redis stats store the mode, the ramp, the drain scan and a registry are shared (src/fleet/).
+  const link = config.fleet === false ? undefined : redisLinkOf(config.stats ?? false);
+  const fleet =
+    link && config.fleet !== false
+      ? new Fleet({
+          link,
+          config: config.fleet,
+          cutover,
+          initial: config.initial,
+          debug,
+          recorder: (): RecorderReport | undefined => stats?.health(),
+        })
+      : undefined;
   const drain = legacy?.drain
-    ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, debug)
+    ? new LegacyStoreDrain(
+        { ...legacy, drain: legacy.drain },
+        config.now,
+        debug,
+        fleet?.drainCoordinator(legacy.drain.intervalMs),
+      )
     : undefined;
-  const stats = config.stats === false ? undefined : new StatsService(config, cutover, drain);
+  const stats = config.stats === false ? undefined : new StatsService(config, cutover, drain, fleet);
   const emit = createEmit(config.onEvent, stats && ((event) => stats.record(event)), debug);
   const ledger = new RequestLedger();
   const evaluate = createPipeline({
@@ -151,20 +186,14 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return stats;
   }
 
+  const configure = createConfigure(cutover, config.legacy, fleet?.state, debug);
+
   Object.defineProperties(bridge, {
     mode: { get: () => cutover.current.mode, enumerable: true },
-    configure: {
-      // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
-      value: (options: ConfigureOptions) => {
-        const before = cutover.current.mode;
-        cutover.set(parseConfigure(options, cutover.current, config.legacy));
-        if (cutover.current.mode === 'observe' && before !== 'observe') {
-          config.debug(
-            `configure: mode ${before} -> observe. app.use(bridge) now only measures and rejects nothing; requireUser() routes still demand a user (legacy or provider) and provider-only routes still refuse legacy sessions.`,
-          );
-        }
-      },
-    },
+    percent: { get: () => cutover.current.cutover.percent, enumerable: true },
+    // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
+    configure: { value: configure },
+    syncFleet: { value: async () => fleet?.state.sync() },
     requireUser: {
       value: (options?: RequireUserOptions) =>
         createRequireUser(ledger, bridge, policy, config.legacy, options),
@@ -197,6 +226,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     close: {
       value: async () => {
         drain?.close();
+        await fleet?.close();
         await stats?.close();
       },
     },

@@ -26,6 +26,8 @@ export type BridgeErrorCode =
   | 'ERR_BRIDGE_RESOLVER_UNAVAILABLE'
   /** The stats store could not answer a report. */
   | 'ERR_BRIDGE_STATS_UNAVAILABLE'
+  /** `bridge.configure()` with a shared store: Redis failed or did not answer, so nothing changed. */
+  | 'ERR_BRIDGE_FLEET_UNAVAILABLE'
   /** The provider could not be asked about an opaque credential (whoami, resolver, introspection down or slow). */
   | 'ERR_BRIDGE_PROVIDER_UNAVAILABLE'
   /** `requireUser({ scopes })`: the credential lacks a required scope (RFC 6750 section 3.1). */
@@ -59,6 +61,7 @@ const SHAPES: Record<BridgeErrorCode, ErrorShape> = {
   ERR_BRIDGE_LEGACY_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_RESOLVER_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_STATS_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
+  ERR_BRIDGE_FLEET_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_PROVIDER_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_BRIDGE_FORBIDDEN: { status: 403, error: 'forbidden' },

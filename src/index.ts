@@ -2,6 +2,7 @@ export type { SessionBridge } from './bridge.js';
 export { sessionBridge } from './bridge.js';
 export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
+export type { FleetInstance, FleetOptions, FleetReport } from './fleet/types.js';
 export type {
   LegacyDrainOptions,
   LegacyExpiryDay,

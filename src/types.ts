@@ -388,8 +388,13 @@ export interface CutoverOptions {
 export interface ConfigureOptions {
   /** The new mode, effective from the next request. */
   mode?: BridgeMode;
-  /** The new ramp, effective from the next request. */
+  /**
+   * The new ramp, effective from the next request. With a shared (Redis) cutover, `key` cannot change at run
+   * time: it never goes to Redis, so set it at construction on every instance.
+   */
   cutover?: CutoverOptions;
+  /** Who makes the change (a user name, a ticket), kept in the history. At most 200 characters. Default: none. */
+  by?: string;
 }
 
 /** Options of `sessionBridge()`. */
@@ -398,7 +403,10 @@ export interface BridgeOptions {
   legacy?: LegacyOptions;
   /** The new identity provider, or several (routed by the token's `iss`). */
   provider?: ProviderOptions | ProviderOptions[];
-  /** `'observe'`, `'bridge'` or `'provider-only'`. Default `'bridge'`. */
+  /**
+   * `'observe'`, `'bridge'` or `'provider-only'`. Default `'bridge'`. With a `redisStats()` store this is only
+   * the initial fleet state: when Redis already holds one, it wins (see `fleet`).
+   */
   mode?: BridgeMode;
   /**
    * A ramped cutover in `bridge` mode: `{ percent, key? }` (see `CutoverOptions`). Changed at run time with
@@ -426,6 +434,13 @@ export interface BridgeOptions {
    * Default: `memoryStats()` (per process).
    */
   stats?: import('./stats/contract.js').StatsStore | false;
+  /**
+   * With a `redisStats()` store, instances share the mode and the ramp (`configure()` reaches every instance
+   * within `syncMs`), one legacy store scan per interval and a registry shown on the dashboard: see
+   * `FleetOptions` and docs/many-instances.md. `false`: all of it per process. Ignored without a Redis store.
+   * Default `{ syncMs: 1000 }`.
+   */
+  fleet?: import('./fleet/types.js').FleetOptions | false;
   /**
    * The cache of verified provider JWTs: a client that reuses its token costs a lookup instead of a signature
    * check. Entries never outlive the token's `exp` (or `maxTokenAgeSeconds`), nor the freshness of the keys that

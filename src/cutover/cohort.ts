@@ -55,6 +55,14 @@ export class Cohort {
     return place;
   }
 
+  /**
+   * A short public fingerprint of the key (8 hex digits of HMAC-SHA-256(key, label)): instances can compare
+   * keys in the fleet registry without revealing them.
+   */
+  keyId(): string {
+    return createHmac('sha256', this.#key).update('express-session-bridge key id').digest('hex').slice(0, 8);
+  }
+
   /** Same key: the same users in the same places. */
   sameKey(other: Cohort | undefined): boolean {
     return other !== undefined && this.#key.equals(other.#key);

@@ -3,12 +3,22 @@
  * for the report. The first scan runs `DRAIN_START_DELAY_MS` after construction, the next ones `intervalMs`
  * after the previous one ended (so scans never overlap); the timers are unref'ed and `close()` stops them.
  * `scan()` runs one now; calls made while a scan runs share it.
+ *
+ * With a `DrainCoordinator` (a Redis stats store: src/fleet/drain-lock.ts) a scheduled scan runs only when this
+ * instance wins the fleet's lock, every result (scheduled or `scan()`) is stored for all instances, and the
+ * report shows the fleet's last scan.
  */
 import { BridgeError } from '../errors.js';
 import type { LegacySessionData } from '../types.js';
 import { DRAIN_START_DELAY_MS, type DrainConfig } from './options.js';
 import { scanLegacyStore } from './scan.js';
-import type { LegacyStoreReport, LegacyStoreScan, LegacyStoreScanError } from './types.js';
+import type {
+  DrainCoordinator,
+  DrainOutcome,
+  LegacyStoreReport,
+  LegacyStoreScan,
+  LegacyStoreScanError,
+} from './types.js';
 
 /** What the drain needs of the legacy configuration (the `type: 'store'` one). */
 export interface DrainSource {
@@ -33,11 +43,18 @@ export class LegacyStoreDrain {
   #running: Promise<LegacyStoreScan> | undefined;
   #last: LegacyStoreScan | null = null;
   #lastError: LegacyStoreScanError | null = null;
+  readonly #coordinator: DrainCoordinator | undefined;
 
-  constructor(source: DrainSource, now: () => number, debug: (message: string) => void) {
+  constructor(
+    source: DrainSource,
+    now: () => number,
+    debug: (message: string) => void,
+    coordinator?: DrainCoordinator,
+  ) {
     this.#source = source;
     this.#now = now;
     this.#debug = debug;
+    this.#coordinator = coordinator;
     this.#schedule(DRAIN_START_DELAY_MS);
   }
 
@@ -50,14 +67,34 @@ export class LegacyStoreDrain {
         ),
       );
     }
-    this.#running ??= this.#run().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    if (this.#running) return this.#running;
+    const running = this.#start();
+    // A scan asked for now is shared too (without the lock: it runs at once, wherever it is asked).
+    const coordinator = this.#coordinator;
+    if (coordinator) {
+      return running.then(
+        async (scan) => {
+          await coordinator
+            .share({ scan })
+            .catch((e: unknown) => this.#debug(`legacy store scan not shared: ${String(e)}`));
+          return scan;
+        },
+        async (error: unknown) => {
+          if (this.#lastError) await coordinator.share({ error: this.#lastError }).catch(() => {});
+          throw error;
+        },
+      );
+    }
+    return running;
   }
 
-  /** The `legacyStore` section of the report. */
-  report(): LegacyStoreReport {
+  /** The `legacyStore` section of the report: the fleet's last scan with a coordinator (this one's if Redis fails). */
+  report(): LegacyStoreReport | Promise<LegacyStoreReport> {
+    if (this.#coordinator) return this.#coordinator.report().catch(() => this.#localReport());
+    return this.#localReport();
+  }
+
+  #localReport(): LegacyStoreReport {
     const last = this.#last;
     return {
       scan: last?.supported
@@ -72,6 +109,15 @@ export class LegacyStoreDrain {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort.abort(new Error('the bridge was closed during the scan'));
+  }
+
+  /** Starts a scan that `scan()` calls join until it ends. */
+  #start(): Promise<LegacyStoreScan> {
+    const running = this.#run().finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
   }
 
   async #run(): Promise<LegacyStoreScan> {
@@ -100,11 +146,33 @@ export class LegacyStoreDrain {
     }
   }
 
+  /** A timer's scan: with a coordinator, only when this instance wins the lock, then shared and released. */
+  async #scheduledScan(): Promise<void> {
+    const coordinator = this.#coordinator;
+    if (!coordinator) {
+      await this.scan();
+      return;
+    }
+    const claim = await coordinator.claim();
+    if (!claim) return;
+    let outcome: DrainOutcome | null = null;
+    try {
+      outcome = { scan: await (this.#running ?? this.#start()) };
+    } catch {
+      // A scan stopped by close() is not an error to show the fleet: the lock is only released.
+      if (this.#lastError && !this.#abort.signal.aborted) outcome = { error: this.#lastError };
+    } finally {
+      await claim
+        .finish(outcome)
+        .catch((e: unknown) => this.#debug(`legacy store scan not shared: ${String(e)}`));
+    }
+  }
+
   #schedule(delay: number): void {
     if (this.#abort.signal.aborted) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.scan()
+      this.#scheduledScan()
         .catch(() => {
           // Recorded as `lastError` (and logged through `debug`) by #run.
         })

@@ -89,4 +89,30 @@ export interface LegacyStoreReport {
   scan: LegacyStoreScan | null;
   /** The last scan's error when it failed; null once a scan succeeds. */
   lastError: LegacyStoreScanError | null;
+  /**
+   * With a shared Redis stats store: the instance (`fleet.instanceId`) that made `scan`, which every instance
+   * reports. Absent without one (the instance that answered scanned).
+   */
+  scannedBy?: string | null;
 }
+
+/**
+ * How instances sharing a Redis stats store take turns (src/fleet/drain-lock.ts): one scans per interval and
+ * every instance reports its result. Internal.
+ */
+export interface DrainCoordinator {
+  /** Before a scheduled scan: a claim when this instance should scan now, null when not due or another scans. */
+  claim(): Promise<DrainClaim | null>;
+  /** Shares a scan made without a claim (`bridge.scanLegacyStore()`). */
+  share(outcome: DrainOutcome): Promise<void>;
+  /** The last shared scan. */
+  report(): Promise<LegacyStoreReport>;
+}
+
+/** This instance holds the scan lock until `finish`. */
+export interface DrainClaim {
+  /** Stores the outcome for every instance (null: nothing to store) and releases the lock. */
+  finish(outcome: DrainOutcome | null): Promise<void>;
+}
+
+export type DrainOutcome = { scan: LegacyStoreScan } | { error: LegacyStoreScanError };

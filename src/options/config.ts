@@ -21,6 +21,7 @@ import type {
   ProviderOptions,
 } from '../types.js';
 import type { CircuitBreaker } from '../util/circuit-breaker.js';
+import type { FleetConfig } from './fleet.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
 export type LegacyConfig =
@@ -139,6 +140,8 @@ export interface BridgeConfig {
   onEvent: ((event: AnyBridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
+  /** `fleet`: defaults filled; `false` keeps everything per process. Used only with a Redis stats store. */
+  fleet: FleetConfig | false;
   /** `recorder` with every default filled; checked even with `stats: false`, so a typo never goes unnoticed. */
   recorder: RecorderConfig;
   errors: 'respond' | 'next';

@@ -21,6 +21,7 @@ import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
 import { refuseSharedCookieNames } from './cookie-names.js';
 import { parseCutover } from './cutover.js';
+import { parseFleet } from './fleet.js';
 import { issuerFormWarning, parseProviders } from './parse-provider.js';
 import { parseRecorderOptions } from './recorder.js';
 
@@ -35,6 +36,7 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   realm: true,
   onEvent: true,
   stats: true,
+  fleet: true,
   recorder: true,
   tokenCache: true,
   errors: true,
@@ -61,7 +63,7 @@ const LEGACY_BREAKER_KEYS: Record<keyof LegacyBreakerOptions, true> = {
   failureThreshold: true,
   coolDownMs: true,
 };
-const CONFIGURE_KEYS: Record<keyof ConfigureOptions, true> = { mode: true, cutover: true };
+const CONFIGURE_KEYS: Record<keyof ConfigureOptions, true> = { mode: true, cutover: true, by: true };
 const MODES: readonly BridgeMode[] = ['observe', 'bridge', 'provider-only'];
 const CONFLICT_POLICIES: readonly BridgeConfig['onConflict'][] = [
   'reject',
@@ -254,6 +256,7 @@ export function parseOptions(options: unknown): BridgeConfig {
     realm,
     onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),
     stats,
+    fleet: parseFleet(check, value.fleet),
     recorder,
     errors: check.oneOf('errors', value.errors, ['respond', 'next'] as const, 'respond'),
     now,
@@ -264,27 +267,51 @@ export function parseOptions(options: unknown): BridgeConfig {
   };
 }
 
+/** A checked `bridge.configure()` call. */
+export interface ConfigureRequest {
+  /** The settings it asks for; what it leaves out stays as in `current`. */
+  settings: CutoverSettings;
+  /** The fields it names (a shared cutover merges only these onto the fleet state). */
+  mode: BridgeMode | undefined;
+  percent: number | undefined;
+  /** True when it passes `cutover.key`. */
+  key: boolean;
+  /** `by`: who makes the change. */
+  by: string | undefined;
+}
+
 /**
- * Validates `bridge.configure(options)` with the same checks as construction (`mode`, `cutover`) and returns
- * the settings it asks for; what it leaves out stays as in `current`. Throws a `TypeError` before anything
- * changes.
+ * Validates `bridge.configure(options)` with the same checks as construction (`mode`, `cutover`, plus `by`).
+ * Throws a `TypeError` before anything changes.
  */
 export function parseConfigure(
   options: unknown,
   current: CutoverSettings,
   legacy: LegacyConfig | undefined,
-): CutoverSettings {
+): ConfigureRequest {
   const check = new OptionChecks('bridge.configure');
   const value = check.record(
     options,
     'pass an object such as { mode: "provider-only" } or { cutover: { percent: 25 } }.',
   );
   check.knownKeys(value, CONFIGURE_KEYS);
-  return {
+  const by = check.string('by', value.by, undefined, 'who makes the change, e.g. "alice (ticket 123)"');
+  if (by !== undefined && by.length > 200) {
+    check.invalid('by', by, 'a string of at most 200 characters', 'a short name or ticket, e.g. "alice"');
+  }
+  const settings: CutoverSettings = {
     mode: check.oneOf('mode', value.mode, MODES, current.mode),
     cutover:
       value.cutover === undefined
         ? current.cutover
         : parseCutover(value.cutover, check, legacy, current.cutover),
+  };
+  const ramp = isRecord(value.cutover) ? value.cutover : undefined;
+  return {
+    settings,
+    mode: value.mode === undefined ? undefined : settings.mode,
+    percent: ramp === undefined ? undefined : settings.cutover.percent,
+    key: ramp?.key !== undefined,
+    by,
   };
 }

@@ -17,6 +17,7 @@ import {
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { html, SafeHtml } from './html-escape.js';
 import { cutoverSection, percentLabel } from './render-cutover.js';
+import { fleetSection } from './render-fleet.js';
 import { legacyStoreSection } from './render-legacy-store.js';
 import { endsWithPartialBucket, partialLabel, renderChart } from './svg-chart.js';
 
@@ -302,6 +303,7 @@ ${pendingNotice(report)}
 ${approximateNotice(report)}
 ${readinessSection(report)}
 ${cutoverSection(report)}
+${fleetSection(report)}
 ${figuresSection(report)}
 ${legacyStoreSection(report)}
 ${passwordsSection(report)}

@@ -7,7 +7,7 @@ import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import { sendError, withResponseHeaders } from '../request/respond.js';
 import { buildMetricFamilies } from '../stats/metric-families.js';
-import type { MetricValues } from '../stats/metric-types.js';
+import type { InstanceState, MetricValues } from '../stats/metric-types.js';
 import { attemptReport, type MetricsSource } from '../stats/metrics-source.js';
 import { parseCutoverCriteria } from '../stats/report.js';
 import type { CutoverCriteria, MigrationReport } from '../stats/report-types.js';
@@ -187,6 +187,17 @@ function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
   res.end(body);
 }
 
+/** With a shared cutover: what this instance keeps applying while Redis does not answer, and since when. */
+function keptStateNote(state: InstanceState | undefined): string {
+  if (state?.fleetSyncedAt === undefined) return '';
+  const age =
+    state.fleetSyncedAt === null
+      ? 'never synced'
+      : `fleet state last synced ${Math.round((Date.now() - state.fleetSyncedAt) / 1000)} s ago`;
+  const ramp = state.mode === 'bridge' ? ` ${state.percent} %` : '';
+  return ` This instance keeps applying ${state.mode}${ramp} (${age}).`;
+}
+
 /** This process's numbers for the Prometheus text: its counters and its recorder's health. */
 function localMetrics(source: MetricsSource): Omit<MetricValues, 'report'> {
   return {
@@ -289,7 +300,7 @@ function serveStats(
       }
       const err = new BridgeError(
         'ERR_BRIDGE_STATS_UNAVAILABLE',
-        'The stats store could not answer; try again shortly.',
+        `The stats store could not answer; try again shortly.${keptStateNote(source.state?.())}`,
         { cause: attempt.error },
       );
       withResponseHeaders(err, REALM);

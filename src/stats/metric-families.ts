@@ -11,6 +11,7 @@
 
 import type { BridgeMode } from '../types.js';
 import type { LabelledCount, PasswordMigrationCounts, UserCounts } from './contract.js';
+import { FLEET_METRIC_FAMILIES } from './fleet-metrics.js';
 import {
   STATS_KINDS as KINDS,
   STATS_OUTCOMES as OUTCOMES,
@@ -139,6 +140,7 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     samples: ({ report }) => single(report ? Number(report.approximate) : undefined),
   },
   ...LEGACY_STORE_METRIC_FAMILIES,
+  ...FLEET_METRIC_FAMILIES,
   {
     name: 'session_bridge_mode',
     help: 'The mode this instance runs in now: 1 for the current mode, 0 for the others. Per instance (set by the `mode` option and bridge.configure()): check that every instance agrees, e.g. count by (mode) (session_bridge_mode == 1).',

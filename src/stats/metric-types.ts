@@ -21,6 +21,8 @@ export interface InstanceState {
   mode: BridgeMode;
   /** `cutover.percent`. */
   percent: number;
+  /** With a shared store: wall-clock ms of the last fleet sync (null: none yet). Absent: no fleet. */
+  fleetSyncedAt?: number | null;
 }
 
 export interface MetricSample {

@@ -1,3 +1,4 @@
+import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import type { LabelledCount, PasswordMigrationCounts, RequestCounts, UserCounts } from './contract.js';
 
@@ -14,13 +15,22 @@ export interface CutoverCriteria {
   trendDays?: number;
 }
 
-/** One change of mode or ramp on the instance that answered (`bridge.configure()`, or the construction). */
+/**
+ * One change of mode or ramp (`bridge.configure()`, or the construction): on the instance that answered, or with
+ * a shared Redis store the fleet's.
+ */
 export interface CutoverChange {
-  /** ISO time of the change (the bridge's `now`). */
+  /** ISO time of the change (the bridge's `now`; Redis' clock for a fleet change). */
   at: string;
   mode: import('../types.js').BridgeMode;
   /** `cutover.percent` from then on. */
   percent: number;
+  /** Fleet changes only: the state's version. */
+  version?: number;
+  /** Fleet changes only: the instance (`fleet.instanceId`) that made it. */
+  instance?: string;
+  /** Who made it (`configure({ by })`), null when not given; absent for a change without `by` on one instance. */
+  by?: string | null;
 }
 
 /** What a cutover would cost now, in users sent back to sign in. */
@@ -73,8 +83,9 @@ export interface CutoverReport {
   /** The criteria applied, defaults filled. */
   criteria: Required<CutoverCriteria>;
   /**
-   * The mode and ramp changes of the instance that answered, oldest first: its configuration at construction,
-   * then every `bridge.configure()` that changed something (the last 100). The last entry is the current state.
+   * The mode and ramp changes, oldest first; the last entry is the current state. One instance: its configuration
+   * at construction, then every `bridge.configure()` that changed something (the last 100). With a shared Redis
+   * store: the fleet's changes, whichever instance made them (the last 1,000).
    */
   history: CutoverChange[];
   /** Users a cutover would send back to sign in each day. */
@@ -162,4 +173,9 @@ export interface MigrationReport {
    * the last one expires. Null when `legacy.drain` is off. Scanned by the instance that answered.
    */
   legacyStore: LegacyStoreReport | null;
+  /**
+   * With a shared Redis store: the instances (registry heartbeats), whether they agree, the fleet state and when
+   * the instance that answered last synced it. Absent without a shared store (everything is per process).
+   */
+  fleet?: FleetReport;
 }

@@ -1,4 +1,5 @@
 import type { CutoverHistoryEntry } from '../cutover/state.js';
+import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeMode } from '../types.js';
@@ -111,10 +112,12 @@ export interface BuildReportInput {
   daily?: readonly SeriesPoint[];
   /** The legacy store drain's section; default null (`legacy.drain` off). */
   legacyStore?: LegacyStoreReport | null;
-  /** The instance's mode and ramp changes, oldest first (`CutoverState.history()`). Default: none. */
+  /** The mode and ramp changes, oldest first (`CutoverState.history()`, or the fleet's). Default: none. */
   history?: readonly CutoverHistoryEntry[];
   /** Legacy users this instance refused because of the cutover, since `since` (ms). Default: not counted. */
   refused?: { users: number; since: number };
+  /** The fleet section (a shared Redis store only). Default: left out. */
+  fleet?: FleetReport;
 }
 
 /** Turns a store snapshot into the JSON report of the stats endpoint, with the cutover verdict. */
@@ -163,6 +166,9 @@ export function buildReport(input: BuildReportInput): MigrationReport {
         at: new Date(c.at).toISOString(),
         mode: c.mode,
         percent: c.percent,
+        ...(c.version === undefined ? {} : { version: c.version }),
+        ...(c.instance === undefined ? {} : { instance: c.instance }),
+        ...(c.by === undefined ? {} : { by: c.by }),
       })),
       impact: cutoverImpact(now, daily),
       refused: input.refused
@@ -172,6 +178,7 @@ export function buildReport(input: BuildReportInput): MigrationReport {
     requestsByLabel: snapshot.requestsByLabel.map((l) => ({ ...l })),
     recorder: { ...recorder },
     legacyStore: input.legacyStore ?? null,
+    ...(input.fleet ? { fleet: input.fleet } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { CutoverState } from '../cutover/state.js';
+import type { CutoverHistoryEntry, CutoverState } from '../cutover/state.js';
+import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeConfig } from '../options/config.js';
@@ -21,7 +22,13 @@ import { toAnyStatsEvent } from './to-stats-event.js';
 
 /** What the report reads the `legacyStore` section from: the legacy store drain. */
 export interface LegacyStoreSource {
-  report(): LegacyStoreReport;
+  report(): LegacyStoreReport | Promise<LegacyStoreReport>;
+}
+
+/** What the report reads the `fleet` section and the fleet's `cutover.history` from (src/fleet/fleet.ts). */
+export interface FleetSource {
+  read(): Promise<{ fleet: FleetReport; history: CutoverHistoryEntry[] }>;
+  readonly state: { readonly lastSyncedAt: number | undefined };
 }
 
 /** Options of `bridge.report()`. */
@@ -53,12 +60,22 @@ export class StatsService {
   readonly #legacyStore: LegacyStoreSource | undefined;
   readonly #cutover: CutoverState;
   readonly #refusals = new CutoverRefusals();
+  readonly #fleet: FleetSource | undefined;
 
-  /** `legacyStore`: the legacy store drain whose last scan the report shows (undefined when `legacy.drain` is off). */
-  constructor(config: BridgeConfig, cutover: CutoverState, legacyStore?: LegacyStoreSource) {
+  /**
+   * `legacyStore`: the legacy store drain whose last scan the report shows (undefined when `legacy.drain` is off).
+   * `fleet`: the shared cutover and registry (undefined without a Redis store).
+   */
+  constructor(
+    config: BridgeConfig,
+    cutover: CutoverState,
+    legacyStore?: LegacyStoreSource,
+    fleet?: FleetSource,
+  ) {
     this.#config = config;
     this.#cutover = cutover;
     this.#legacyStore = legacyStore;
+    this.#fleet = fleet;
     this.store = config.stats || memoryStats();
     this.recorder = new Recorder(this.store, config.recorder, config.now);
   }
@@ -117,11 +134,15 @@ export class StatsService {
    */
   async build(seriesBucket: 'hour' | 'day', criteria: Required<CutoverCriteria>): Promise<MigrationReport> {
     const now = this.#config.now();
+    const shared = this.#fleet?.read();
+    shared?.catch(() => {}); // awaited below; a failure must not be unhandled while the query runs
     const snapshot = await this.#query(statsQueryFor(now, seriesBucket, criteria));
     const daily =
       seriesBucket === 'day'
         ? snapshot.series
         : (await this.#query(statsQueryFor(now, 'day', criteria))).series;
+    const fleet = await shared;
+    const legacyStore = (await this.#legacyStore?.report()) ?? null;
     return buildReport({
       snapshot,
       now,
@@ -130,9 +151,10 @@ export class StatsService {
       recorder: this.recorder.health(),
       seriesBucket,
       daily,
-      legacyStore: this.#legacyStore?.report() ?? null,
-      history: this.#cutover.history(),
+      legacyStore,
+      history: fleet?.history ?? this.#cutover.history(),
       refused: this.#refusals.count(now, this.#cutover.history()),
+      ...(fleet ? { fleet: fleet.fleet } : {}),
     });
   }
 
@@ -153,7 +175,8 @@ export class StatsService {
   /** This instance's current mode and ramp (the Prometheus gauges; they need no store). */
   state(): InstanceState {
     const { mode, cutover } = this.#cutover.current;
-    return { mode, percent: cutover.percent };
+    if (!this.#fleet) return { mode, percent: cutover.percent };
+    return { mode, percent: cutover.percent, fleetSyncedAt: this.#fleet.state.lastSyncedAt ?? null };
   }
 
   /** Requests decided by this process since it started, by label (the Prometheus counters). */

@@ -5,6 +5,8 @@
 
 export type { CutoverConfig } from '../../src/cutover/cohort.js';
 export { Cohort, inCohort } from '../../src/cutover/cohort.js';
+export { drainLock } from '../../src/fleet/drain-lock.js';
+export { fleetKeys } from '../../src/fleet/keys.js';
 export { unsignSessionCookie } from '../../src/legacy/cookie.js';
 export type { LegacyResult } from '../../src/legacy/reader.js';
 export { LegacyReader } from '../../src/legacy/reader.js';
@@ -32,7 +34,7 @@ export { verifyOptionsFor, verifyToken } from '../../src/provider/verify-token.j
 export { decide } from '../../src/request/decide.js';
 export { readCookies } from '../../src/request/read-cookies.js';
 export { PASSWORD_MIGRATION_RESULTS, STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
-export { METRIC_FAMILIES } from '../../src/stats/metric-families.js';
+export { buildMetricFamilies, METRIC_FAMILIES } from '../../src/stats/metric-families.js';
 export type { MetricFamily } from '../../src/stats/metric-types.js';
 export type { MetricsSource } from '../../src/stats/metrics-source.js';
 export { createPromClientCollector } from '../../src/stats/prom-client.js';

@@ -101,7 +101,7 @@ export async function scanKeys(sendCommand: SendCommand, prefix: string): Promis
 
 /**
  * Every key starting with `prefix` and its value, as text (hashes by HGETALL, sorted sets with their scores,
- * everything else by GET: strings, HyperLogLogs, the Bloom filter), for asserting what a store wrote.
+ * lists by LRANGE, everything else by GET: strings, HyperLogLogs, the Bloom filter), for asserting what a store wrote.
  */
 export async function dumpKeys(sendCommand: SendCommand, prefix: string): Promise<string> {
   let text = '';
@@ -112,7 +112,9 @@ export async function dumpKeys(sendCommand: SendCommand, prefix: string): Promis
         ? await sendCommand('HGETALL', key)
         : type === 'zset'
           ? await sendCommand('ZRANGE', key, '0', '-1', 'WITHSCORES')
-          : await sendCommand('GET', key);
+          : type === 'list'
+            ? await sendCommand('LRANGE', key, '0', '-1')
+            : await sendCommand('GET', key);
     text += `${key}\n${JSON.stringify(value)}\n`;
   }
   return text;

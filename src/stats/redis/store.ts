@@ -1,3 +1,4 @@
+import { withRedisLink } from '../../fleet/redis-link.js';
 import type { AnyStatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../contract.js';
 import {
   STATS_KINDS as KINDS,
@@ -125,7 +126,8 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
     return toSnapshot(plan, parseQueryReply(await run(QUERY_SCRIPT, plan.args)));
   }
 
-  return { record, query };
+  // The bridge finds the Redis behind this store for the fleet (shared cutover, drain lock, registry).
+  return withRedisLink({ record, query }, { sendCommand, prefix });
 }
 
 function isWellFormed(event: AnyStatsEvent): boolean {
