@@ -19,6 +19,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from '../types.js';
+import type { UpgradeConfig } from '../upgrade/options.js';
 import type { CircuitBreaker } from '../util/circuit-breaker.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
@@ -127,6 +128,8 @@ export interface BridgeConfig {
   initial: CutoverSettings;
   /** `nudge`: legacy-authenticated requests get `Session-Bridge-Upgrade: provider`. */
   nudge: boolean;
+  /** `upgrade`: silent migration; undefined when off. */
+  upgrade: UpgradeConfig | undefined;
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;

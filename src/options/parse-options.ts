@@ -18,6 +18,7 @@ import type {
   LegacyScopes,
   LegacyStoreOptions,
 } from '../types.js';
+import { parseUpgradeOptions } from '../upgrade/options.js';
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
@@ -30,6 +31,7 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   mode: true,
   cutover: true,
   nudge: true,
+  upgrade: true,
   onConflict: true,
   realm: true,
   onEvent: true,
@@ -249,6 +251,7 @@ export function parseOptions(options: unknown): BridgeConfig {
       cutover: parseCutover(value.cutover, check, legacy),
     },
     nudge: check.boolean('nudge', value.nudge, false),
+    upgrade: parseUpgradeOptions(check, value.upgrade, legacy, providers),
     onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
     onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),
