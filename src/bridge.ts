@@ -1,35 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { inCohort } from './cutover/cohort.js';
-import { type CutoverSettings, CutoverState } from './cutover/state.js';
-import { BridgeError } from './errors.js';
-import { LegacyReader, type LegacyResult } from './legacy/reader.js';
+import { CutoverState } from './cutover/state.js';
+import { LegacyReader } from './legacy/reader.js';
 import { LegacyStoreDrain } from './legacy-drain/drain.js';
 import type { LegacyStoreScan } from './legacy-drain/types.js';
 import { parseConfigure, parseOptions } from './options/parse-options.js';
-import { issuerFormWarning } from './options/parse-provider.js';
 import { createAuth0CustomDatabase } from './password-migration/auth0-custom-database.js';
 import type {
   Auth0CustomDatabaseOptions,
   PasswordMigrationHookOptions,
 } from './password-migration/options.js';
 import { createPasswordMigrationHook } from './password-migration/password-hook.js';
-import type {
-  MigrationDeps,
-  PasswordMigrationEndpoint,
-  PasswordMigrationResult,
-} from './password-migration/types.js';
-import { buildProviders, checkProvider, type ProviderResult } from './provider/check.js';
-import { type ProviderCredential, readProviderCredential } from './provider/credential.js';
-import { linkAtSignIn } from './provider/link-at-sign-in.js';
-import { type Decision, decideRequest } from './request/decide.js';
-import { readCookies } from './request/read-cookies.js';
-import {
-  denied,
-  legacyDisabledError,
-  parseRequireUserOptions,
-  type RequireUserOptions,
-} from './request/require-user.js';
-import { sendError, withResponseHeaders } from './request/respond.js';
+import type { MigrationDeps } from './password-migration/types.js';
+import { buildProviders } from './provider/check.js';
+import { createBridgeMiddleware } from './request/bridge-middleware.js';
+import { createEmit } from './request/emit.js';
+import type { Middleware } from './request/middleware-types.js';
+import { createPipeline } from './request/pipeline.js';
+import { createRequireUser, RequestLedger, type RequireUserOptions } from './request/require-user.js';
 import {
   createPromClientCollector,
   type PromClientCollectorOptions,
@@ -38,20 +24,9 @@ import {
 import type { MigrationReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
-import type {
-  AnyBridgeEvent,
-  BridgeAuth,
-  BridgeMode,
-  BridgeOptions,
-  BridgeRequest,
-  ConfigureOptions,
-} from './types.js';
+import type { BridgeMode, BridgeOptions, ConfigureOptions } from './types.js';
 import { createBridgeUpgrade } from './upgrade/create-upgrade.js';
-
-/** `next` as Express calls it. */
-export type NextFunction = (err?: unknown) => void;
-/** A middleware usable with Express 4 and 5 (and connect). */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void;
+import { safeDebug } from './util/safe-debug.js';
 
 /** The middleware returned by `sessionBridge()`, with its helpers. */
 export interface SessionBridge extends Middleware {
@@ -127,241 +102,56 @@ export interface SessionBridge extends Middleware {
   close(): Promise<void>;
 }
 
-/** Per-request state, kept off the request object. */
-interface RequestState {
-  legacyDisabled: boolean;
-  /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
-  mode: BridgeMode;
-}
-
-/** The nudge of `nudge: true`, on responses to requests authenticated by a legacy session. */
-const UPGRADE_HEADER = 'Session-Bridge-Upgrade';
-
-const NO_LEGACY: LegacyResult = { state: 'none' };
-const NO_PROVIDER: ProviderResult = { state: 'none' };
-const NO_CREDENTIAL: ProviderCredential = { type: 'none' };
-
 /**
  * Builds the bridge middleware. Options are validated here, once; keys, caches and the stats recorder are
- * built once. Each request: read the legacy cookie and the provider credential, check both in parallel,
- * decide (`decideRequest`: the decision and its event), set `req.auth`, and record the event without waiting
+ * built once. Each request goes through the pipeline (request/pipeline.ts): read the legacy cookie and the
+ * provider credential, check both in parallel, decide, set `req.auth`, and record the event without waiting
  * for the stats store.
  */
 export function sessionBridge(options: BridgeOptions): SessionBridge {
   const config = parseOptions(options);
+  const debug = safeDebug(config.debug);
   const cutover = new CutoverState(config.initial, config.now);
   const { runtimes, cache: tokenCache } = buildProviders(
     config.providers,
     config.now,
-    logSafely,
+    debug,
     config.tokenCache,
   );
-  for (const p of config.providers) {
-    const warning = issuerFormWarning(p.issuer);
-    if (warning) logSafely(warning);
-  }
-  const legacyReader = config.legacy ? new LegacyReader(config.legacy, logSafely) : undefined;
+  for (const warning of config.warnings) debug(warning);
+  const legacyReader = config.legacy ? new LegacyReader(config.legacy, debug) : undefined;
   const legacy = config.legacy?.type === 'store' ? config.legacy : undefined;
   const drain = legacy?.drain
-    ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, logSafely)
+    ? new LegacyStoreDrain({ ...legacy, drain: legacy.drain }, config.now, debug)
     : undefined;
   const stats = config.stats === false ? undefined : new StatsService(config, cutover, drain);
-  const states = new WeakMap<IncomingMessage, RequestState>();
-  // The `req.auth` objects this instance created: `requireUser()` accepts only these.
-  const issued = new WeakSet<BridgeAuth>();
-  // The `req.auth` objects a first-sign-in link produced (the legacy session vouched for them).
-  const linkedByLegacy = new WeakSet<BridgeAuth>();
-
-  function emit(event: AnyBridgeEvent): void {
-    try {
-      // An async hook that rejects must not become an unhandled rejection (it would stop the process).
-      const result: unknown = config.onEvent?.(event);
-      if (result instanceof Promise)
-        result.catch((err: unknown) => logSafely(`onEvent rejected: ${String(err)}`));
-    } catch (err) {
-      logSafely(`onEvent threw: ${String(err)}`);
-    }
-    stats?.record(event);
-  }
-
-  function logSafely(message: string): void {
-    try {
-      config.debug(message);
-    } catch {
-      // A failing debug logger must not fail a request.
-    }
-  }
-
-  /**
-   * Decides one request. Both credentials are checked at the same time; whatever answers synchronously (no
-   * credential, a cached token, a store that calls back at once) is used without a promise, so a request that
-   * needs nothing asynchronous is decided synchronously.
-   */
-  function evaluate(req: BridgeRequest, settings: CutoverSettings): Decision | Promise<Decision> {
-    const time = config.now();
-    let parsed: Record<string, string | undefined> | undefined;
-    const cookies = () => {
-      parsed ??= readCookies(req);
-      return parsed;
-    };
-    const credential =
-      runtimes.length > 0
-        ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
-        : NO_CREDENTIAL;
-    const legacy = legacyReader ? legacyReader.check(req, time, cookies) : NO_LEGACY;
-    const provider =
-      credential.type === 'none' ? NO_PROVIDER : checkProvider(credential, runtimes, time, tokenCache);
-    if (legacy instanceof Promise) {
-      return provider instanceof Promise
-        ? Promise.all([legacy, provider]).then(([l, p]) => finish(settings, time, l, p))
-        : legacy.then((l) => finish(settings, time, l, provider));
-    }
-    if (provider instanceof Promise) return provider.then((p) => finish(settings, time, legacy, p));
-    return finish(settings, time, legacy, provider);
-  }
-
-  /** Links at first sign-in when it applies, then decides and reports the decision. */
-  function finish(
-    settings: CutoverSettings,
-    time: number,
-    legacy: LegacyResult,
-    checked: ProviderResult,
-  ): Decision | Promise<Decision> {
-    // A legacy session may link a provider identity only while legacy sessions still authenticate this user:
-    // never in observe or provider-only mode, nor for a user the cutover ramp has already moved.
-    if (
-      checked.state === 'invalid' &&
-      checked.unlinked &&
-      legacy.state === 'ok' &&
-      settings.mode === 'bridge' &&
-      !inCohort(settings.cutover, legacy.userId)
-    ) {
-      return linkAtSignIn(checked, legacy, logSafely).then((provider) =>
-        record(settings, time, legacy, provider),
-      );
-    }
-    return record(settings, time, legacy, checked);
-  }
-
-  function record(
-    settings: CutoverSettings,
-    time: number,
-    legacy: LegacyResult,
-    provider: ProviderResult,
-  ): Decision {
-    const cohort =
-      legacy.state === 'ok' && settings.mode !== 'provider-only' && inCohort(settings.cutover, legacy.userId);
-    const { decision, event } = decideRequest(
-      settings.mode,
-      config.onConflict,
-      time,
-      legacy,
-      provider,
-      cohort,
-    );
-    if (decision.error) logSafely(`${decision.error.code}: ${decision.error.message}`);
-    // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
-    if (provider.state === 'ok' && provider.linked && decision.auth) linkedByLegacy.add(decision.auth);
-    emit(event);
-    return decision;
-  }
-
-  function fail(res: ServerResponse, next: NextFunction, error: BridgeError): void {
-    withResponseHeaders(error, config.realm);
-    if (config.errors === 'next') next(error);
-    else sendError(res, error);
-  }
-
-  const bridge = function sessionBridgeMiddleware(
-    req: IncomingMessage,
-    res: ServerResponse,
-    next: NextFunction,
-  ) {
-    const request = req as BridgeRequest;
-    // Idempotent per instance: a request is decided once by this bridge. A `req.auth` set by anything else
-    // (another bridge with other options, express-jwt, basic auth) is never taken as this bridge's decision.
-    if (states.has(req)) {
-      next();
-      return;
-    }
-    // Read once: a configure() during this request applies from the next one.
-    const settings = cutover.current;
-    const state: RequestState = { legacyDisabled: false, mode: settings.mode };
-    states.set(req, state);
-    if (settings.mode === 'observe') {
-      // Measure only: the request goes on at once and the decision is made off the request path.
-      next();
-      Promise.resolve()
-        .then(() => evaluate(request, settings))
-        .catch((err: unknown) => logSafely(`observe: ${String(err)}`));
-      return;
-    }
-    const apply = (decision: Decision): void => {
-      state.legacyDisabled = decision.legacyDisabled;
-      if (decision.error) {
-        fail(res, next, decision.error);
-        return;
-      }
-      if (decision.auth) {
-        if (config.nudge && decision.auth.kind === 'legacy') {
-          decision.auth.upgradeSuggested = true;
-          if (!res.headersSent) res.setHeader(UPGRADE_HEADER, 'provider');
-        }
-        issued.add(decision.auth);
-        request.auth = decision.auth;
-      }
-      next();
-    };
-    // evaluate() handles every expected failure; this is a bug guard, never a crash.
-    const unexpected = (err: unknown): void =>
-      fail(
-        res,
-        next,
-        new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
-          cause: err,
-        }),
-      );
-    let decision: Decision | Promise<Decision>;
-    try {
-      decision = evaluate(request, settings);
-    } catch (err) {
-      unexpected(err);
-      return;
-    }
-    if (decision instanceof Promise) decision.then(apply, unexpected);
-    else apply(decision);
-  } as SessionBridge;
-
-  function requireUser(options?: RequireUserOptions): Middleware {
-    const rule = parseRequireUserOptions(options);
-    return function requireUserMiddleware(req, res, next) {
-      const check = () => {
-        const { auth } = req as BridgeRequest;
-        if (states.get(req)?.mode === 'observe') return next();
-        if (auth !== undefined && issued.has(auth)) {
-          const error =
-            rule.providerOnly && linkedByLegacy.has(auth)
-              ? legacyDisabledError()
-              : denied(auth, rule, config.legacy);
-          return error ? fail(res, next, error) : next();
-        }
-        const error = states.get(req)?.legacyDisabled
-          ? legacyDisabledError()
-          : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
-        fail(res, next, error);
-      };
-      if (states.has(req)) check();
-      else bridge(req, res, (err) => (err === undefined ? check() : next(err)));
-    };
-  }
+  const emit = createEmit(config.onEvent, stats && ((event) => stats.record(event)), debug);
+  const ledger = new RequestLedger();
+  const evaluate = createPipeline({
+    config,
+    runtimes,
+    tokenCache,
+    legacyReader,
+    debug,
+    emit,
+    linked: (auth) => ledger.linkedByLegacy.add(auth),
+  });
+  const policy = { realm: config.realm, errors: config.errors };
+  const bridge = createBridgeMiddleware({
+    cutover,
+    evaluate,
+    ledger,
+    policy,
+    nudge: config.nudge,
+    debug,
+  }) as SessionBridge;
 
   // What the password migration endpoints share with the bridge: its safe logger, its clock, and one event
   // per decision for onEvent and the stats (recorded without waiting for the store, like a request).
   const migrationDeps: MigrationDeps = {
-    debug: logSafely,
+    debug,
     now: config.now,
-    record: (result: PasswordMigrationResult, endpoint: PasswordMigrationEndpoint) =>
-      emit({ type: 'password-migration', time: config.now(), endpoint, result }),
+    record: (result, endpoint) => emit({ type: 'password-migration', time: config.now(), endpoint, result }),
   };
 
   function requireStats(): StatsService {
@@ -382,7 +172,7 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
           tokenCache,
           legacyReader,
           mode: () => cutover.current.mode,
-          debug: logSafely,
+          debug,
           emit,
         })
       : undefined;
@@ -396,15 +186,17 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     return upgrade;
   }
 
-  function configure(options: ConfigureOptions): void {
-    // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
-    cutover.set(parseConfigure(options, cutover.current, config.legacy));
-  }
-
   Object.defineProperties(bridge, {
     mode: { get: () => cutover.current.mode, enumerable: true },
-    configure: { value: configure },
-    requireUser: { value: requireUser },
+    configure: {
+      // Everything is checked before anything changes: a TypeError leaves the bridge as it was.
+      value: (options: ConfigureOptions) =>
+        cutover.set(parseConfigure(options, cutover.current, config.legacy)),
+    },
+    requireUser: {
+      value: (options?: RequireUserOptions) =>
+        createRequireUser(ledger, bridge, policy, config.legacy, options),
+    },
     statsHandler: {
       value: (options: StatsHandlerOptions) => bridgeStatsHandler(options, requireStats(), config.debug),
     },

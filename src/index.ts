@@ -1,4 +1,4 @@
-export type { Middleware, NextFunction, SessionBridge } from './bridge.js';
+export type { SessionBridge } from './bridge.js';
 export { sessionBridge } from './bridge.js';
 export type { BridgeErrorCode, OAuthErrorClass } from './errors.js';
 export { BridgeError, isBridgeError } from './errors.js';
@@ -31,6 +31,7 @@ export type { OryPresetOptions } from './presets/ory.js';
 export { ory } from './presets/ory.js';
 export type { StytchPresetOptions } from './presets/stytch.js';
 export { stytch } from './presets/stytch.js';
+export type { Middleware, NextFunction } from './request/middleware-types.js';
 export type { RequireUserOptions } from './request/require-user.js';
 export type {
   AnyStatsEvent,

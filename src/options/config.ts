@@ -144,4 +144,6 @@ export interface BridgeConfig {
   errors: 'respond' | 'next';
   now: () => number;
   debug: (message: string) => void;
+  /** Advice on options that are valid but look mistaken (an issuer in another form than its provider's); logged once. */
+  warnings: readonly string[];
 }

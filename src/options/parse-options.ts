@@ -22,7 +22,7 @@ import { parseUpgradeOptions } from '../upgrade/options.js';
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
-import { parseProviders } from './parse-provider.js';
+import { issuerFormWarning, parseProviders } from './parse-provider.js';
 
 // Records keep the lists of known option names complete at compile time.
 const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
@@ -262,6 +262,7 @@ export function parseOptions(options: unknown): BridgeConfig {
     debug:
       check.optionalFunction<(message: string) => void>('debug', value.debug, '(message) => void') ??
       (() => {}),
+    warnings: providers.flatMap((p) => issuerFormWarning(p.issuer) ?? []),
   };
 }
 

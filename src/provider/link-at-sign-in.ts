@@ -1,23 +1,32 @@
 import type { LegacyResult } from '../legacy/reader.js';
 import { settle } from '../util/with-timeout.js';
-import type { ProviderResult } from './check.js';
+import type { ProviderResult, ProviderRuntime, VerifiedCredential } from './check.js';
 import { LINK_TIMEOUT_MS } from './user-linker.js';
 
+/** A request that may link (`shouldLink` decides): a valid legacy session and an unlinked provider identity. */
+export interface LinkCandidate {
+  /** The provider check's result, returned as it is when no link is made. */
+  result: ProviderResult;
+  /** The verified credential whose identity nothing links yet, and its provider. */
+  unlinked: { runtime: ProviderRuntime; credential: VerifiedCredential };
+  /** The legacy session that vouches for the link. */
+  legacy: Extract<LegacyResult, { state: 'ok' }>;
+}
+
 /**
- * Linking at first sign-in: when one request carries a valid legacy session and a valid provider credential
- * whose identity nothing links yet, asks `provider.link`. `true` links it (the app has stored the link; the
- * bridge remembers it for `userIdCache.ttlMs`) and the credential resolves to the legacy user. `false`, a throw
- * (logged) or no answer within 5 s leave the result as it was: unlinked.
+ * Linking at first sign-in: asks `provider.link` whether the candidate's provider identity belongs to its
+ * legacy user. `true` links it (the app has stored the link; the bridge remembers it for `userIdCache.ttlMs`)
+ * and the credential resolves to the legacy user. `false`, a throw (logged) or no answer within 5 s leave the
+ * result as it was: unlinked.
  */
 export async function linkAtSignIn(
-  provider: ProviderResult,
-  legacy: LegacyResult,
+  candidate: LinkCandidate,
   debug: (message: string) => void,
 ): Promise<ProviderResult> {
-  if (provider.state !== 'invalid' || !provider.unlinked || legacy.state !== 'ok') return provider;
-  const { runtime, credential } = provider.unlinked;
+  const { result, legacy } = candidate;
+  const { runtime, credential } = candidate.unlinked;
   const link = runtime.config.link;
-  if (!link) return provider;
+  if (!link) return result;
   const { payload } = credential;
   let answer: unknown;
   try {
@@ -37,9 +46,9 @@ export async function linkAtSignIn(
     );
   } catch (err) {
     debug(`provider.link failed, the identity stays unlinked: ${String(err)}`);
-    return provider;
+    return result;
   }
-  if (answer !== true) return provider;
+  if (answer !== true) return result;
   runtime.linker.remember(payload, legacy.userId);
   const { identity: _identity, ...verified } = credential;
   return { state: 'ok', ...verified, userId: legacy.userId, linked: true };

@@ -1,7 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import type { LegacyConfig } from '../options/config.js';
-import type { BridgeAuth } from '../types.js';
+import type { BridgeAuth, BridgeMode, BridgeRequest } from '../types.js';
+import type { Middleware, NextFunction } from './middleware-types.js';
+import { type ErrorPolicy, fail } from './respond.js';
 
 /** Options of `bridge.requireUser()`. */
 export interface RequireUserOptions {
@@ -109,4 +112,56 @@ export function denied(
     if (!allowed) return new BridgeError('ERR_BRIDGE_FORBIDDEN', 'The request user is not allowed here.');
   }
   return undefined;
+}
+
+/** What this bridge decided about one request, kept off the request object. */
+export interface RequestState {
+  legacyDisabled: boolean;
+  /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
+  mode: BridgeMode;
+}
+
+/**
+ * The ledgers of one bridge instance, which `requireUser()` trusts: the requests it decided, the `req.auth`
+ * objects it created (a `req.auth` set by anything else is never taken as this bridge's), and those a
+ * first-sign-in link produced (the legacy session vouched for them). Weak: they never keep a request alive.
+ */
+export class RequestLedger {
+  readonly states = new WeakMap<IncomingMessage, RequestState>();
+  readonly issued = new WeakSet<BridgeAuth>();
+  readonly linkedByLegacy = new WeakSet<BridgeAuth>();
+}
+
+/**
+ * `bridge.requireUser(options)`: validates the rule once, when the route is built, and returns the route's
+ * middleware. It runs `bridge` first when the bridge was not mounted before the route.
+ */
+export function createRequireUser(
+  ledger: RequestLedger,
+  bridge: Middleware,
+  policy: ErrorPolicy,
+  legacy: LegacyConfig | undefined,
+  options: RequireUserOptions | undefined,
+): Middleware {
+  const rule = parseRequireUserOptions(options);
+  return function requireUserMiddleware(req, res, next: NextFunction) {
+    const check = () => {
+      const { auth } = req as BridgeRequest;
+      const state = ledger.states.get(req);
+      if (state?.mode === 'observe') return next();
+      if (auth !== undefined && ledger.issued.has(auth)) {
+        const error =
+          rule.providerOnly && ledger.linkedByLegacy.has(auth)
+            ? legacyDisabledError()
+            : denied(auth, rule, legacy);
+        return error ? fail(policy, res, next, error) : next();
+      }
+      const error = state?.legacyDisabled
+        ? legacyDisabledError()
+        : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
+      fail(policy, res, next, error);
+    };
+    if (ledger.states.has(req)) check();
+    else bridge(req, res, (err) => (err === undefined ? check() : next(err)));
+  };
 }

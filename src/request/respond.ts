@@ -53,3 +53,21 @@ export function sendError(res: ServerResponse, err: BridgeError): void {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
 }
+
+/** How the bridge answers an error: the `realm` of `WWW-Authenticate` and the `errors` option. */
+export interface ErrorPolicy {
+  realm: string;
+  errors: 'respond' | 'next';
+}
+
+/** Answers `error` (with its headers) or hands it to `next(err)`, as the `errors` option says. */
+export function fail(
+  policy: ErrorPolicy,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+  error: BridgeError,
+): void {
+  withResponseHeaders(error, policy.realm);
+  if (policy.errors === 'next') next(error);
+  else sendError(res, error);
+}
