@@ -22,7 +22,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The public JWK of `key`, rebuilt from the key material: nothing but the public members, `kid`, `alg`, `use`. */
 function publicJwkOf(key: KeyObject, kid: string, alg: UpgradeAlgorithm): JWK {
-  const jwk = createPublicKey(key).export({ format: 'jwk' }) as JWK;
+  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }) as JWK;
   return { ...jwk, kid, alg, use: 'sig' };
 }
 

@@ -250,7 +250,9 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export async function startOAuthStandin(
   options: OAuthStandinOptions,
-): Promise<UpgradeStandin & { tokenEndpoint: string }> {
+): Promise<UpgradeStandin & { tokenEndpoint: string; setDeny(on: boolean): void }> {
+  // Like an Auth0 Action calling `api.access.deny()`: a valid subject token, refused by the server's own rule.
+  let deny = false;
   const key = await createSigningKey({ alg: 'RS256' });
   const verify = assertionVerifier(options.trust);
   const accepted: string[] = [];
@@ -301,7 +303,7 @@ export async function startOAuthStandin(
           return oauthError(res, 400, 'invalid_request', 'Unsupported subject_token_type.');
         }
         const checked = await verify(form.get('subject_token'));
-        if (!checked.ok) return oauthError(res, 400, 'invalid_request', 'Invalid subject token.');
+        if (!checked.ok || deny) return oauthError(res, 400, 'invalid_request', 'Invalid subject token.');
         accepted.push(checked.payload.jti as string);
         const legacyUserId = checked.payload.sub as string;
         const sub = options.subjectFor?.(legacyUserId) ?? `provider|${legacyUserId}`;
@@ -348,6 +350,9 @@ export async function startOAuthStandin(
     jwksUri: `${origin}/jwks.json`,
     tokenEndpoint: `${origin}/oauth/token`,
     accepted,
+    setDeny: (on: boolean) => {
+      deny = on;
+    },
     calls: () => calls,
     close: () => server.close(),
   };
