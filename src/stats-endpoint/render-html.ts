@@ -18,6 +18,7 @@ import { DASHBOARD_CSS } from './dashboard-css.js';
 import { html, SafeHtml } from './html-escape.js';
 import { cutoverSection } from './render-cutover.js';
 import { legacyStoreSection } from './render-legacy-store.js';
+import { upgradesSection } from './render-upgrades.js';
 import { endsWithPartialBucket, partialLabel, renderChart } from './svg-chart.js';
 
 export { formatDateTime, formatDuration, formatPercent } from '../util/format.js';
@@ -274,6 +275,7 @@ ${cutoverSection(report)}
 ${figuresSection(report)}
 ${legacyStoreSection(report)}
 ${passwordsSection(report)}
+${upgradesSection(report)}
 ${chartSection(report)}
 <section aria-labelledby="windows-heading"><h2 id="windows-heading">By window</h2>${windowsTable(report)}</section>
 ${recorderSection(report)}

@@ -9,12 +9,18 @@
  *   the same value, so use `max()` (never `sum()`) across instances.
  */
 
-import type { LabelledCount, PasswordMigrationCounts, UserCounts } from '../stats/contract.js';
+import type {
+  LabelledCount,
+  PasswordMigrationCounts,
+  SessionUpgradeCounts,
+  UserCounts,
+} from '../stats/contract.js';
 import {
   STATS_KINDS as KINDS,
   STATS_OUTCOMES as OUTCOMES,
   PASSWORD_MIGRATION_RESULTS,
   PASSWORD_RESULT_LABELS,
+  SESSION_UPGRADE_RESULTS,
 } from '../stats/labels.js';
 import type { MigrationReport, RecorderReport } from '../stats/report-types.js';
 import type { BridgeMode } from '../types.js';
@@ -29,6 +35,8 @@ export interface MetricSources {
   local: readonly LabelledCount[];
   /** Password migration decisions of this process since it started, by result. Left out: all zero. */
   passwordMigrations?: PasswordMigrationCounts;
+  /** Upgrade endpoint decisions of this process since it started, by result. Left out: all zero. */
+  sessionUpgrades?: SessionUpgradeCounts;
   /** Health of this process's recorder. */
   recorder: RecorderReport;
   /** This instance's current mode and ramp; absent: those gauges are left out. */
@@ -105,6 +113,10 @@ function passwordSamples(counts: PasswordMigrationCounts | undefined): MetricSam
   }));
 }
 
+function upgradeSamples(counts: SessionUpgradeCounts | undefined): MetricSample[] {
+  return SESSION_UPGRADE_RESULTS.map((result) => ({ labels: { result }, value: counts?.[result] ?? 0 }));
+}
+
 function isoToSeconds(iso: string | null): number | undefined {
   if (iso === null) return undefined;
   const ms = Date.parse(iso);
@@ -130,6 +142,13 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     type: 'counter',
     aggregator: 'sum',
     samples: ({ passwordMigrations }) => passwordSamples(passwordMigrations),
+  },
+  {
+    name: 'session_bridge_session_upgrades_total',
+    help: `Decisions of this instance's upgrade endpoint (silent migration) since it started, by result: upgraded (moved to the provider without a password), already, refused, failed, unauthenticated, forbidden, ineligible. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ sessionUpgrades }) => upgradeSamples(sessionUpgrades),
   },
   {
     name: 'session_bridge_users',

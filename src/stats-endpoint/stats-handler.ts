@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import { sendError, withResponseHeaders } from '../request/respond.js';
-import type { LabelledCount, PasswordMigrationCounts } from '../stats/contract.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from '../stats/contract.js';
 import { parseCutoverCriteria } from '../stats/report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
 import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
@@ -97,6 +97,8 @@ interface EndpointSource {
   local: () => readonly LabelledCount[];
   /** Password migration decisions of this process since it started (the Prometheus counters). */
   localPasswordMigrations: () => PasswordMigrationCounts | undefined;
+  /** Upgrade endpoint decisions of this process since it started (the Prometheus counters). */
+  localSessionUpgrades: () => SessionUpgradeCounts | undefined;
   /** Health of this process's recorder (the Prometheus recorder metrics). */
   recorder: () => RecorderReport;
   /** This instance's mode and ramp (the Prometheus state gauges). */
@@ -109,6 +111,7 @@ export interface BridgeStats {
   attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
   local(): readonly LabelledCount[];
   localPasswordMigrations(): PasswordMigrationCounts;
+  localSessionUpgrades(): SessionUpgradeCounts;
   health(): RecorderReport;
   state(): InstanceState;
 }
@@ -124,6 +127,7 @@ export function bridgeStatsHandler(
     report: () => stats.attempt('day', cutover),
     local: () => stats.local(),
     localPasswordMigrations: () => stats.localPasswordMigrations(),
+    localSessionUpgrades: () => stats.localSessionUpgrades(),
     recorder: () => stats.health(),
     state: () => stats.state(),
     debug,
@@ -176,6 +180,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
     report: () => attemptReport(() => sources.getReport(), timeoutMs),
     local: () => sources.local(),
     localPasswordMigrations: () => localPasswordMigrations?.(),
+    localSessionUpgrades: () => undefined,
     recorder: () => sources.recorder(),
     state: () => sources.state?.(),
     debug: sources.debug ?? (() => {}),
@@ -228,6 +233,7 @@ function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
   return {
     local: sources.local(),
     passwordMigrations: sources.localPasswordMigrations(),
+    sessionUpgrades: sources.localSessionUpgrades(),
     recorder: sources.recorder(),
     state: sources.state(),
   };

@@ -12,7 +12,7 @@ import {
   type MetricAggregator,
   type MetricSources,
 } from '../stats-endpoint/render-prometheus.js';
-import type { LabelledCount, PasswordMigrationCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from './contract.js';
 import type { MigrationReport, RecorderReport } from './report-types.js';
 import { attemptReport } from './stats-service.js';
 
@@ -24,6 +24,8 @@ export interface StatsMetricsSource {
   local: () => readonly LabelledCount[];
   /** Password migration decisions of this process since it started. Optional: left out, all zero. */
   localPasswordMigrations?: () => PasswordMigrationCounts;
+  /** Upgrade endpoint decisions of this process since it started. Optional: left out, all zero. */
+  localSessionUpgrades?: () => SessionUpgradeCounts;
   /** Health of this process's recorder. */
   recorder: () => RecorderReport;
   /** This instance's current mode and ramp. Default: none (those gauges are left out). */
@@ -93,6 +95,7 @@ export function createPromClientCollector(
     check.requiredFunction(name, value[name], 'the metrics source needs it.');
   }
   check.optionalFunction('localPasswordMigrations', value.localPasswordMigrations, '() => counts');
+  check.optionalFunction('localSessionUpgrades', value.localSessionUpgrades, '() => counts');
   const opts = check.optionalRecord(options, 'options must be an object such as { timeoutMs: 5000 }.');
   check.knownKeys(opts, OPTION_KEYS);
   const timeoutMs = check.integer(
@@ -113,6 +116,7 @@ export function createPromClientCollector(
     const sources = {
       local: source.local(),
       passwordMigrations: source.localPasswordMigrations?.(),
+      sessionUpgrades: source.localSessionUpgrades?.(),
       recorder: source.recorder(),
       state: source.state?.(),
     };

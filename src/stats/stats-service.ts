@@ -8,6 +8,7 @@ import { withTimeout } from '../util/with-timeout.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
+  SessionUpgradeCounts,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
@@ -136,6 +137,7 @@ export class StatsService {
       getReport: () => this.build('day', criteria),
       local: () => this.local(),
       localPasswordMigrations: () => this.localPasswordMigrations(),
+      localSessionUpgrades: () => this.localSessionUpgrades(),
       recorder: () => this.health(),
       state: () => this.state(),
     };
@@ -155,6 +157,11 @@ export class StatsService {
   /** Password migration decisions of this process since it started, by result (the Prometheus counters). */
   localPasswordMigrations(): PasswordMigrationCounts {
     return this.recorder.localPasswordMigrations();
+  }
+
+  /** Upgrade endpoint decisions of this process since it started, by result (the Prometheus counters). */
+  localSessionUpgrades(): SessionUpgradeCounts {
+    return this.recorder.localSessionUpgrades();
   }
 
   /** Health of this process's recorder. */
