@@ -11,6 +11,8 @@ export interface StartOptions {
   host?: string;
   /** Bridge mode. Default: env BRIDGE_MODE, else 'bridge'. */
   mode?: ExampleMode;
+  /** Silent migration (the bridge's `upgrade` option and the provider's token-exchange grant). Default false; `npm start` turns it on. */
+  silentMigration?: boolean;
 }
 
 export interface RunningExample {
@@ -22,7 +24,12 @@ export interface RunningExample {
 
 export function start(options?: StartOptions): Promise<RunningExample>;
 
-export function createApp(options: { baseUrl: string; mode?: ExampleMode; sessionSecret?: string }): {
+export function createApp(options: {
+  baseUrl: string;
+  mode?: ExampleMode;
+  sessionSecret?: string;
+  silentMigration?: boolean;
+}): {
   app: Express;
   bridge: unknown;
   provider: unknown;
