@@ -3,6 +3,9 @@
  * trusts the app's `upgradeKeys()`; a signed-in legacy user's next page load moves them to the provider with no
  * password prompt, and the dashboard shows the move.
  */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExample } from '../example-app/server.js';
@@ -112,3 +115,32 @@ describe.skipIf(skipBrowserSuite('example-app silent migration browser'))(
     });
   },
 );
+
+describe('npm run simulate -- --silent', () => {
+  it('moves the legacy tail silently and prints the tail and the projected cutover with and without it', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        'example-app/simulate.js',
+        '--users',
+        '40',
+        '--days',
+        '8',
+        '--speed',
+        '0',
+        '--port',
+        '0',
+        '--once',
+        '--silent',
+      ],
+      { cwd: resolve(import.meta.dirname, '..'), timeout: 90_000 },
+    );
+    expect(stdout).toContain('All figures match the ground truth. Failed requests: 0.');
+    const row = (label: string) => stdout.match(new RegExp(`^${label}\\s+(\\S+)\\s+(\\S+)$`, 'm'))?.slice(1);
+    const [without, withIt] = (row('legacy-only users \\(retention\\)') ?? []).map(Number);
+    expect(without).toBeGreaterThan(0);
+    expect(withIt).toBeLessThan(without as number);
+    expect(Number(row('moved silently')?.[1])).toBeGreaterThan(0);
+    expect(row('projected cutover')).toHaveLength(2);
+  }, 120_000);
+});
