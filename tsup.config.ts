@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/augment.ts'],
+  entry: ['src/index.ts', 'src/augment.ts', 'src/stats-store.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

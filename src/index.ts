@@ -34,22 +34,14 @@ export { stytch } from './presets/stytch.js';
 export type { Middleware, NextFunction } from './request/middleware-types.js';
 export type { RequireUserOptions } from './request/require-user.js';
 export type {
-  AnyStatsEvent,
   LabelledCount,
   PasswordMigrationCounts,
-  PasswordMigrationStatsEvent,
   RecorderOptions,
   RequestCounts,
-  SeriesPoint,
   SessionUpgradeCounts,
-  SessionUpgradeStatsEvent,
-  StatsEvent,
   StatsOutcome,
-  StatsQuery,
-  StatsSnapshot,
   StatsStore,
   UserCounts,
-  WindowSnapshot,
 } from './stats/contract.js';
 export type { MemoryStatsOptions } from './stats/memory/options.js';
 export { memoryStats } from './stats/memory/store.js';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExample } from '../example-app/server.js';
-import type { MigrationReport } from '../src/stats/report-types.js';
+import type { MigrationReport } from '../src/index.js';
 import { launchChromium, skipBrowserSuite } from './helpers/browser.js';
 
 const root = resolve(import.meta.dirname, '..');

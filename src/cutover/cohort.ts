@@ -8,9 +8,6 @@
  */
 import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { OptionChecks } from '../options/checks.js';
-import type { LegacyConfig } from '../options/config.js';
-import type { CutoverOptions } from '../types.js';
 
 /** Domain separation: the default key is an HMAC of this label under the first legacy secret. */
 const DEFAULT_KEY_LABEL = 'express-session-bridge cutover';
@@ -22,8 +19,6 @@ const TWO_TO_THE_48 = 2 ** 48;
  * the id only, so a new percent keeps the cache and a new key gets a new one.
  */
 const PLACE_CACHE_MAX = 10_000;
-
-const CUTOVER_KEYS: Record<keyof CutoverOptions, true> = { percent: true, key: true };
 
 /** The ramp as the bridge runs it: `percent`, and the key that places users (undefined: no key available). */
 export interface CutoverConfig {
@@ -41,6 +36,11 @@ export class Cohort {
 
   constructor(key: Buffer) {
     this.#key = key;
+  }
+
+  /** The default cohort of a bridge: its key is HMAC-SHA-256(legacy secret, label), never the secret itself. */
+  static fromSecret(secret: string): Cohort {
+    return new Cohort(createHmac('sha256', secret).update(DEFAULT_KEY_LABEL).digest());
   }
 
   /** The user's place in [0, 100): the first 6 bytes of HMAC-SHA-256(key, userId) over 2^48, times 100. */
@@ -66,59 +66,4 @@ export function inCohort(cutover: CutoverConfig, userId: string): boolean {
   if (cutover.percent <= 0 || cutover.cohort === undefined) return false;
   if (cutover.percent >= 100) return true;
   return cutover.cohort.place(userId) < cutover.percent;
-}
-
-/** The default key: HMAC-SHA-256(first legacy secret, label); undefined without a legacy secret. */
-function defaultCohort(legacy: LegacyConfig | undefined): Cohort | undefined {
-  if (legacy?.type !== 'store') return undefined;
-  const secret = legacy.secrets[0];
-  if (secret === undefined) return undefined;
-  return new Cohort(createHmac('sha256', secret).update(DEFAULT_KEY_LABEL).digest());
-}
-
-/**
- * Validates `cutover` (at construction, and in `bridge.configure()` with that call's `check`). Left out at
- * construction: 0 %. A `key` left out keeps `current`'s key (configure), else the default derived from the
- * first legacy secret; with `legacy.resolve` there is none, so a percent above 0 then needs `key`.
- */
-export function parseCutover(
-  option: unknown,
-  check: OptionChecks,
-  legacy: LegacyConfig | undefined,
-  current?: CutoverConfig,
-): CutoverConfig {
-  if (option === undefined) return { percent: 0, cohort: defaultCohort(legacy) };
-  const value = check.record(
-    option,
-    '`cutover` must be an object such as { percent: 10 } (the share of legacy users sent to the provider login).',
-  );
-  check.knownKeys(value, CUTOVER_KEYS, 'cutover.');
-  if (value.percent === undefined) {
-    check.fail(
-      '`cutover.percent` is required: pass the share of legacy users sent to the provider login, from 0 to 100, e.g. 10.',
-    );
-  }
-  const percent = check.number(
-    'cutover.percent',
-    value.percent,
-    0,
-    100,
-    0,
-    'the share of legacy users sent to the provider login, from 0 to 100, e.g. 10',
-  );
-  const key = check.string(
-    'cutover.key',
-    value.key,
-    undefined,
-    'a secret string shared by every instance, e.g. from an environment variable',
-  );
-  const cohort =
-    key !== undefined ? new Cohort(Buffer.from(key, 'utf8')) : (current?.cohort ?? defaultCohort(legacy));
-  if (cohort === undefined && percent > 0 && legacy !== undefined) {
-    check.fail(
-      '`cutover.key` is required when `cutover.percent` is above 0 with `legacy.resolve` (there is no ' +
-        '`legacy.secret` to derive it from): pass a secret string shared by every instance, e.g. from an environment variable.',
-    );
-  }
-  return { percent, cohort };
 }

@@ -14,20 +14,3 @@ export function unsignSessionCookie(raw: string | undefined, secrets: readonly s
   }
   return undefined;
 }
-
-/**
- * The session id of the request's express-session cookie, read like express-session: undefined when there is
- * no cookie, or it is unsigned, or its signature matches no secret (debug-logged, never an error).
- */
-export function readSessionId(
-  cookies: Record<string, string | undefined>,
-  cookieName: string,
-  secrets: readonly string[],
-  debug: (message: string) => void,
-): string | undefined {
-  const raw = cookies[cookieName];
-  if (raw === undefined) return undefined;
-  const sid = unsignSessionCookie(raw, secrets);
-  if (sid === undefined) debug(`legacy cookie ${cookieName} is unsigned or its signature matches no secret`);
-  return sid;
-}

@@ -1,11 +1,16 @@
 /**
  * The checks behind every factory's options: `sessionBridge()` and its `recorder`, `memoryStats()`,
- * `redisStats()`, `bridge.statsHandler()`, the cutover criteria, `bridge.report()` and the prom-client collector.
+ * `redisStats()`, `bridge.statsHandler()`, `bridge.requireUser()`, the cutover criteria, `bridge.report()`,
+ * the prom-client collector, the password migration endpoints and the presets (`auth0()`, `ory()`, ...).
  *
  * Each parser reads every option once, at construction, through one `OptionChecks` named after its owner,
  * so the same kind of option follows the same rule everywhere: counts, days and milliseconds are whole
  * numbers, names and prefixes are non-empty strings, unknown option names are refused. Every failure is a
- * `TypeError` that names the option and says what to pass.
+ * `TypeError` that names the option and says what to pass, in one wording per kind of failure:
+ *
+ * - an unknown option: "unknown option `x`: the known options are a, b, c." (`knownKeys`);
+ * - a missing required option: "`x` is required: pass ..." (`missing`);
+ * - a bad value: "`x` must be <rule> (got <value>): pass ..." (`invalid`, and every typed check).
  */
 
 /** An option record: a plain object, read by own keys only. */
@@ -41,6 +46,16 @@ export class OptionChecks {
     );
   }
 
+  /** The failure for a required option that was left out (or empty): "`name` is required: <what>". */
+  missing(name: string, what: string): never {
+    return this.fail(`\`${name}\` is required: ${what}`);
+  }
+
+  /** The failure for a value of the wrong type or form: "`name` must be <rule> (got <value>)[: pass <hint>]." */
+  invalid(name: string, value: unknown, rule: string, hint?: string): never {
+    return this.fail(`\`${name}\` must be ${rule} (got ${shown(value)})${hint ? `: pass ${hint}` : ''}.`);
+  }
+
   /** A plain object (not null, not an array); `message` says what to pass instead. */
   record(value: unknown, message: string): OptionRecord {
     if (!isRecord(value)) this.fail(message);
@@ -67,13 +82,19 @@ export class OptionChecks {
    * A whole number from `min` (counts, days, milliseconds), or `fallback` when `undefined`. `hint` says what
    * the option means, e.g. `'the most events held in memory, e.g. 10000'`.
    */
-  integer(name: string, value: unknown, min: number, fallback: number, hint: string): number {
+  integer(
+    name: string,
+    value: unknown,
+    min: number,
+    fallback: number,
+    hint: string,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-      const rule = min === 1 ? 'a positive whole number' : `a whole number from ${min}`;
-      this.fail(
-        `\`${name}\` must be ${rule} (got ${shown(value)}): pass ${hint}, or leave it out for ${fallback}.`,
-      );
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      const from = min === 1 ? 'a positive whole number' : `a whole number from ${min}`;
+      const rule = max === Number.MAX_SAFE_INTEGER ? from : `${from} up to ${max}`;
+      this.invalid(name, value, rule, `${hint}, or leave it out for ${fallback}`);
     }
     return value;
   }
@@ -83,7 +104,7 @@ export class OptionChecks {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `from ${min} to ${max}`;
-      this.fail(`\`${name}\` must be a number ${range} (got ${shown(value)}): pass ${hint}.`);
+      this.invalid(name, value, `a number ${range}`, hint);
     }
     return value;
   }
@@ -100,7 +121,7 @@ export class OptionChecks {
   /** `true` or `false`, or `fallback` when `undefined`. */
   boolean(name: string, value: unknown, fallback: boolean): boolean {
     if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') this.fail(`\`${name}\` must be true or false (got ${shown(value)}).`);
+    if (typeof value !== 'boolean') this.invalid(name, value, 'true or false');
     return value;
   }
 
@@ -108,7 +129,7 @@ export class OptionChecks {
   string<F extends string | undefined>(name: string, value: unknown, fallback: F, hint: string): string | F {
     if (value === undefined) return fallback;
     if (typeof value !== 'string' || value.length === 0) {
-      this.fail(`\`${name}\` must be a non-empty string (got ${shown(value)}): pass ${hint}.`);
+      this.invalid(name, value, 'a non-empty string', hint);
     }
     return value;
   }
@@ -120,7 +141,7 @@ export class OptionChecks {
       Array.isArray(list) &&
       list.length > 0 &&
       list.every((s): s is string => typeof s === 'string' && s.length > 0);
-    if (!ok) this.fail(`\`${name}\` is required: ${required}`);
+    if (!ok) this.missing(name, required);
     return list;
   }
 
@@ -128,9 +149,7 @@ export class OptionChecks {
   oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
     if (value === undefined) return fallback;
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.fail(
-        `\`${name}\` must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${shown(value)}).`,
-      );
+      this.invalid(name, value, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
     }
     return value as T;
   }
@@ -138,14 +157,14 @@ export class OptionChecks {
   /** A function, or `undefined`; `shape` shows its signature, e.g. `'(req) => boolean'`. */
   optionalFunction<T>(name: string, value: unknown, shape: string): T | undefined {
     if (value !== undefined && typeof value !== 'function') {
-      this.fail(`\`${name}\` must be a function ${shape} (got ${shown(value)}).`);
+      this.invalid(name, value, `a function ${shape}`);
     }
     return value as T | undefined;
   }
 
   /** A function; `required` says what to pass. */
   requiredFunction<T>(name: string, value: unknown, required: string): T {
-    if (typeof value !== 'function') this.fail(`\`${name}\` is required: ${required}`);
+    if (typeof value !== 'function') this.missing(name, required);
     return value as T;
   }
 }

@@ -7,7 +7,8 @@ import type { CutoverSettings } from '../cutover/state.js';
 import type { DrainConfig } from '../legacy-drain/options.js';
 import type { OpaqueCheckSettings, OpaqueLookup } from '../provider/opaque/checker.js';
 import type { TokenCacheSettings } from '../provider/token-cache.js';
-import type { RecorderOptions, StatsStore } from '../stats/contract.js';
+import type { StatsStore } from '../stats/contract.js';
+import type { RecorderConfig } from '../stats/recorder.js';
 import type {
   AnyBridgeEvent,
   BridgeRequest,
@@ -19,7 +20,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from '../types.js';
-import type { UpgradeConfig } from '../upgrade/options.js';
+import type { UpgradeConfig } from '../upgrade/config.js';
 import type { CircuitBreaker } from '../util/circuit-breaker.js';
 
 /** How legacy logins are read: from an express-session store, or by the app's own resolver. */
@@ -136,11 +137,8 @@ export interface BridgeConfig {
   onEvent: ((event: AnyBridgeEvent) => void) | undefined;
   /** The stats store; `undefined` means the default `memoryStats()`, `false` records nothing. */
   stats: StatsStore | false | undefined;
-  /**
-   * Recorder options as given: the `Recorder` parses them when it is built (`parseRecorderOptions`). With
-   * `stats: false` no recorder is built, so `parseOptions` checks them instead: a typo never goes unnoticed.
-   */
-  recorder: RecorderOptions | undefined;
+  /** `recorder` with every default filled; checked even with `stats: false`, so a typo never goes unnoticed. */
+  recorder: RecorderConfig;
   errors: 'respond' | 'next';
   now: () => number;
   debug: (message: string) => void;

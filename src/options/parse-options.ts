@@ -3,12 +3,10 @@
  * the shared checks of checks.ts, and every default filled.
  */
 
-import { parseCutover } from '../cutover/cohort.js';
 import type { CutoverSettings } from '../cutover/state.js';
 import { parseDrain, refuseDrainWithResolver } from '../legacy-drain/options.js';
 import type { TokenCacheSettings } from '../provider/token-cache.js';
-import type { RecorderOptions, StatsStore } from '../stats/contract.js';
-import { parseRecorderOptions } from '../stats/recorder.js';
+import type { StatsStore } from '../stats/contract.js';
 import type {
   BridgeMode,
   BridgeOptions,
@@ -18,11 +16,13 @@ import type {
   LegacyScopes,
   LegacyStoreOptions,
 } from '../types.js';
-import { parseUpgradeOptions } from '../upgrade/options.js';
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { isRecord, OptionChecks, type OptionRecord } from './checks.js';
 import type { BridgeConfig, LegacyConfig } from './config.js';
+import { parseCutover } from './cutover.js';
 import { issuerFormWarning, parseProviders } from './parse-provider.js';
+import { parseRecorderOptions } from './recorder.js';
+import { parseUpgradeOptions } from './upgrade.js';
 
 // Records keep the lists of known option names complete at compile time.
 const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
@@ -234,9 +234,8 @@ export function parseOptions(options: unknown): BridgeConfig {
     );
   }
   const stats = parseStats(value.stats);
-  const recorder = value.recorder as RecorderOptions | undefined;
-  // The Recorder parses its options when it is built; with `stats: false` none is, so a typo is caught here.
-  if (stats === false) parseRecorderOptions(recorder);
+  // Parsed even with `stats: false` (no recorder is built then): a typo never goes unnoticed.
+  const recorder = parseRecorderOptions(value.recorder);
   const realm = value.realm === undefined ? 'api' : value.realm;
   if (typeof realm !== 'string' || /["\\\r\n]/.test(realm)) {
     check.fail('`realm` must be a string without quotes, backslashes or line breaks.');

@@ -3,6 +3,7 @@
  * shared checks of checks.ts. Presets (`auth0()`, `ory()`, ...) produce the same `ProviderOptions`.
  */
 
+import { isProviderAlgorithm, PROVIDER_ALGORITHMS } from '../provider/algorithms.js';
 import { authgearResolver } from '../provider/opaque/authgear-resolver.js';
 import type { OpaqueLookup } from '../provider/opaque/checker.js';
 import { introspection } from '../provider/opaque/introspection.js';
@@ -60,19 +61,6 @@ const SESSION_KEYS: Record<ProviderSessionOptions['check'], Record<string, true>
     ...TUNING_KEYS,
   },
 };
-const ALGORITHMS: Record<ProviderAlgorithm, true> = {
-  RS256: true,
-  RS384: true,
-  RS512: true,
-  PS256: true,
-  PS384: true,
-  PS512: true,
-  ES256: true,
-  ES384: true,
-  ES512: true,
-  EdDSA: true,
-  Ed25519: true,
-};
 
 /** Issuer forms of known providers, for a construction warning when a plain `oidc`/`provider` issuer differs. */
 const KNOWN_FORMS: Array<{ test: RegExp; advice: (issuer: string) => string | undefined }> = [
@@ -126,9 +114,9 @@ function parseAlgorithms(check: OptionChecks, name: string, value: unknown): Pro
     check.fail(`\`${name}\` must be a non-empty array such as ['RS256'].`);
   }
   for (const alg of value) {
-    if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
+    if (!isProviderAlgorithm(alg)) {
       check.fail(
-        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${Object.keys(ALGORITHMS).join(', ')}); never 'none' or HMAC.`,
+        `\`${name}\` contains ${JSON.stringify(alg)}: only asymmetric algorithms published in a JWKS are allowed (${PROVIDER_ALGORITHMS.join(', ')}); never 'none' or HMAC.`,
       );
     }
   }
@@ -258,60 +246,12 @@ function withLookup(
   return { check, lookup, ...common, ...reads };
 }
 
-function parseProvider(check: OptionChecks, option: unknown, index: number, many: boolean): ProviderConfig {
-  const at = many ? `provider[${index}].` : 'provider.';
-  const value: OptionRecord = check.record(
-    option,
-    `\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`, or a preset such as auth0({ domain, audience }).`,
-  );
-  check.knownKeys(value, PROVIDER_KEYS, at);
-  const plainIssuer = check.boolean(`${at}plainIssuer`, value.plainIssuer, false);
-  const issuer = plainIssuer
-    ? check.string(
-        `${at}issuer`,
-        value.issuer,
-        undefined,
-        "your provider's issuer, e.g. 'stytch.com/project-live-...'",
-      )
-    : secureUrl(check, `${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
-  if (issuer === undefined) check.fail(`\`${at}issuer\` is required.`);
-  const jwt = check.boolean(`${at}jwt`, value.jwt, true);
-  const bearer = check.boolean(`${at}bearer`, value.bearer, true);
-  const session = parseSession(check, at, value.session, bearer);
-  if (!jwt && !session) {
-    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: \`jwt: false\` needs a \`session\` check.`);
-  }
-  const audience =
-    !jwt || value.audience === null
-      ? undefined
-      : check.strings(
-          `${at}audience`,
-          value.audience,
-          'pass the API identifier your provider puts in `aud`, e.g. https://api.example.com (or null when its tokens carry none).',
-        );
-  if (plainIssuer && jwt && value.jwksUri === undefined) {
-    check.fail(
-      `\`${at}jwksUri\` is required with \`plainIssuer\`: a plain issuer has no discovery document.`,
-    );
-  }
-  const cookieName = check.string(
-    `${at}cookieName`,
-    value.cookieName,
-    undefined,
-    "a cookie name such as 'stytch_session_jwt'",
-  );
-  if (jwt && !bearer && cookieName === undefined && !session) {
-    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
-  }
-  const requiredClaims = value.requiredClaims ?? [];
-  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
-    check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
-  }
-  const cache = check.optionalRecord(
-    value.userIdCache,
-    `\`${at}userIdCache\` must be an object \`{ max, ttlMs }\`.`,
-  );
-  check.knownKeys(cache, USER_ID_CACHE_KEYS, `${at}userIdCache.`);
+/** How a provider identity becomes a user id: `userId`, `linkClaim`, and `link` (at first sign-in). */
+function parseLinking(
+  check: OptionChecks,
+  at: string,
+  value: OptionRecord,
+): Pick<ProviderConfig, 'userId' | 'linkClaim' | 'link'> {
   const userId = check.optionalFunction<ProviderOptions['userId']>(
     `${at}userId`,
     value.userId,
@@ -328,24 +268,28 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
       `\`${at}link\` needs \`linkClaim\` or \`userId\`: something must be able to say "not linked yet" (null) and, later, find the link you stored.`,
     );
   }
+  return { userId, linkClaim, link };
+}
+
+/** The verification and cache tuning of one provider, in the order the options are checked. */
+function parseTuning(
+  check: OptionChecks,
+  at: string,
+  value: OptionRecord,
+  cache: OptionRecord,
+  requiredClaims: string[],
+): Pick<
+  ProviderConfig,
+  | 'clockToleranceSeconds'
+  | 'maxTokenAgeSeconds'
+  | 'strictAccessToken'
+  | 'requiredClaims'
+  | 'jwksTimeoutMs'
+  | 'jwksCooldownMs'
+  | 'jwksCacheMaxAgeMs'
+  | 'userIdCache'
+> {
   return {
-    name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
-    issuer,
-    issuers: plainIssuer ? [issuer] : issuerTwins(issuer),
-    audience:
-      audience === undefined ? undefined : typeof value.audience === 'string' ? value.audience : audience,
-    jwt,
-    session,
-    linkClaim,
-    link,
-    jwksUri:
-      value.jwksUri === undefined
-        ? undefined
-        : secureUrl(check, `${at}jwksUri`, value.jwksUri, 'https://tenant.auth0.com/.well-known/jwks.json'),
-    algorithms: parseAlgorithms(check, `${at}algorithms`, value.algorithms),
-    bearer,
-    cookieName,
-    userId,
     clockToleranceSeconds: check.number(
       `${at}clockToleranceSeconds`,
       value.clockToleranceSeconds,
@@ -404,6 +348,83 @@ function parseProvider(check: OptionChecks, option: unknown, index: number, many
         'the milliseconds an identity stays cached, e.g. 600000',
       ),
     },
+  };
+}
+
+function parseProvider(check: OptionChecks, option: unknown, index: number, many: boolean): ProviderConfig {
+  const at = many ? `provider[${index}].` : 'provider.';
+  const value: OptionRecord = check.record(
+    option,
+    `\`${at.slice(0, -1)}\` must be an object with at least \`issuer\` and \`audience\`, or a preset such as auth0({ domain, audience }).`,
+  );
+  check.knownKeys(value, PROVIDER_KEYS, at);
+  const plainIssuer = check.boolean(`${at}plainIssuer`, value.plainIssuer, false);
+  const issuer = plainIssuer
+    ? check.string(
+        `${at}issuer`,
+        value.issuer,
+        undefined,
+        "your provider's issuer, e.g. 'stytch.com/project-live-...'",
+      )
+    : secureUrl(check, `${at}issuer`, value.issuer, 'https://tenant.auth0.com/');
+  if (issuer === undefined) check.fail(`\`${at}issuer\` is required.`);
+  const jwt = check.boolean(`${at}jwt`, value.jwt, true);
+  const bearer = check.boolean(`${at}bearer`, value.bearer, true);
+  const session = parseSession(check, at, value.session, bearer);
+  if (!jwt && !session) {
+    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: \`jwt: false\` needs a \`session\` check.`);
+  }
+  const audience =
+    !jwt || value.audience === null
+      ? undefined
+      : check.strings(
+          `${at}audience`,
+          value.audience,
+          'pass the API identifier your provider puts in `aud`, e.g. https://api.example.com (or null when its tokens carry none).',
+        );
+  if (plainIssuer && jwt && value.jwksUri === undefined) {
+    check.fail(
+      `\`${at}jwksUri\` is required with \`plainIssuer\`: a plain issuer has no discovery document.`,
+    );
+  }
+  const cookieName = check.string(
+    `${at}cookieName`,
+    value.cookieName,
+    undefined,
+    "a cookie name such as 'stytch_session_jwt'",
+  );
+  if (jwt && !bearer && cookieName === undefined && !session) {
+    check.fail(`\`${at.slice(0, -1)}\` accepts no credential: set \`bearer: true\` or a \`cookieName\`.`);
+  }
+  const requiredClaims = value.requiredClaims ?? [];
+  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string')) {
+    check.fail(`\`${at}requiredClaims\` must be an array of claim names.`);
+  }
+  const cache = check.optionalRecord(
+    value.userIdCache,
+    `\`${at}userIdCache\` must be an object \`{ max, ttlMs }\`.`,
+  );
+  check.knownKeys(cache, USER_ID_CACHE_KEYS, `${at}userIdCache.`);
+  const { userId, linkClaim, link } = parseLinking(check, at, value);
+  return {
+    name: check.string(`${at}name`, value.name, issuer, 'a short name for stats, e.g. auth0'),
+    issuer,
+    issuers: plainIssuer ? [issuer] : issuerTwins(issuer),
+    audience:
+      audience === undefined ? undefined : typeof value.audience === 'string' ? value.audience : audience,
+    jwt,
+    session,
+    linkClaim,
+    link,
+    jwksUri:
+      value.jwksUri === undefined
+        ? undefined
+        : secureUrl(check, `${at}jwksUri`, value.jwksUri, 'https://tenant.auth0.com/.well-known/jwks.json'),
+    algorithms: parseAlgorithms(check, `${at}algorithms`, value.algorithms),
+    bearer,
+    cookieName,
+    userId,
+    ...parseTuning(check, at, value, cache, requiredClaims),
   };
 }
 

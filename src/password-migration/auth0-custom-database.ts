@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseAuth0CustomDatabaseOptions } from '../options/password-migration.js';
 import { checkAuth0Profile, type SentAuth0Profile } from './auth0-profile.js';
 import { EndpointKit, sendUnavailable } from './endpoint.js';
-import { type Auth0CustomDatabaseOptions, parseAuth0CustomDatabaseOptions } from './options.js';
+import type { Auth0CustomDatabaseOptions } from './options.js';
 import type { Verdict } from './password-check.js';
 import { sendJson } from './respond-json.js';
 import { runCallback } from './run-callback.js';

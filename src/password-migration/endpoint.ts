@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GuardConfig } from '../options/password-migration.js';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../request/respond.js';
 import { apiKeyChecker } from './api-key.js';
-import type { GuardConfig } from './options.js';
 import { type CheckOutcome, PasswordChecks, type Verdict } from './password-check.js';
 import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond-json.js';

@@ -1,5 +1,5 @@
+import type { GuardConfig } from '../options/password-migration.js';
 import { identifierDigest, identifierLabel } from './identifier.js';
-import type { GuardConfig } from './options.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { runCallback } from './run-callback.js';
 import type { MigrationDeps, PasswordMigrationEndpoint } from './types.js';

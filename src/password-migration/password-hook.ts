@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parsePasswordHookOptions } from '../options/password-migration.js';
 import { EndpointKit } from './endpoint.js';
-import { type PasswordMigrationHookOptions, parsePasswordHookOptions } from './options.js';
+import type { PasswordMigrationHookOptions } from './options.js';
 import type { Verdict } from './password-check.js';
 import { sendJson } from './respond-json.js';
 import type { MigrationDeps, MigrationHandler, MigrationNext } from './types.js';

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { LimitsConfig, RateWindow } from './options.js';
+import type { LimitsConfig, RateWindow } from '../options/password-migration.js';
 
 /** Failed attempts counted in one window, which ends at `resetAt` (epoch ms). */
 interface Window {

@@ -1,3 +1,4 @@
+import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
 
 /** Options of the `auth0()` preset; any `ProviderOptions` field overrides what the preset sets. */
@@ -27,14 +28,11 @@ export function auth0(options: Auth0PresetOptions): ProviderOptions {
 
 /** A bare host name (no scheme, path or trailing slash) given to a preset; throws a TypeError that says what to pass. */
 export function presetHost(preset: string, option: string, value: unknown, example: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`${preset}(): \`${option}\` is required, e.g. '${example}'.`);
-  }
+  const check: OptionChecks = new OptionChecks(`${preset}()`);
+  if (typeof value !== 'string' || value.length === 0)
+    check.missing(option, `pass your host name, e.g. '${example}'.`);
   const host = value.replace(/^https:\/\//, '').replace(/\/+$/, '');
-  if (!/^[A-Za-z0-9.-]+(?::\d+)?$/.test(host)) {
-    throw new TypeError(
-      `${preset}(): \`${option}\` must be a host name such as '${example}' (got ${JSON.stringify(value)}).`,
-    );
-  }
+  if (!/^[A-Za-z0-9.-]+(?::\d+)?$/.test(host))
+    check.invalid(option, value, `a host name such as '${example}'`);
   return host;
 }

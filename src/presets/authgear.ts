@@ -1,3 +1,4 @@
+import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
 
 /** Options of the `authgear()` preset; any `ProviderOptions` field overrides what the preset sets. */
@@ -17,8 +18,9 @@ export interface AuthgearPresetOptions extends Partial<ProviderOptions> {
  */
 export function authgear(options: AuthgearPresetOptions): ProviderOptions {
   const { endpoint, resolver = true, sessionCookie = 'session', ...overrides } = options;
+  const check = new OptionChecks('authgear()');
   if (typeof endpoint !== 'string' || endpoint.length === 0) {
-    throw new TypeError("authgear(): `endpoint` is required, e.g. 'https://myapp.authgear.cloud'.");
+    check.missing('endpoint', "pass your Authgear endpoint, e.g. 'https://myapp.authgear.cloud'.");
   }
   const issuer = endpoint.replace(/\/+$/, '');
   return {

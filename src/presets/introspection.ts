@@ -1,3 +1,4 @@
+import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
 
 /** Options of the `introspection()` preset; any `ProviderOptions` field overrides what the preset sets. */
@@ -20,8 +21,10 @@ export function introspection(options: IntrospectionPresetOptions): ProviderOpti
   try {
     origin = new URL(endpoint).origin;
   } catch {
-    throw new TypeError(
-      `introspection(): \`endpoint\` must be the URL of your introspection endpoint (got ${JSON.stringify(endpoint)}).`,
+    return new OptionChecks('introspection()').invalid(
+      'endpoint',
+      endpoint,
+      'the URL of your introspection endpoint',
     );
   }
   return {

@@ -1,3 +1,4 @@
+import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
 
 /** Options of the `ory()` preset; any `ProviderOptions` field overrides what the preset sets. */
@@ -19,7 +20,10 @@ export interface OryPresetOptions extends Partial<ProviderOptions> {
 export function ory(options: OryPresetOptions): ProviderOptions {
   const { url, tokenized, ...overrides } = options;
   if (typeof url !== 'string' || url.length === 0) {
-    throw new TypeError("ory(): `url` is required, e.g. 'https://{slug}.projects.oryapis.com'.");
+    new OptionChecks('ory()').missing(
+      'url',
+      "pass your Ory project URL, e.g. 'https://{slug}.projects.oryapis.com'.",
+    );
   }
   const issuer = url.replace(/\/+$/, '');
   const jwt: Partial<ProviderOptions> = tokenized

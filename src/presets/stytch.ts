@@ -1,3 +1,4 @@
+import { OptionChecks } from '../options/checks.js';
 import type { ProviderOptions } from '../types.js';
 import { presetHost } from './auth0.js';
 
@@ -18,17 +19,16 @@ export interface StytchPresetOptions extends Partial<ProviderOptions> {
  */
 export function stytch(options: StytchPresetOptions): ProviderOptions {
   const { projectId, environment, customDomain, ...overrides } = options;
+  const check = new OptionChecks('stytch()');
   if (typeof projectId !== 'string' || !/^project-(test|live)-[A-Za-z0-9-]+$/.test(projectId)) {
-    throw new TypeError(
-      `stytch(): \`projectId\` must be your Stytch project id, e.g. 'project-live-6a1f...' (got ${JSON.stringify(projectId)}).`,
-    );
+    check.invalid('projectId', projectId, "your Stytch project id, e.g. 'project-live-6a1f...'");
   }
-  const env = environment ?? (projectId.startsWith('project-live-') ? 'live' : 'test');
-  if (env !== 'test' && env !== 'live') {
-    throw new TypeError(
-      `stytch(): \`environment\` must be 'test' or 'live' (got ${JSON.stringify(environment)}).`,
-    );
-  }
+  const env = check.oneOf(
+    'environment',
+    environment,
+    ['test', 'live'] as const,
+    projectId.startsWith('project-live-') ? 'live' : 'test',
+  );
   const base: ProviderOptions =
     customDomain === undefined
       ? {

@@ -9,6 +9,7 @@ import {
 import type { ProviderConfig } from '../options/config.js';
 import { boundedFetch } from '../util/bounded-fetch.js';
 import { parseKeysUrl } from '../util/keys-url.js';
+import { isProviderAlgorithm } from './algorithms.js';
 
 type LocalKeys = ReturnType<typeof createLocalJWKSet>;
 type KeyLike = Awaited<ReturnType<LocalKeys>>;
@@ -30,20 +31,6 @@ export const STALE_KEYS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
-/** Asymmetric JWS algorithms jose verifies with a key from a JWKS. */
-const SIGNATURE_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
 /** The algorithm a key without `alg` is test-imported with: any algorithm of its type and curve will do. */
 const IMPORT_ALGORITHM: Record<string, string | undefined> = {
   RSA: 'RS256',
@@ -75,7 +62,7 @@ async function unusableReason(entry: unknown): Promise<string | undefined> {
   // Never verify with a published private key, even through its public part: the key is compromised.
   if (SECRET_MEMBERS.some((member) => member in entry)) return 'holds private key material';
   if (use !== undefined && use !== 'sig') return `not a signing key (use ${JSON.stringify(use)})`;
-  if (alg !== undefined && (typeof alg !== 'string' || !SIGNATURE_ALGORITHMS.has(alg))) {
+  if (alg !== undefined && !isProviderAlgorithm(alg)) {
     return `not a signature algorithm (alg ${JSON.stringify(alg)})`;
   }
   const importAlg = (alg as string | undefined) ?? IMPORT_ALGORITHM[kty === 'RSA' ? kty : `${kty}/${crv}`];

@@ -6,22 +6,18 @@ import type { ServerResponse } from 'node:http';
 import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import { sendError, withResponseHeaders } from '../request/respond.js';
-import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from '../stats/contract.js';
+import { buildMetricFamilies } from '../stats/metric-families.js';
+import type { MetricValues } from '../stats/metric-types.js';
+import { attemptReport, type MetricsSource } from '../stats/metrics-source.js';
 import { parseCutoverCriteria } from '../stats/report.js';
-import type { CutoverCriteria, MigrationReport, RecorderReport } from '../stats/report-types.js';
-import { attemptReport, type ReportAttempt } from '../stats/stats-service.js';
+import type { CutoverCriteria, MigrationReport } from '../stats/report-types.js';
+import { REPORT_TIMEOUT_MS, type StatsService } from '../stats/stats-service.js';
 import type { BridgeRequest } from '../types.js';
 import { chooseFormat, type StatsFormat } from './negotiate.js';
 import { renderAccessDenied } from './render-denied.js';
 import { DASHBOARD_CSP, HTML_CONTENT_TYPE, renderHtml } from './render-html.js';
 import { JSON_CONTENT_TYPE, renderJson } from './render-json.js';
-import {
-  buildMetricFamilies,
-  type InstanceState,
-  type MetricSources,
-  PROMETHEUS_CONTENT_TYPE,
-  renderPrometheus,
-} from './render-prometheus.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './render-prometheus.js';
 
 /** Options of `bridge.statsHandler()`. */
 export interface StatsHandlerOptions {
@@ -89,65 +85,23 @@ export function parseStatsHandlerOptions(options: StatsHandlerOptions | undefine
   };
 }
 
-/** What the endpoint reads on each request. */
-interface EndpointSource {
-  /** The report, or why there is none; its deadline is already set. Never rejects. */
-  report: () => Promise<ReportAttempt>;
-  /** Requests decided by this process since it started (the Prometheus counters). */
-  local: () => readonly LabelledCount[];
-  /** Password migration decisions of this process since it started (the Prometheus counters). */
-  localPasswordMigrations: () => PasswordMigrationCounts | undefined;
-  /** Upgrade endpoint decisions of this process since it started (the Prometheus counters). */
-  localSessionUpgrades: () => SessionUpgradeCounts | undefined;
-  /** Health of this process's recorder (the Prometheus recorder metrics). */
-  recorder: () => RecorderReport;
-  /** This instance's mode and ramp (the Prometheus state gauges). */
-  state: () => InstanceState | undefined;
-  debug: (message: string) => void;
-}
-
-/** The stats of a bridge, as the endpoint reads them (see `StatsService`). */
-export interface BridgeStats {
-  attempt(seriesBucket: 'day', criteria: Required<CutoverCriteria>): Promise<ReportAttempt>;
-  local(): readonly LabelledCount[];
-  localPasswordMigrations(): PasswordMigrationCounts;
-  localSessionUpgrades(): SessionUpgradeCounts;
-  health(): RecorderReport;
-  state(): InstanceState;
-}
-
-/** `bridge.statsHandler(options)`: the options are parsed here, once; the report's deadline is the service's. */
+/**
+ * `bridge.statsHandler(options)`: the options are parsed here, once; the numbers are the bridge's stats (the
+ * report judged by the handler's `cutover` criteria), with the bridge's report deadline.
+ */
 export function bridgeStatsHandler(
   options: StatsHandlerOptions,
-  stats: BridgeStats,
+  stats: StatsService,
   debug: (message: string) => void,
 ): StatsRequestHandler {
   const { cutover, ...access } = parseStatsHandlerOptions(options);
-  return serveStats(access, {
-    report: () => stats.attempt('day', cutover),
-    local: () => stats.local(),
-    localPasswordMigrations: () => stats.localPasswordMigrations(),
-    localSessionUpgrades: () => stats.localSessionUpgrades(),
-    recorder: () => stats.health(),
-    state: () => stats.state(),
-    debug,
-  });
+  return serveStats(access, stats.metricsSource(cutover), REPORT_TIMEOUT_MS, debug);
 }
 
 /** What `createStatsHandler` needs: the access rule, and where the numbers come from. */
-export interface StatsHandlerSources {
+export interface StatsHandlerSources extends MetricsSource {
   authorize?: StatsHandlerOptions['authorize'];
   public?: boolean;
-  /** The report from the shared stats store (the JSON body; the HTML and the store gauges are built from it). */
-  getReport: () => Promise<MigrationReport>;
-  /** Requests decided by this process since it started (the Prometheus counters). */
-  local: () => readonly LabelledCount[];
-  /** Password migration decisions of this process since it started (the Prometheus counters). Default: all zero. */
-  localPasswordMigrations?: () => PasswordMigrationCounts;
-  /** Health of this process's recorder (the Prometheus recorder metrics). */
-  recorder: () => RecorderReport;
-  /** This instance's mode and ramp (the Prometheus state gauges). Default: none (left out). */
-  state?: () => InstanceState;
   /** Milliseconds to wait for the report before answering 503. Default `10000`. */
   timeoutMs?: number;
   /** Debug logger. Default: silent. */
@@ -163,28 +117,17 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
   for (const name of ['getReport', 'local', 'recorder'] as const) {
     check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
   }
-  const localPasswordMigrations = check.optionalFunction<() => PasswordMigrationCounts>(
-    'localPasswordMigrations',
-    sources.localPasswordMigrations,
-    '() => counts',
-  );
+  check.optionalFunction('localPasswordMigrations', sources.localPasswordMigrations, '() => counts');
+  check.optionalFunction('localSessionUpgrades', sources.localSessionUpgrades, '() => counts');
   check.optionalFunction('state', sources.state, '() => ({ mode, percent })');
   const timeoutMs = check.integer(
     'timeoutMs',
     sources.timeoutMs,
     1,
-    10_000,
+    REPORT_TIMEOUT_MS,
     'the milliseconds to wait for the report before answering 503, e.g. 10000',
   );
-  return serveStats(access, {
-    report: () => attemptReport(() => sources.getReport(), timeoutMs),
-    local: () => sources.local(),
-    localPasswordMigrations: () => localPasswordMigrations?.(),
-    localSessionUpgrades: () => undefined,
-    recorder: () => sources.recorder(),
-    state: () => sources.state?.(),
-    debug: sources.debug ?? (() => {}),
-  });
+  return serveStats(access, sources, timeoutMs, sources.debug ?? (() => {}));
 }
 
 /** A request handler for Express 4 and 5 (and plain Node with a `next`). */
@@ -229,20 +172,20 @@ function sendAccessDenied(res: ServerResponse, err: BridgeError): void {
 }
 
 /** This process's numbers for the Prometheus text: its counters and its recorder's health. */
-function localMetrics(sources: EndpointSource): Omit<MetricSources, 'report'> {
+function localMetrics(source: MetricsSource): Omit<MetricValues, 'report'> {
   return {
-    local: sources.local(),
-    passwordMigrations: sources.localPasswordMigrations(),
-    sessionUpgrades: sources.localSessionUpgrades(),
-    recorder: sources.recorder(),
-    state: sources.state(),
+    local: source.local(),
+    passwordMigrations: source.localPasswordMigrations?.(),
+    sessionUpgrades: source.localSessionUpgrades?.(),
+    recorder: source.recorder(),
+    state: source.state?.(),
   };
 }
 
 function render(
   format: StatsFormat,
   report: MigrationReport,
-  sources: EndpointSource,
+  source: MetricsSource,
   res: ServerResponse,
 ): void {
   switch (format) {
@@ -250,7 +193,7 @@ function render(
       send(res, JSON_CONTENT_TYPE, renderJson(report));
       return;
     case 'prometheus': {
-      const families = buildMetricFamilies({ report, ...localMetrics(sources) });
+      const families = buildMetricFamilies({ report, ...localMetrics(source) });
       send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
       return;
     }
@@ -275,9 +218,12 @@ function render(
  * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`; errors are JSON, except
  * a refused request that asks for HTML (a browser), which gets a page saying to sign in (same status and headers).
  */
-function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsRequestHandler {
-  const { debug } = sources;
-
+function serveStats(
+  { authorize }: StatsAccess,
+  source: MetricsSource,
+  timeoutMs: number,
+  debug: (message: string) => void,
+): StatsRequestHandler {
   const isAllowed = async (req: BridgeRequest): Promise<boolean> => {
     if (!authorize) return true;
     try {
@@ -316,13 +262,13 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
       );
       return;
     }
-    const attempt = await sources.report();
+    const attempt = await attemptReport(() => source.getReport(), timeoutMs);
     if (!attempt.ok) {
       debug(`stats: the report failed: ${String(attempt.error)}`);
       if (choice.format === 'prometheus' && !res.headersSent) {
         // A scrape must keep working while the store is down: this instance's counters and recorder health
         // (dropped events, failed flushes) matter most then. The store gauges are left out, report_up is 0.
-        const families = buildMetricFamilies({ report: null, ...localMetrics(sources) });
+        const families = buildMetricFamilies({ report: null, ...localMetrics(source) });
         send(res, PROMETHEUS_CONTENT_TYPE, renderPrometheus(families));
         return;
       }
@@ -335,7 +281,7 @@ function serveStats({ authorize }: StatsAccess, sources: EndpointSource): StatsR
       return;
     }
     if (res.headersSent || res.writableEnded) return;
-    render(choice.format, attempt.report, sources, res);
+    render(choice.format, attempt.report, source, res);
   };
 
   return function statsHandler(req, res, next) {

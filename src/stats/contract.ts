@@ -161,7 +161,7 @@ export interface SeriesPoint {
 
 /** Requests by the Prometheus labels, over the whole retention. */
 export interface LabelledCount {
-  kind: StatsEvent['kind'];
+  kind: 'legacy' | 'provider' | 'anonymous';
   outcome: StatsOutcome;
   count: number;
 }

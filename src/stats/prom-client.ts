@@ -6,31 +6,9 @@
  */
 
 import { OptionChecks } from '../options/checks.js';
-import {
-  type InstanceState,
-  METRIC_FAMILIES,
-  type MetricAggregator,
-  type MetricSources,
-} from '../stats-endpoint/render-prometheus.js';
-import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from './contract.js';
-import type { MigrationReport, RecorderReport } from './report-types.js';
-import { attemptReport } from './stats-service.js';
-
-/** Where the collector reads its numbers, on every scrape. */
-export interface StatsMetricsSource {
-  /** The report from the shared stats store. A rejection or timeout leaves the store gauges out of the scrape. */
-  getReport: () => Promise<MigrationReport>;
-  /** Requests decided by this process since it started. */
-  local: () => readonly LabelledCount[];
-  /** Password migration decisions of this process since it started. Optional: left out, all zero. */
-  localPasswordMigrations?: () => PasswordMigrationCounts;
-  /** Upgrade endpoint decisions of this process since it started. Optional: left out, all zero. */
-  localSessionUpgrades?: () => SessionUpgradeCounts;
-  /** Health of this process's recorder. */
-  recorder: () => RecorderReport;
-  /** This instance's current mode and ramp. Default: none (those gauges are left out). */
-  state?: () => InstanceState;
-}
+import { METRIC_FAMILIES } from './metric-families.js';
+import type { MetricAggregator, MetricValues } from './metric-types.js';
+import { attemptReport, type MetricsSource } from './metrics-source.js';
 
 export interface PromClientCollectorOptions {
   /** Milliseconds to wait for the report before scraping without it. Default `5000`. */
@@ -86,7 +64,7 @@ export interface PromClientCollector {
  * so a stats store outage never breaks the app's other metrics.
  */
 export function createPromClientCollector(
-  source: StatsMetricsSource,
+  source: MetricsSource,
   options: PromClientCollectorOptions = {},
 ): PromClientCollector {
   const check: OptionChecks = new OptionChecks('registerMetrics');
@@ -111,8 +89,8 @@ export function createPromClientCollector(
     '(error) => void',
   );
 
-  let pending: Promise<MetricSources> | undefined;
-  const load = async (): Promise<MetricSources> => {
+  let pending: Promise<MetricValues> | undefined;
+  const load = async (): Promise<MetricValues> => {
     const sources = {
       local: source.local(),
       passwordMigrations: source.localPasswordMigrations?.(),
@@ -130,7 +108,7 @@ export function createPromClientCollector(
     return { ...sources, report: null };
   };
   // Registry.metrics() calls every get() in the same tick: they share one load.
-  const sources = (): Promise<MetricSources> => {
+  const sources = (): Promise<MetricValues> => {
     pending ??= load().finally(() => {
       pending = undefined;
     });

@@ -1,4 +1,3 @@
-import { OptionChecks } from '../options/checks.js';
 import type {
   AnyStatsEvent,
   LabelledCount,
@@ -20,35 +19,8 @@ import {
 } from './labels.js';
 import type { RecorderReport } from './report-types.js';
 
-const DEFAULTS: Required<RecorderOptions> = {
-  bufferSize: 10_000,
-  batchSize: 1_000,
-  flushIntervalMs: 1_000,
-  flushTimeoutMs: 5_000,
-};
-
-const HINTS: Record<keyof RecorderOptions, string> = {
-  bufferSize: 'the most events held in memory, e.g. 10000',
-  batchSize: 'the most events per store.record call, e.g. 1000',
-  flushIntervalMs: 'the milliseconds between flushes, e.g. 1000',
-  flushTimeoutMs: 'the milliseconds before a store.record call counts as failed, e.g. 5000',
-};
-
-const check: OptionChecks = new OptionChecks('sessionBridge');
-
-/** Fills the defaults of `RecorderOptions` and validates them (positive whole numbers, no unknown names). */
-export function parseRecorderOptions(options: RecorderOptions = {}): Required<RecorderOptions> {
-  const value = check.optionalRecord(
-    options,
-    '`recorder` must be an object such as { bufferSize: 10000 }, or left out for the defaults.',
-  );
-  check.knownKeys(value, HINTS, 'recorder.');
-  const config = { ...DEFAULTS };
-  for (const key of Object.keys(HINTS) as (keyof RecorderOptions)[]) {
-    config[key] = check.integer(`recorder.${key}`, value[key], 1, DEFAULTS[key], HINTS[key]);
-  }
-  return config;
-}
+/** `RecorderOptions` with every default filled (options/recorder.ts parses them). */
+export type RecorderConfig = Required<RecorderOptions>;
 
 /**
  * The in-process buffer between the request path and the stats store.
@@ -84,11 +56,11 @@ export class Recorder {
   #timer: NodeJS.Timeout | null;
   #closed = false;
 
-  /** `options` are parsed here, once (`parseRecorderOptions`); `store` is the one `sessionBridge()` checked. */
-  constructor(store: StatsStore, options: RecorderOptions | undefined, now: () => number) {
+  /** `config` is what `parseRecorderOptions` made of the options; `store` is the one `sessionBridge()` checked. */
+  constructor(store: StatsStore, config: RecorderConfig, now: () => number) {
     this.#store = store;
     this.#now = now;
-    this.#config = parseRecorderOptions(options);
+    this.#config = config;
     this.#ring = new Array<AnyStatsEvent | undefined>(this.#config.bufferSize);
     this.#timer = setInterval(() => this.#tick(), this.#config.flushIntervalMs);
     this.#timer.unref();

@@ -2,9 +2,7 @@ import type { CutoverState } from '../cutover/state.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeConfig } from '../options/config.js';
-import type { InstanceState } from '../stats-endpoint/render-prometheus.js';
 import type { AnyBridgeEvent } from '../types.js';
-import { withTimeout } from '../util/with-timeout.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
@@ -14,7 +12,8 @@ import type {
   StatsStore,
 } from './contract.js';
 import { memoryStats } from './memory/store.js';
-import type { StatsMetricsSource } from './prom-client.js';
+import type { InstanceState } from './metric-types.js';
+import { attemptReport, type MetricsSource, type ReportAttempt } from './metrics-source.js';
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
@@ -38,26 +37,6 @@ export interface ReportOptions {
  * `bridge.report()` rejects, the stats endpoint answers 503 (Prometheus text: this instance's metrics only).
  */
 export const REPORT_TIMEOUT_MS = 10_000;
-
-/** A report, or why there is none (the store failed, or did not answer before the deadline). */
-export type ReportAttempt = { ok: true; report: MigrationReport } | { ok: false; error: unknown };
-
-/**
- * The one place a report gets a deadline: runs `getReport` (a throw counts as a failure) and settles with the
- * report, or with the error once it fails or `timeoutMs` have passed. Never rejects, so every caller chooses its
- * fallback: the endpoint a 503, a scrape this instance's metrics without the store's.
- */
-export async function attemptReport(
-  getReport: () => Promise<MigrationReport> | MigrationReport,
-  timeoutMs: number,
-): Promise<ReportAttempt> {
-  try {
-    const work = Promise.resolve().then(getReport);
-    return { ok: true, report: await withTimeout(work, timeoutMs, 'The stats store') };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 const check: OptionChecks = new OptionChecks();
 const SERIES_BUCKETS = ['day', 'hour'] as const;
@@ -130,9 +109,11 @@ export class StatsService {
     });
   }
 
-  /** What the prom-client collector reads on each scrape: the report without a deadline (the collector sets one). */
-  metricsSource(): StatsMetricsSource {
-    const criteria = parseCutoverCriteria();
+  /**
+   * What the stats endpoint and the prom-client collector read: the report (judged by `criteria`, default
+   * ones when left out) without a deadline (the reader sets one), and this process's numbers.
+   */
+  metricsSource(criteria: Required<CutoverCriteria> = parseCutoverCriteria()): MetricsSource {
     return {
       getReport: () => this.build('day', criteria),
       local: () => this.local(),

@@ -6,9 +6,9 @@ import { type ProviderCredential, readProviderCredential } from '../provider/cre
 import type { TokenCache } from '../provider/token-cache.js';
 import { readCookies } from '../request/read-cookies.js';
 import type { BridgeMode, BridgeRequest } from '../types.js';
+import type { UpgradeConfig } from './config.js';
 import { createUpgradeEndpoint, type UpgradeHandler } from './endpoint.js';
 import { upgradeKeysHandler } from './keys-handler.js';
-import type { UpgradeConfig } from './options.js';
 import type { SessionUpgradeEvent } from './types.js';
 
 /** What a bridge hands to its upgrade endpoint: its parts, read-only. */

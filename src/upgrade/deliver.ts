@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
 import { sendJson } from '../password-migration/respond-json.js';
-import type { UpgradeCookieConfig } from './options.js';
+import type { UpgradeCookieConfig } from './config.js';
 import type { UpgradeGrant } from './types.js';
 
 /** Appends `Set-Cookie` lines to what the response already sets. */

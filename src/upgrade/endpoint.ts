@@ -10,9 +10,9 @@ import type { BridgeMode } from '../types.js';
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { settle } from '../util/with-timeout.js';
 import { extraClaims, signAssertion } from './assertion.js';
+import type { UpgradeConfig } from './config.js';
 import { isCrossSite } from './cross-site.js';
 import { deliverGrant } from './deliver.js';
-import type { UpgradeConfig } from './options.js';
 import { SingleFlight } from './single-flight.js';
 import { type SessionUpgradeResult, type UpgradeGrant, UpgradeRefusal } from './types.js';
 

@@ -1,9 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { OptionChecks } from '../options/checks.js';
+import { isRecord, type OptionChecks } from '../options/checks.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/algorithms.js';
 
-/** The algorithms an upgrade assertion may be signed with. */
-export type UpgradeAlgorithm = 'RS256' | 'ES256';
+/** The algorithms an upgrade assertion may be signed with (the shared `SIGNING_ALGORITHMS`). */
+export type UpgradeAlgorithm = SigningAlgorithm;
 
 /** JWK members that only a private key has: never served. */
 export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -16,10 +17,6 @@ export interface UpgradeSigningKey {
   publicJwk: JWK;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The public JWK of `key`, rebuilt from the key material: nothing but the public members, `kid`, `alg`, `use`. */
 function publicJwkOf(key: KeyObject, kid: string, alg: UpgradeAlgorithm): JWK {
   const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }) as JWK;
@@ -29,13 +26,16 @@ function publicJwkOf(key: KeyObject, kid: string, alg: UpgradeAlgorithm): JWK {
 function kidAndAlg(check: OptionChecks, name: string, value: Record<string, unknown>) {
   const kid = value.kid;
   if (typeof kid !== 'string' || kid.length === 0) {
-    check.fail(
-      `\`${name}.kid\` is required: give the key an id (the JWS header names it), e.g. 'upgrade-2026-01'.`,
-    );
+    check.missing(`${name}.kid`, "give the key an id (the JWS header names it), e.g. 'upgrade-2026-01'.");
   }
   const alg = value.alg;
-  if (alg !== 'RS256' && alg !== 'ES256') {
-    check.fail(`\`${name}.alg\` must be 'RS256' or 'ES256' (got ${JSON.stringify(alg)}).`);
+  if (!(SIGNING_ALGORITHMS as readonly unknown[]).includes(alg)) {
+    check.invalid(
+      `${name}.alg`,
+      alg,
+      `one of ${SIGNING_ALGORITHMS.map((a) => `'${a}'`).join(', ')}`,
+      'the algorithm of the key (RSA: RS256, EC P-256: ES256)',
+    );
   }
   return { kid: kid as string, alg: alg as UpgradeAlgorithm };
 }
@@ -55,8 +55,9 @@ function checkMaterial(check: OptionChecks, name: string, key: KeyObject, alg: U
 export function parseSigningKey(check: OptionChecks, value: unknown): UpgradeSigningKey {
   const name = 'upgrade.signingKey';
   if (!isRecord(value) || typeof value.d !== 'string') {
-    check.fail(
-      `\`${name}\` is required: pass the private JWK the bridge signs assertions with, with \`kid\` and \`alg\` ('RS256' or 'ES256'), e.g. from jose \`exportJWK(privateKey)\`. Every instance needs the same key.`,
+    check.missing(
+      name,
+      `pass the private JWK the bridge signs assertions with, with \`kid\` and \`alg\` (${SIGNING_ALGORITHMS.join(' or ')}), e.g. from jose \`exportJWK(privateKey)\`. Every instance needs the same key.`,
     );
   }
   const jwk = value as Record<string, unknown>;
@@ -76,11 +77,18 @@ export function parseSigningKey(check: OptionChecks, value: unknown): UpgradeSig
 /** `upgrade.previousKeys`: public JWKs still published during a rotation (private members are refused). */
 export function parsePreviousKeys(check: OptionChecks, value: unknown, current: string): JWK[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) check.fail('`upgrade.previousKeys` must be an array of public JWKs.');
+  if (!Array.isArray(value)) {
+    check.invalid(
+      'upgrade.previousKeys',
+      value,
+      'an array of public JWKs',
+      'jose `exportJWK(publicKey)` of each',
+    );
+  }
   const kids = new Set([current]);
   return (value as unknown[]).map((entry, i) => {
     const name = `upgrade.previousKeys[${i}]`;
-    if (!isRecord(entry)) return check.fail(`\`${name}\` must be a public JWK.`);
+    if (!isRecord(entry)) return check.invalid(name, entry, 'a public JWK', 'jose `exportJWK(publicKey)`');
     if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(entry, m))) {
       check.fail(
         `\`${name}\` holds private key members: pass only its public half (jose \`exportJWK(publicKey)\`).`,

@@ -49,11 +49,6 @@ export class Deadlines {
     });
   }
 
-  /** Calls awaiting an answer (tests). */
-  get size(): number {
-    return this.#pending.size;
-  }
-
   #sweep(): void {
     if (this.#pending.size === 0) {
       clearInterval(this.#timer);

@@ -1,5 +1,6 @@
 /**
- * Defects found by the adversarial review (issue #7): each test fails on the code before its fix.
+ * Credentials are read strictly: one spelling per compact token, sane issued-at times, one well-formed
+ * Authorization header, typed claims, and no proof-of-possession token accepted as a plain Bearer token.
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

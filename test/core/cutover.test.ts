@@ -1,13 +1,11 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inCohort } from '../../src/cutover/cohort.js';
-import { parseOptions } from '../../src/options/parse-options.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import type { BridgeOptions } from '../../src/types.js';
+import { type BridgeOptions, memoryStats } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
+import { inCohort, parseOptions } from '../helpers/internals.js';
 import { createLegacyLogin, type LegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 

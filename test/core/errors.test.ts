@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeError, isBridgeError } from '../../src/errors.js';
+import { BridgeError, isBridgeError } from '../../src/index.js';
 
 /** A `BridgeError` class as another copy of the package (its CommonJS build, another version) defines it. */
 class OtherCopyBridgeError extends Error {

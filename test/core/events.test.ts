@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeError } from '../../src/index.js';
-import type { BridgeEvent } from '../../src/types.js';
+import { BridgeError, type BridgeEvent } from '../../src/index.js';
 import { authOf, buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';

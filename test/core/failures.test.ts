@@ -4,7 +4,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
+import type { BridgeOptions, ProviderOptions } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import {

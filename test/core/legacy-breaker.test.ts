@@ -1,13 +1,17 @@
 /**
- * Issue 7: the circuit breaker around the legacy store and `legacy.resolve`, on the bridge's clock.
+ * The circuit breaker around the legacy store and `legacy.resolve`, on the bridge's clock.
  * `legacy.resolve` is the app's own function (no stand-in for a store): it fails, hangs or answers as a legacy
  * login system would. The store side with a real Redis that goes down is test/e2e/legacy-store-breaker.test.ts.
  */
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { sessionBridge } from '../../src/index.js';
-import type { BridgeOptions, LegacyIdentity, LegacyResolverOptions } from '../../src/types.js';
+import {
+  type BridgeOptions,
+  type LegacyIdentity,
+  type LegacyResolverOptions,
+  sessionBridge,
+} from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';
 import { createLegacyLogin, destroySession, memoryStore } from '../helpers/legacy.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 7: session-file-store answers `get` for a destroyed or unknown session with an `ENOENT` error.
+ * session-file-store answers `get` for a destroyed or unknown session with an `ENOENT` error.
  * express-session reads that as "no session" (`err.code === 'ENOENT'`); the bridge must too, with the real store.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 import type { Store } from 'express-session';
 import request from 'supertest';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LegacyOptions, LegacyStoreOptions } from '../../src/types.js';
+import type { LegacyOptions, LegacyStoreOptions } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 /** `provider.link` and `provider.linkClaim` on real requests (local JWKS, real express-session login). */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderIdentity } from '../../src/types.js';
+import type { ProviderIdentity } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionBridge } from '../../src/index.js';
-import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
+import { type BridgeOptions, type ProviderOptions, sessionBridge } from '../../src/index.js';
 import { memoryStore } from '../helpers/legacy.js';
 
 const provider: ProviderOptions = {

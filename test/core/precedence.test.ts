@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BridgeOptions, ConflictPolicy } from '../../src/types.js';
+import type { BridgeOptions, ConflictPolicy } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import {

@@ -1,8 +1,7 @@
 import type { JWTPayload } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeErrorCode } from '../../src/errors.js';
-import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
+import type { BridgeErrorCode, BridgeOptions, ProviderOptions } from '../../src/index.js';
 import { buildApp, eventRecorder, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import {

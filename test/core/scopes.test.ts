@@ -2,7 +2,7 @@
 import type { RequestHandler } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeAuth } from '../../src/types.js';
+import type { BridgeAuth } from '../../src/index.js';
 import { makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { type ProviderFixture, parseWwwAuthenticate, startProvider } from '../helpers/fixtures.js';

@@ -1,11 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Cohort, type CutoverConfig, inCohort, parseCutover } from '../../src/cutover/cohort.js';
-import { sessionBridge } from '../../src/index.js';
-import { OptionChecks } from '../../src/options/checks.js';
-import { parseOptions } from '../../src/options/parse-options.js';
-import type { BridgeOptions, BridgeRequest } from '../../src/types.js';
+import { type BridgeOptions, type BridgeRequest, sessionBridge } from '../../src/index.js';
 import type { Bridge } from '../helpers/apps.js';
+import {
+  Cohort,
+  type CutoverConfig,
+  inCohort,
+  OptionChecks,
+  parseCutover,
+  parseOptions,
+} from '../helpers/internals.js';
 import { memoryStore } from '../helpers/legacy.js';
 
 const USERS = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);

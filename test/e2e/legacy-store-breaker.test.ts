@@ -1,5 +1,5 @@
 /**
- * Issue 7: the legacy store's Redis stops mid-traffic. The store is connect-redis on a node-redis client with
+ * The legacy store's Redis stops mid-traffic. The store is connect-redis on a node-redis client with
  * its defaults (offline queue on, reconnecting forever), the setting that made every request with a legacy
  * cookie wait `legacy.timeoutMs` before its 503. With the circuit breaker, after `failureThreshold` such
  * timeouts the 503 comes at once; provider tokens never wait; when Redis is back and the cool-down has passed,

@@ -1,5 +1,5 @@
 /**
- * Issue 7: the bridge reads sessions from the real express-session stores apps use, each configured read-only
+ * The bridge reads sessions from the real express-session stores apps use, each configured read-only
  * as the README's "Running the legacy store read-only" says. For every store, the express-session login writes
  * the sessions through one store instance (the legacy app's) and the bridge reads through another (the
  * bridge's own, on its own connection), except MemoryStore, which only exists in one process.
@@ -28,7 +28,7 @@ import pg from 'pg';
 import createFileStore from 'session-file-store';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LegacySessionStore } from '../../src/types.js';
+import type { LegacySessionStore } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { authFrom } from '../helpers/fixtures.js';
 import { createLegacyLogin, destroySession, type LegacySession, signedCookie } from '../helpers/legacy.js';

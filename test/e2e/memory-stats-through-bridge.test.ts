@@ -8,9 +8,7 @@
 import session from 'express-session';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,
@@ -24,6 +22,7 @@ import {
   scriptedTraffic,
   sendPlanned,
 } from '../helpers/bridge-traffic.js';
+import { STATS_KINDS, STATS_OUTCOMES } from '../helpers/internals.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { createLegacyLogin } from '../helpers/legacy.js';
 import { alignedNow, DAY } from '../helpers/population.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: Redis stopped or unreachable mid-traffic. Requests go through the bridge (real HTTP,
+ * Redis stopped or unreachable mid-traffic. Requests go through the bridge (real HTTP,
  * real express-session cookies, real tokens against a real JWKS server) while the Redis behind `redisStats`
  * is healthy, stopped, and back; and while the store never answers at all.
  *
@@ -13,9 +13,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis/store.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,

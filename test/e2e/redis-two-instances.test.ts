@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: two bridge instances share one Redis stats store and either one reports the exact figures
+ * Two bridge instances share one Redis stats store and either one reports the exact figures
  * of a scripted population.
  *
  * - Instance A runs in this process (src/, stats through a node-redis client); instance B runs in a child
@@ -15,9 +15,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/bridge.js';
-import { redisStats } from '../../src/stats/redis/store.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import { type MigrationReport, redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   ADMIN_KEY_HEADER,
   buildBridgeApp,

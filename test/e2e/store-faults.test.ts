@@ -1,5 +1,5 @@
 /**
- * Issue 7: both of the bridge's stores fail during traffic, one after the other, and come back. The stats store
+ * Both of the bridge's stores fail during traffic, one after the other, and come back. The stats store
  * is `redisStats` on one private redis-server, the legacy session store connect-redis on a second one (its
  * node-redis client with the defaults: offline queue on). Both servers keep their data on disk across the
  * restart, as production Redis does, so the report can be checked against everything that was sent.
@@ -18,8 +18,7 @@ import express from 'express';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/index.js';
-import { redisStats } from '../../src/stats/redis/store.js';
+import { redisStats, type SessionBridge, sessionBridge } from '../../src/index.js';
 import { buildApp } from '../helpers/apps.js';
 import { type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin } from '../helpers/legacy.js';

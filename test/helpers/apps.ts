@@ -2,14 +2,15 @@
  * Apps under test (they never listen: use `supertest(app)`), and small shared test utilities.
  */
 import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
-import { type SessionBridge, sessionBridge } from '../../src/index.js';
-import type {
-  AnyBridgeEvent,
-  BridgeEvent,
-  BridgeOptions,
-  BridgeRequest,
-  PasswordMigrationEvent,
-} from '../../src/types.js';
+import {
+  type AnyBridgeEvent,
+  type BridgeEvent,
+  type BridgeOptions,
+  type BridgeRequest,
+  type PasswordMigrationEvent,
+  type SessionBridge,
+  sessionBridge,
+} from '../../src/index.js';
 import type { ExpressFactory } from './express-versions.js';
 
 export type Bridge = SessionBridge;

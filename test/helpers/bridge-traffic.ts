@@ -31,12 +31,17 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type RequestHandler } from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
-import type { SessionBridge } from '../../src/bridge.js';
-import type { BridgeErrorCode } from '../../src/errors.js';
-import type { LabelledCount, StatsEvent, StatsOutcome } from '../../src/stats/contract.js';
-import { statsQueryFor } from '../../src/stats/report.js';
-import type { MigrationReport, ReportSeriesPoint, ReportWindow } from '../../src/stats/report-types.js';
-import type { BridgeRequest, LegacySessionData } from '../../src/types.js';
+import type {
+  BridgeErrorCode,
+  BridgeRequest,
+  LegacySessionData,
+  MigrationReport,
+  ReportSeriesPoint,
+  ReportWindow,
+  SessionBridge,
+} from '../../src/index.js';
+import type { LabelledCount, StatsEvent, StatsOutcome } from '../../src/stats-store.js';
+import { statsQueryFor } from './internals.js';
 import { badSignatureCookie, type LegacyLogin } from './legacy.js';
 import {
   type ExpectedCounts,

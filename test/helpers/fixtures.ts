@@ -2,8 +2,7 @@
  * Shared fixtures of the bridge tests: a provider (key + real JWKS server + minter) and response assertions.
  */
 import { expect } from 'vitest';
-import type { BridgeErrorCode } from '../../src/errors.js';
-import type { ProviderOptions } from '../../src/types.js';
+import type { BridgeErrorCode, ProviderOptions } from '../../src/index.js';
 import { type JwksServer, type JwksServerOptions, startJwksServer } from './jwks-server.js';
 import {
   createSigningKey,

@@ -1,3 +1,17 @@
+import type { PasswordMigrationResult, SessionUpgradeResult } from '../../src/index.js';
+import type {
+  AnyStatsEvent,
+  LabelledCount,
+  PasswordMigrationCounts,
+  PasswordMigrationStatsEvent,
+  RequestCounts,
+  SeriesPoint,
+  SessionUpgradeCounts,
+  SessionUpgradeStatsEvent,
+  StatsEvent,
+  UserCounts,
+} from '../../src/stats-store.js';
+import { STATS_KINDS, STATS_OUTCOMES } from './internals.js';
 /**
  * A scripted migration population with a known ground truth, for store, report and end-to-end tests.
  *
@@ -28,22 +42,6 @@
  * The expected answers are computed in closed form from these rules (counting indices by residue), never by
  * aggregating the generated events.
  */
-
-import type { PasswordMigrationResult } from '../../src/password-migration/types.js';
-import type {
-  AnyStatsEvent,
-  LabelledCount,
-  PasswordMigrationCounts,
-  PasswordMigrationStatsEvent,
-  RequestCounts,
-  SeriesPoint,
-  SessionUpgradeCounts,
-  SessionUpgradeStatsEvent,
-  StatsEvent,
-  UserCounts,
-} from '../../src/stats/contract.js';
-import { STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
-import type { SessionUpgradeResult } from '../../src/upgrade/types.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;

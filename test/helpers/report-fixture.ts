@@ -1,15 +1,10 @@
+import type { MigrationReport, RecorderReport, ReportSeriesPoint } from '../../src/index.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from '../../src/stats-store.js';
 /**
  * A fixed `MigrationReport` for the stats endpoint's HTTP tests (JSON, Prometheus, HTML, browser), plus the
  * process-local counts and recorder health the Prometheus output reads. Numbers are chosen to be easy to
  * find on the page; the series crosses over (legacy falls, provider rises) like a real migration.
  */
-
-import type {
-  LabelledCount,
-  PasswordMigrationCounts,
-  SessionUpgradeCounts,
-} from '../../src/stats/contract.js';
-import type { MigrationReport, RecorderReport, ReportSeriesPoint } from '../../src/stats/report-types.js';
 
 export const FIXTURE_GENERATED_AT = '2025-03-31T12:00:00.000Z';
 export const FIXTURE_SERIES_LENGTH = 30;

@@ -4,9 +4,9 @@
  * would configure it), then `createStatsHandler` answers `GET /admin/migration`.
  */
 import type { ErrorRequestHandler, Express } from 'express';
-import { sessionBridge } from '../../src/bridge.js';
-import { createStatsHandler, type StatsHandlerSources } from '../../src/stats-endpoint/stats-handler.js';
+import { sessionBridge } from '../../src/index.js';
 import type { ExpressFactory } from './express-versions.js';
+import { createStatsHandler, type StatsHandlerSources } from './internals.js';
 import {
   localCountsFixture,
   localPasswordMigrationsFixture,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DistinctCounter, hash53 } from '../../src/legacy-drain/distinct-counter.js';
-import { scanLegacyStore } from '../../src/legacy-drain/scan.js';
+import { DistinctCounter, hash53, scanLegacyStore } from '../helpers/internals.js';
 import { memoryStore, setSession } from '../helpers/legacy.js';
 
 describe('DistinctCounter', () => {

@@ -1,7 +1,6 @@
 import type { RedisStore } from 'connect-redis';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/index.js';
-import type { LegacySessionStore } from '../../src/types.js';
+import { type LegacySessionStore, type SessionBridge, sessionBridge } from '../../src/index.js';
 import {
   deleteRedisPrefix,
   type RedisClient,

@@ -1,8 +1,7 @@
 import type { Store } from 'express-session';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type SessionBridge, sessionBridge } from '../../src/index.js';
-import type { LegacyStoreOptions } from '../../src/types.js';
+import { type LegacyStoreOptions, type SessionBridge, sessionBridge } from '../../src/index.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { memoryStore, setSession, signedCookie } from '../helpers/legacy.js';
 import { countWrites, EXPECTED_SCAN, SCAN_AT, SECRET, writeKnownSessions } from '../helpers/legacy-drain.js';

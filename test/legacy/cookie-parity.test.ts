@@ -8,10 +8,9 @@ import session, { Store } from 'express-session';
 import fc from 'fast-check';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { unsignSessionCookie } from '../../src/legacy/cookie.js';
-import { readCookies } from '../../src/request/read-cookies.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { readCookies, unsignSessionCookie } from '../helpers/internals.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 
 const SECRETS = ['current-secret', 'old-secret'];

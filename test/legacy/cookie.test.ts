@@ -1,7 +1,7 @@
 import { sign } from 'cookie-signature';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { unsignSessionCookie } from '../../src/legacy/cookie.js';
+import { unsignSessionCookie } from '../helpers/internals.js';
 
 const secret = fc.string({ minLength: 1, maxLength: 40 });
 // express-session ids are uid-safe strings; any printable id without the signature separator round-trips.

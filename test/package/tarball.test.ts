@@ -15,12 +15,16 @@ import 'express-session-bridge/augment';
 const bridge = sessionBridge({ provider: { issuer: 'https://tenant.example.com/', audience: 'api', jwksUri: 'https://tenant.example.com/jwks' }, stats: memoryStats() });
 if (typeof bridge !== 'function' || typeof bridge.requireUser !== 'function') throw new Error('bad bridge');
 if (typeof redisStats !== 'function' || new BridgeError('ERR_BRIDGE_CONFLICT', 'x').status !== 400) throw new Error('bad exports');
+// The stats-store contract is types only: the subpath resolves to a module without values.
+const storeContract = await import('express-session-bridge/stats-store');
+if (Object.keys(storeContract).some((k) => k !== 'default')) throw new Error('values in express-session-bridge/stats-store');
 await bridge.close();
 console.log('esm ok', bridge.mode);
 `;
 const cjs = `
 const { sessionBridge, BridgeError } = require('express-session-bridge');
 require('express-session-bridge/augment');
+if (typeof require('express-session-bridge/stats-store') !== 'object') throw new Error('no stats-store entry');
 const bridge = sessionBridge({ provider: { issuer: 'https://tenant.example.com/', audience: 'api', jwksUri: 'https://tenant.example.com/jwks' }, stats: false });
 if (new BridgeError('ERR_BRIDGE_TOKEN_INVALID', 'x').status !== 401) throw new Error('bad error');
 console.log('cjs ok', bridge.mode);
@@ -54,6 +58,21 @@ app.get('/me', bridge.requireUser(), (req, res) => {
 });
 app.get('/admin', bridge.statsHandler({ authorize: (req) => req.headers['x-admin'] === '1' }));
 export const report: Promise<MigrationReport> = bridge.report();
+
+// A stats store written against the subpath's contract, passed to the bridge from the main entry.
+import type { AnyStatsEvent, StatsQuery, StatsSnapshot, StatsStore } from 'express-session-bridge/stats-store';
+class ArrayStore implements StatsStore {
+  readonly events: AnyStatsEvent[] = [];
+  record(events: readonly AnyStatsEvent[]): void {
+    this.events.push(...events);
+  }
+  query(query: StatsQuery): StatsSnapshot {
+    const zero = { requests: { legacy: 0, provider: 0, anonymous: 0, rejected: 0, conflicts: 0, unavailable: 0 }, users: { legacy: 0, provider: 0, active: 0, migrated: 0, legacyOnly: 0 } };
+    const windows = Object.fromEntries(Object.keys(query.windows).map((name) => [name, { ...zero, approximate: false }]));
+    return { approximate: false, totals: zero, windows, lastLegacyAt: null, series: [], requestsByLabel: [] };
+  }
+}
+export const custom = sessionBridge({ ...options, stats: new ArrayStore() });
 `;
 
 describe('the packed tarball', () => {

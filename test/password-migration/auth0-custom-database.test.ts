@@ -1,10 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import request, { type Response, type Test } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
-import { createAuth0CustomDatabase } from '../../src/password-migration/auth0-custom-database.js';
-import type { Auth0CustomDatabaseOptions, Auth0Profile } from '../../src/password-migration/options.js';
-import type { MigrationDeps, PasswordMigrationResult } from '../../src/password-migration/types.js';
+import type { Auth0CustomDatabaseOptions, Auth0Profile, PasswordMigrationResult } from '../../src/index.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import { createAuth0CustomDatabase, type MigrationDeps } from '../helpers/internals.js';
 
 const KEY = 'Bearer auth0-db-key-0123456789';
 const DANA_EMAIL = 'dana@example.com';

@@ -4,11 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import request, { type Response } from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
-import type { PasswordMigrationHookOptions, PasswordVerifier } from '../../src/password-migration/options.js';
-import { createPasswordMigrationHook } from '../../src/password-migration/password-hook.js';
-import type { MigrationDeps, PasswordMigrationResult } from '../../src/password-migration/types.js';
+import type {
+  PasswordMigrationHookOptions,
+  PasswordMigrationResult,
+  PasswordVerifier,
+} from '../../src/index.js';
 import { sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
+import { createPasswordMigrationHook, type MigrationDeps } from '../helpers/internals.js';
 
 const API_KEY = 'Bearer hook-key-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -504,7 +507,7 @@ describe('createPasswordMigrationHook options', () => {
       { ...valid, header: 'x key' },
       /`header` must be an HTTP header name/,
     ],
-    ['a timeoutMs of 0', { ...valid, timeoutMs: 0 }, /`timeoutMs` must be a positive integer/],
+    ['a timeoutMs of 0', { ...valid, timeoutMs: 0 }, /`timeoutMs` must be a positive whole number/],
     [
       'a fractional limit',
       { ...valid, limits: { perIdentifier: { max: 1.5 } } },

@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import {
   type Auth0Profile,
   memoryStats,
-  type PasswordMigrationCounts,
   type PasswordMigrationEvent,
   redisStats,
   type SessionBridge,
   type StatsStore,
   sessionBridge,
 } from '../../src/index.js';
+import type { PasswordMigrationCounts } from '../../src/stats-store.js';
 import { eventRecorder } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';

@@ -5,8 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Auth0PresetOptions, auth0 } from '../../src/presets/auth0.js';
-import type { BridgeOptions } from '../../src/types.js';
+import { type Auth0PresetOptions, auth0, type BridgeOptions } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';

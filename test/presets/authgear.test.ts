@@ -5,8 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { authgear } from '../../src/presets/authgear.js';
-import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
+import { authgear, type BridgeOptions, type ProviderOptions } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';

@@ -5,8 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ory } from '../../src/presets/ory.js';
-import type { BridgeOptions, ProviderOptions } from '../../src/types.js';
+import { type BridgeOptions, ory, type ProviderOptions } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';

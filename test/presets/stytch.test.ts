@@ -5,8 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StytchPresetOptions, stytch } from '../../src/presets/stytch.js';
-import type { BridgeOptions } from '../../src/types.js';
+import { type BridgeOptions, type StytchPresetOptions, stytch } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../helpers/fixtures.js';

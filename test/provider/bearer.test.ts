@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readBearer } from '../../src/provider/bearer.js';
+import { readBearer } from '../helpers/internals.js';
 
 const token = fc.stringMatching(/^[A-Za-z0-9\-._~+/]+=*$/);
 

@@ -7,9 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sign } from 'cookie-signature';
 import { describe, expect, it } from 'vitest';
-import { LegacyReader } from '../../src/legacy/reader.js';
-import type { LegacyConfig } from '../../src/options/config.js';
-import { TokenCache } from '../../src/provider/token-cache.js';
+import { type LegacyConfig, LegacyReader, TokenCache } from '../helpers/internals.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderOptions } from '../../src/types.js';
+import type { ProviderOptions } from '../../src/index.js';
 import { buildApp, makeBridge, sleep } from '../helpers/apps.js';
 import { type ExpressFactory, expressVersions } from '../helpers/express-versions.js';
 import {

@@ -3,12 +3,15 @@
  * stale-keys limit all follow the clock the bridge gives it, so a day of outage takes no real time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeError, type BridgeErrorCode } from '../../src/errors.js';
-import { parseOptions } from '../../src/options/parse-options.js';
-import { ProviderKeys, STALE_KEYS_MAX_AGE_MS } from '../../src/provider/keys.js';
-import { verifyOptionsFor, verifyToken } from '../../src/provider/verify-token.js';
-import type { ProviderOptions } from '../../src/types.js';
+import { BridgeError, type BridgeErrorCode, type ProviderOptions } from '../../src/index.js';
 import { AUDIENCE } from '../helpers/fixtures.js';
+import {
+  ProviderKeys,
+  parseOptions,
+  STALE_KEYS_MAX_AGE_MS,
+  verifyOptionsFor,
+  verifyToken,
+} from '../helpers/internals.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { createSigningKey, mintToken, type SigningKey } from '../helpers/tokens.js';
 import { type UnusableEntry, unusableEntries } from '../helpers/unusable-keys.js';

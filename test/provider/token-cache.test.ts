@@ -4,10 +4,10 @@
  */
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TokenCache } from '../../src/provider/token-cache.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { authFrom, expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
+import { TokenCache } from '../helpers/internals.js';
 import { createSigningKey, mintToken, tamperPayload } from '../helpers/tokens.js';
 
 describe.each(expressVersions)('%s: verified-token cache', (_name, express) => {
@@ -121,8 +121,7 @@ describe('TokenCache bounds', () => {
 
 describe('checkProvider with the token cache', () => {
   it('answers a reused token from the cache without asking the key source again', async () => {
-    const { parseOptions } = await import('../../src/options/parse-options.js');
-    const { buildProviders, checkProvider } = await import('../../src/provider/check.js');
+    const { parseOptions, buildProviders, checkProvider } = await import('../helpers/internals.js');
     const fixture = await startProvider();
     try {
       const now = Date.now();

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeError } from '../../src/errors.js';
-import type { LegacyResult } from '../../src/legacy/reader.js';
-import type { ProviderResult } from '../../src/provider/check.js';
-import { decide } from '../../src/request/decide.js';
+import { BridgeError } from '../../src/index.js';
+import { decide, type LegacyResult, type ProviderResult } from '../helpers/internals.js';
 
 const legacyOk = (userId = 'u1'): LegacyResult => ({
   state: 'ok',

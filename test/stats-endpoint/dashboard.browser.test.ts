@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigrationReport } from '../../src/stats/report-types.js';
+import type { MigrationReport } from '../../src/index.js';
 import { launchChromium, skipBrowserSuite } from '../helpers/browser.js';
 import { FIXTURE_SERIES_LENGTH, fixtureSeriesPoint, makeReportFixture } from '../helpers/report-fixture.js';
 import { ADMIN_USER, buildStatsApp, STATS_PATH } from '../helpers/stats-app.js';

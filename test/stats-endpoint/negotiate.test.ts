@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseFormat, negotiateFormat, parseAccept } from '../../src/stats-endpoint/negotiate.js';
+import { chooseFormat, negotiateFormat, parseAccept } from '../helpers/internals.js';
 
 describe('negotiateFormat', () => {
   it.each([

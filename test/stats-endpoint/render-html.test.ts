@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { SeriesPoint, StatsSnapshot, WindowSnapshot } from '../../src/stats/contract.js';
-import { buildReport } from '../../src/stats/report.js';
-import { DAY, HOUR } from '../../src/stats/time.js';
-import { escapeHtml, html } from '../../src/stats-endpoint/html-escape.js';
-import { formatDuration, formatPercent, renderHtml } from '../../src/stats-endpoint/render-html.js';
+import type { SeriesPoint, StatsSnapshot, WindowSnapshot } from '../../src/stats-store.js';
 import {
+  buildReport,
+  DAY,
+  escapeHtml,
   escapeLabelValue,
+  formatDuration,
+  formatPercent,
+  HOUR,
+  html,
   type MetricFamily,
+  niceStep,
+  relativeTo,
+  renderChart,
+  renderHtml,
   renderPrometheus,
-} from '../../src/stats-endpoint/render-prometheus.js';
-import { niceStep, renderChart } from '../../src/stats-endpoint/svg-chart.js';
-import { relativeTo } from '../../src/util/format.js';
+} from '../helpers/internals.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { fixtureSeriesPoint, makeReportFixture, recorderFixture } from '../helpers/report-fixture.js';
 

@@ -1,7 +1,6 @@
 /** The dashboard's "Silent migration" section: moved silently beside signed in with the provider. */
 import { describe, expect, it } from 'vitest';
-import { sessionUpgradeCounts } from '../../src/stats/labels.js';
-import { renderHtml } from '../../src/stats-endpoint/render-html.js';
+import { renderHtml, sessionUpgradeCounts } from '../helpers/internals.js';
 import { makeReportFixture } from '../helpers/report-fixture.js';
 
 describe('dashboard: silent migration', () => {

@@ -1,9 +1,9 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
-import type { MigrationReport } from '../../src/stats/report-types.js';
-import { createStatsHandler, parseStatsHandlerOptions } from '../../src/stats-endpoint/stats-handler.js';
+import type { MigrationReport } from '../../src/index.js';
 import { expressVersions } from '../helpers/express-versions.js';
+import { createStatsHandler, parseStatsHandlerOptions } from '../helpers/internals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   FIXTURE_SERIES_LENGTH,

@@ -1,9 +1,8 @@
 import type { RequestHandler } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionBridge } from '../../src/index.js';
-import type { StatsEvent, StatsQuery, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
+import { memoryStats, type StatsStore, sessionBridge } from '../../src/index.js';
+import type { StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats-store.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { AUDIENCE, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';

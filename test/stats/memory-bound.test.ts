@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { StatsEvent } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
+import { memoryStats } from '../../src/index.js';
+import type { StatsEvent } from '../../src/stats-store.js';
 
 // A full GC between measurements, without starting the worker with --expose-gc.
 setFlagsFromString('--expose-gc');

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import { Recorder } from '../../src/stats/recorder.js';
-import { DEFAULT_WINDOWS, statsQueryFor } from '../../src/stats/report.js';
+import { memoryStats } from '../../src/index.js';
+import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats-store.js';
+import { DEFAULT_WINDOWS, parseRecorderOptions, Recorder, statsQueryFor } from '../helpers/internals.js';
 import { alignedNow, DAY, HOUR, scriptedPopulation, sortLabels } from '../helpers/population.js';
 
 const NOW = alignedNow(Date.UTC(2025, 5, 30, 14, 0));
@@ -24,7 +23,7 @@ describe('memoryStats ground truth', () => {
 
   async function recordThroughRecorder(events: readonly AnyStatsEvent[]) {
     const store = memoryStats();
-    const recorder = new Recorder(store, { batchSize: 250 }, () => NOW);
+    const recorder = new Recorder(store, parseRecorderOptions({ batchSize: 250 }), () => NOW);
     for (const event of events) recorder.push(event);
     await recorder.flush();
     await recorder.close();

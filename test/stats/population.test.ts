@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StatsEvent, UserCounts } from '../../src/stats/contract.js';
-import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
+import type { StatsEvent, UserCounts } from '../../src/stats-store.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../helpers/internals.js';
 import { alignedNow, DAY, scriptedPopulation } from '../helpers/population.js';
 
 /**

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Counter, type OpenMetricsContentType, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createPromClientCollector, type StatsMetricsSource } from '../../src/stats/prom-client.js';
-import type { MigrationReport } from '../../src/stats/report-types.js';
-import { METRIC_FAMILIES } from '../../src/stats-endpoint/render-prometheus.js';
+import type { MigrationReport } from '../../src/index.js';
+import {
+  createPromClientCollector,
+  METRIC_FAMILIES,
+  type MetricsSource as StatsMetricsSource,
+} from '../helpers/internals.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   localCountsFixture,
@@ -151,5 +154,25 @@ describe('createPromClientCollector with the real prom-client', () => {
       expect(text, file).not.toMatch(/^\s*(?:import|export)\b[^;]*from\s+['"]prom-client['"]/m);
       expect(text, file).not.toMatch(/require\(\s*['"]prom-client['"]\s*\)|import\(\s*['"]prom-client/);
     }
+  });
+
+  it('exports the upgrade endpoint counters of localSessionUpgrades, every result, zero included', async () => {
+    const registry = new Registry();
+    createPromClientCollector({
+      ...source(),
+      localSessionUpgrades: () => ({
+        upgraded: 7,
+        already: 1,
+        refused: 0,
+        failed: 2,
+        unauthenticated: 0,
+        forbidden: 0,
+        ineligible: 0,
+      }),
+    }).register(registry);
+    const families = parseRegistryText(await registry.metrics());
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'upgraded' })).toBe(7);
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'failed' })).toBe(2);
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'ineligible' })).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AnyStatsEvent, StatsEvent, StatsSnapshot, StatsStore } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import { Recorder } from '../../src/stats/recorder.js';
+import { memoryStats, type StatsStore } from '../../src/index.js';
+import type { AnyStatsEvent, StatsEvent, StatsSnapshot } from '../../src/stats-store.js';
+import { parseRecorderOptions, Recorder } from '../helpers/internals.js';
 
 const T0 = Date.UTC(2025, 5, 30, 12);
 
@@ -51,7 +51,7 @@ const ids = (events: readonly AnyStatsEvent[]) =>
   );
 const recorders: Recorder[] = [];
 function recorder(store: StatsStore, options = {}) {
-  const r = new Recorder(store, options, () => T0);
+  const r = new Recorder(store, parseRecorderOptions(options), () => T0);
   recorders.push(r);
   return r;
 }
@@ -229,11 +229,10 @@ describe('Recorder', () => {
   });
 
   it('rejects invalid options with a TypeError', () => {
-    const store = new SwitchableStore();
-    expect(() => new Recorder(store, { bufferSize: 0 }, Date.now)).toThrow(TypeError);
-    expect(() => new Recorder(store, { batchSize: 2.5 }, Date.now)).toThrow(TypeError);
-    expect(() => new Recorder(store, { flushIntervalMs: -1 }, Date.now)).toThrow(TypeError);
-    expect(() => new Recorder(store, { flushTimeoutMs: Number.NaN }, Date.now)).toThrow(TypeError);
-    expect(() => new Recorder(store, { bufferSzie: 10 } as never, Date.now)).toThrow(TypeError);
+    expect(() => parseRecorderOptions({ bufferSize: 0 })).toThrow(TypeError);
+    expect(() => parseRecorderOptions({ batchSize: 2.5 })).toThrow(TypeError);
+    expect(() => parseRecorderOptions({ flushIntervalMs: -1 })).toThrow(TypeError);
+    expect(() => parseRecorderOptions({ flushTimeoutMs: Number.NaN })).toThrow(TypeError);
+    expect(() => parseRecorderOptions({ bufferSzie: 10 })).toThrow(TypeError);
   });
 });

@@ -5,8 +5,8 @@
  * The figure is printed and documented in src/stats/redis/store.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { StatsEvent } from '../../src/stats/contract.js';
-import { redisStats } from '../../src/stats/redis/store.js';
+import { redisStats } from '../../src/index.js';
+import type { StatsEvent } from '../../src/stats-store.js';
 import { alignedNow, DAY } from '../helpers/population.js';
 import {
   connectNodeRedis,

@@ -6,8 +6,8 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatsEvent, StatsQuery, StatsStore } from '../../src/stats/contract.js';
-import { redisStats } from '../../src/stats/redis/store.js';
+import { redisStats, type StatsStore } from '../../src/index.js';
+import type { StatsEvent, StatsQuery } from '../../src/stats-store.js';
 import { alignedNow, DAY } from '../helpers/population.js';
 import {
   connectIoredis,

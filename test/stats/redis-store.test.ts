@@ -1,17 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type {
-  AnyStatsEvent,
-  StatsEvent,
-  StatsQuery,
-  StatsSnapshot,
-  StatsStore,
-} from '../../src/stats/contract.js';
-import { PASSWORD_MIGRATION_RESULTS } from '../../src/stats/labels.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import type { RedisStatsOptions } from '../../src/stats/redis/options.js';
-import { redisStats } from '../../src/stats/redis/store.js';
+import { memoryStats, type RedisStatsOptions, redisStats, type StatsStore } from '../../src/index.js';
+import type { AnyStatsEvent, StatsEvent, StatsQuery, StatsSnapshot } from '../../src/stats-store.js';
+import { PASSWORD_MIGRATION_RESULTS } from '../helpers/internals.js';
 import {
   alignedNow,
   DAY,

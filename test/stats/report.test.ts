@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { SeriesPoint, StatsSnapshot, UserCounts, WindowSnapshot } from '../../src/stats/contract.js';
-import { memoryStats } from '../../src/stats/memory/store.js';
-import { buildReport, parseCutoverCriteria, statsQueryFor } from '../../src/stats/report.js';
-import { REPORT_SCHEMA_VERSION, type RecorderReport } from '../../src/stats/report-types.js';
-import { formatDateTime, formatDuration, formatPercent } from '../../src/util/format.js';
+import { memoryStats, type RecorderReport } from '../../src/index.js';
+import type { SeriesPoint, StatsSnapshot, UserCounts, WindowSnapshot } from '../../src/stats-store.js';
+import {
+  buildReport,
+  formatDateTime,
+  formatDuration,
+  formatPercent,
+  parseCutoverCriteria,
+  REPORT_SCHEMA_VERSION,
+  statsQueryFor,
+} from '../helpers/internals.js';
 import { alignedNow, DAY, HOUR, scriptedPopulation } from '../helpers/population.js';
 
 const NOW = Date.UTC(2025, 5, 30, 15, 20);

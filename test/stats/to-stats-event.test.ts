@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toAnyStatsEvent, toStatsEvent } from '../../src/stats/to-stats-event.js';
-import type { BridgeEvent } from '../../src/types.js';
+import type { BridgeEvent } from '../../src/index.js';
+import { toAnyStatsEvent, toStatsEvent } from '../helpers/internals.js';
 
 const base: BridgeEvent = {
   type: 'request',

@@ -58,20 +58,28 @@ describe('upgrade options', () => {
     [
       'an HMAC alg',
       { signingKey: { kty: 'oct', k: 'c2VjcmV0', d: 'x', kid: 'k', alg: 'HS256' } },
-      /alg` must be 'RS256' or 'ES256'/,
+      /alg` must be one of 'RS256', 'ES256' \(got "HS256"\)/,
     ],
     ['a missing issuer', { issuer: undefined }, /upgrade\.issuer` is required/],
-    ['a missing audience', { audience: undefined }, /upgrade\.audience` is required with this adapter/],
+    [
+      'a missing audience',
+      { audience: undefined },
+      /upgrade\.audience` is required: this adapter sends an assertion/,
+    ],
     ['a lifetime over 300 s', { lifetimeSeconds: 301 }, /lifetimeSeconds` \(301\) cannot exceed/],
     ['no adapter', { exchange: undefined }, /upgrade\.exchange` is required/],
     ["deliver: 'cookie' with no cookie to set", { deliver: 'cookie' }, /needs a cookie to set/],
     [
       'an allowed origin with a path',
       { allowedOrigins: ['https://app.example.test/login'] },
-      /must be an origin/,
+      /allowedOrigins\[0\]` must be an origin/,
     ],
     ['an unknown option', { lifetime: 60 } as Partial<UpgradeOptions>, /unknown option `upgrade\.lifetime`/],
-    ['an unknown provider name', { provider: 'nope' }, /upgrade\.provider` must name a configured provider/],
+    [
+      'an unknown provider name',
+      { provider: 'nope' },
+      /upgrade\.provider` must be the name of a configured provider/,
+    ],
   ])('refuses %s with a TypeError', async (_name, upgrade, message) => {
     expect(await build(upgrade as Partial<UpgradeOptions>)).toThrow(message);
   });
@@ -139,5 +147,21 @@ describe('adapters', () => {
     const { kid: _kid, ...noKid } = key;
     expect(() => authgearCreateSession({ ...base, adminKey: noKid })).toThrow(/adminKey\.kid` is required/);
     expect(() => authgearCreateSession({ ...base, adminKey: key })).not.toThrow();
+  });
+
+  it('word their errors like every other option (unknown, missing, bad value)', () => {
+    const base = { tokenEndpoint: 'https://id.example.test/token', clientId: 'c', clientSecret: 's' };
+    expect(() => tokenExchange({ ...base, scop: 'x' } as never)).toThrow(
+      /^tokenExchange\(\): unknown option `scop`: the known options are /,
+    );
+    expect(() => tokenExchange({ ...base, clientId: undefined } as never)).toThrow(
+      /^tokenExchange\(\): `clientId` is required: pass /,
+    );
+    expect(() => tokenExchange({ ...base, clientId: 5 } as never)).toThrow(
+      /^tokenExchange\(\): `clientId` must be a non-empty string \(got 5\): pass /,
+    );
+    expect(() => jwtBearerGrant({ ...base, clientAuth: 'jwt' } as never)).toThrow(
+      /`clientAuth` must be one of 'basic', 'post' \(got "jwt"\)/,
+    );
   });
 });

@@ -8,9 +8,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AnyBridgeEvent, memoryStats, tokenExchange } from '../../src/index.js';
-import { OptionChecks } from '../../src/options/checks.js';
-import { signAssertion } from '../../src/upgrade/assertion.js';
-import { parseSigningKey } from '../../src/upgrade/signing-key.js';
+import { OptionChecks, parseSigningKey, signAssertion } from '../helpers/internals.js';
 import { createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import {
   bridgeTrust,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../src/util/circuit-breaker.js';
+import { CircuitBreaker } from '../helpers/internals.js';
 
 function breaker(threshold = 3, coolDownMs = 10_000) {
   const clock = { t: 1_000_000 };

@@ -1,6 +1,13 @@
 import type { UpgradeExchange } from '../types.js';
 import { parseClient, requestToken } from './oauth-token.js';
-import { adapterFail, knownOptions, optionalOption, providerUrl, requiredOption } from './provider-call.js';
+import {
+  adapterChecks,
+  adapterFail,
+  knownOptions,
+  optionalOption,
+  providerUrl,
+  requiredOption,
+} from './provider-call.js';
 import { TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 
 /** Options of `auth0TokenExchange()`. */
@@ -51,9 +58,11 @@ function checkSubjectTokenType(f: string, value: string): string {
     if (url.protocol !== 'https:') throw new Error('not https');
     host = url.hostname.toLowerCase();
   } catch {
-    return adapterFail(
-      f,
-      `\`subjectTokenType\` must be an https:// or urn: URI of your own, e.g. 'https://example.com/legacy-session' (got ${JSON.stringify(value)}).`,
+    return adapterChecks(f).invalid(
+      'subjectTokenType',
+      value,
+      'an https:// or urn: URI of your own',
+      "e.g. 'https://example.com/legacy-session'",
     );
   }
   if (RESERVED_HOSTS.some((h) => host === h || host.endsWith(`.${h}`))) {

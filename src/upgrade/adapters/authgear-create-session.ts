@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { type JWK, SignJWT } from 'jose';
 import { type UpgradeExchange, UpgradeRefusal } from '../types.js';
 import {
+  adapterChecks,
   adapterFail,
   isRecord,
   knownOptions,
@@ -46,16 +47,19 @@ const CREATE_SESSION =
   'mutation ($userID: ID!, $clientID: String!) { createSession(input: { userID: $userID, clientID: $clientID }) { accessToken refreshToken tokenType expiresIn } }';
 
 function parseAdminKey(f: string, value: unknown): { key: KeyObject; kid: string } {
+  const check = adapterChecks(f);
   if (!isRecord(value) || typeof value.d !== 'string') {
-    adapterFail(
-      f,
-      '`adminKey` is required: pass the Admin API private key as a JWK (with its `kid`) from the Authgear portal.',
+    check.missing(
+      'adminKey',
+      'pass the Admin API private key as a JWK (with its `kid`) from the Authgear portal.',
     );
   }
   const jwk = value as Record<string, unknown>;
   if (typeof jwk.kid !== 'string' || jwk.kid.length === 0)
-    adapterFail(f, '`adminKey.kid` is required: the key id the portal shows.');
-  if (jwk.alg !== undefined && jwk.alg !== 'RS256') adapterFail(f, '`adminKey.alg` must be RS256.');
+    check.missing('adminKey.kid', 'pass the key id the portal shows.');
+  if (jwk.alg !== undefined && jwk.alg !== 'RS256') {
+    check.invalid('adminKey.alg', jwk.alg, "'RS256'", 'the Admin API key as the portal gives it');
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: jwk as JWK & { kty: string }, format: 'jwk' });

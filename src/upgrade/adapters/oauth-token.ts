@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import type { UpgradeGrant } from '../types.js';
 import {
-  adapterFail,
+  adapterChecks,
   basicAuth,
   pick,
   postToProvider,
@@ -37,18 +37,17 @@ export function parseClient(
   tokenEndpoint: string,
   fallbackAuth: ClientAuth,
 ): OAuthClient {
-  const clientAuth = given.clientAuth ?? fallbackAuth;
-  if (clientAuth !== 'basic' && clientAuth !== 'post') {
-    adapterFail(
-      factory,
-      `\`clientAuth\` must be 'basic' or 'post' (got ${JSON.stringify(given.clientAuth)}).`,
-    );
-  }
+  const clientAuth = adapterChecks(factory).oneOf(
+    'clientAuth',
+    given.clientAuth,
+    ['basic', 'post'] as const,
+    fallbackAuth,
+  );
   return {
     tokenEndpoint,
     clientId: requiredOption(factory, 'clientId', given.clientId, 'the client id registered at the provider'),
     clientSecret: requiredOption(factory, 'clientSecret', given.clientSecret, "the client's secret"),
-    clientAuth: clientAuth as ClientAuth,
+    clientAuth,
   };
 }
 

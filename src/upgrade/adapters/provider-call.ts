@@ -1,3 +1,4 @@
+import { isRecord, OptionChecks } from '../../options/checks.js';
 import { boundedFetch } from '../../util/bounded-fetch.js';
 import { parseKeysUrl } from '../../util/keys-url.js';
 import { UpgradeRefusal } from '../types.js';
@@ -13,9 +14,7 @@ export class ProviderFailure extends Error {
   override readonly name = 'ProviderFailure';
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 /** A short, token-free label of an error body: OAuth `error`, Stytch `error_type`; never a description. */
 function errorLabel(body: unknown): string {
@@ -76,17 +75,21 @@ export function pick(body: Record<string, unknown>, names: readonly string[]): R
   return out;
 }
 
-/** Fails adapter construction with a `TypeError` that starts with the factory's name. */
-export function adapterFail(factory: string, message: string): never {
-  throw new TypeError(`${factory}(): ${message}`);
+/** The shared option checks of an adapter factory: every message starts with `factory()`. */
+export function adapterChecks(factory: string): OptionChecks {
+  return new OptionChecks(`${factory}()`);
 }
 
-/** A required non-empty string option. */
+/** Fails adapter construction with a `TypeError` that starts with the factory's name. */
+export function adapterFail(factory: string, message: string): never {
+  return adapterChecks(factory).fail(message);
+}
+
+/** A required non-empty string option: left out, "is required"; of the wrong type, "must be". */
 export function requiredOption(factory: string, name: string, value: unknown, hint: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    adapterFail(factory, `\`${name}\` is required: pass ${hint}.`);
-  }
-  return value as string;
+  const check = adapterChecks(factory);
+  if (value === undefined || value === '') check.missing(name, `pass ${hint}.`);
+  return check.string(name, value, undefined, hint) as string;
 }
 
 /** An optional non-empty string option. */
@@ -96,16 +99,20 @@ export function optionalOption(
   value: unknown,
   hint: string,
 ): string | undefined {
-  return value === undefined ? undefined : requiredOption(factory, name, value, hint);
+  return adapterChecks(factory).string(name, value, undefined, hint);
 }
 
 /** An https URL (plain http only on the loopback interface, for tests), as a string. */
 export function providerUrl(factory: string, name: string, value: unknown, example: string): string {
+  const check = adapterChecks(factory);
+  if (value === undefined) check.missing(name, `pass an https URL such as ${example}.`);
   const url = parseKeysUrl(value);
   if (!url) {
-    adapterFail(
-      factory,
-      `\`${name}\` must be an https URL such as ${example} (plain http only on 127.0.0.1 or localhost, for tests; got ${JSON.stringify(value)}).`,
+    check.invalid(
+      name,
+      value,
+      'an https URL (plain http only on 127.0.0.1 or localhost, for tests)',
+      `a URL such as ${example}`,
     );
   }
   return (url as URL).href.replace(/\/$/, '');
@@ -117,13 +124,10 @@ export function knownOptions(
   options: unknown,
   known: readonly string[],
 ): Record<string, unknown> {
-  if (!isRecord(options)) adapterFail(factory, 'pass an options object.');
-  for (const key of Object.keys(options as object)) {
-    if (!known.includes(key)) {
-      adapterFail(factory, `unknown option \`${key}\`: the known options are ${known.join(', ')}.`);
-    }
-  }
-  return options as Record<string, unknown>;
+  const check = adapterChecks(factory);
+  const given = check.record(options, 'pass an options object.');
+  check.knownKeys(given, Object.fromEntries(known.map((key) => [key, true])));
+  return given;
 }
 
 /** `Basic base64(id:secret)`. */

@@ -1,6 +1,6 @@
 import type { UpgradeExchange } from '../types.js';
 import {
-  adapterFail,
+  adapterChecks,
   basicAuth,
   knownOptions,
   optionalOption,
@@ -58,10 +58,13 @@ export function stytchAttest(options: StytchAttestOptions): UpgradeExchange {
     given.projectId,
     "your Stytch project id, e.g. 'project-live-6a1f...'",
   );
+  const check = adapterChecks(f);
   if (!/^project-(test|live)-[A-Za-z0-9-]+$/.test(projectId)) {
-    adapterFail(
-      f,
-      `\`projectId\` must be your Stytch project id, e.g. 'project-live-6a1f...' (got ${JSON.stringify(projectId)}).`,
+    check.invalid(
+      'projectId',
+      projectId,
+      'a Stytch project id',
+      "your project id, e.g. 'project-live-6a1f...'",
     );
   }
   const secret = requiredOption(f, 'secret', given.secret, "the project's secret");
@@ -72,11 +75,12 @@ export function stytchAttest(options: StytchAttestOptions): UpgradeExchange {
     'the id of your trusted auth token profile',
   );
   const minutes = given.sessionDurationMinutes;
-  if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 5 || minutes > 527040) {
-    adapterFail(
-      f,
-      `\`sessionDurationMinutes\` is required: a whole number from 5 to 527040 (without it Stytch creates no session; got ${JSON.stringify(minutes)}).`,
-    );
+  const durationHint = 'the minutes of the Stytch session, e.g. 60';
+  if (minutes === undefined) {
+    check.missing('sessionDurationMinutes', `pass ${durationHint} (without it Stytch creates no session).`);
+  }
+  if (typeof minutes !== 'number' || !Number.isSafeInteger(minutes) || minutes < 5 || minutes > 527040) {
+    check.invalid('sessionDurationMinutes', minutes, 'a whole number from 5 up to 527040', durationHint);
   }
   const apiBase =
     given.apiBase === undefined

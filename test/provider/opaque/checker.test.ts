@@ -3,8 +3,7 @@
  * slowed, stopped and restarted: caches, timeout, circuit breaker, and the refused / unavailable split.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type OpaqueCheckSettings, OpaqueSessionChecker } from '../../../src/provider/opaque/checker.js';
-import { oryWhoami } from '../../../src/provider/opaque/ory-whoami.js';
+import { type OpaqueCheckSettings, OpaqueSessionChecker, oryWhoami } from '../../helpers/internals.js';
 import { type OryStandin, startOryStandin } from '../../helpers/ory-standin.js';
 
 const SETTINGS: OpaqueCheckSettings = {

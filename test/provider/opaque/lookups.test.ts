@@ -1,8 +1,6 @@
 /** Authgear's resolver and RFC 7662 introspection, each against its local stand-in. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authgearResolver } from '../../../src/provider/opaque/authgear-resolver.js';
-import type { OpaqueSession } from '../../../src/provider/opaque/checker.js';
-import { introspection } from '../../../src/provider/opaque/introspection.js';
+import { authgearResolver, introspection, type OpaqueSession } from '../../helpers/internals.js';
 import {
   type AuthgearStandin,
   type IntrospectionStandin,

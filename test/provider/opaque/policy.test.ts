@@ -7,9 +7,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { introspection } from '../../../src/presets/introspection.js';
-import { ory } from '../../../src/presets/ory.js';
-import type { BridgeOptions, ProviderSessionTuning } from '../../../src/types.js';
+import { type BridgeOptions, introspection, ory, type ProviderSessionTuning } from '../../../src/index.js';
 import { buildApp, makeBridge, sleep } from '../../helpers/apps.js';
 import { expressVersions } from '../../helpers/express-versions.js';
 import { authFrom, expectBridgeError } from '../../helpers/fixtures.js';

@@ -1,49 +1,17 @@
 /**
- * `upgrade` option -> `UpgradeConfig`: checked once, at construction, with the shared checks; every default
- * filled.
+ * `upgrade` option (silent migration) -> `UpgradeConfig` (upgrade/config.ts): checked once, at construction,
+ * with the shared checks; every default filled.
  */
-import type { JWK } from 'jose';
-import type { OptionChecks } from '../options/checks.js';
-import type { LegacyConfig, ProviderConfig } from '../options/config.js';
-import { parsePreviousKeys, parseSigningKey, type UpgradeSigningKey } from './signing-key.js';
+import type { UpgradeConfig, UpgradeCookieConfig } from '../upgrade/config.js';
+import { parsePreviousKeys, parseSigningKey } from '../upgrade/signing-key.js';
 import type {
   LegacyUpgradeSubject,
   UpgradeCookieOptions,
   UpgradeExchange,
-  UpgradeLink,
   UpgradeOptions,
-} from './types.js';
-
-/** Cookie attributes with their defaults. */
-export interface UpgradeCookieConfig {
-  domain: string | undefined;
-  path: string;
-  sameSite: 'lax' | 'strict' | 'none';
-  secure: boolean;
-}
-
-export interface UpgradeConfig {
-  signingKey: UpgradeSigningKey;
-  /** The public keys served: the current one first, then `previousKeys`. */
-  publicKeys: JWK[];
-  issuer: string;
-  /** The assertion's `aud`; undefined only for an adapter that sends no assertion (Authgear). */
-  audience: string | undefined;
-  lifetimeSeconds: number;
-  claims: UpgradeOptions['claims'];
-  exchange: UpgradeExchange;
-  eligible: UpgradeOptions['eligible'];
-  deliver: 'cookie' | 'json';
-  cookie: UpgradeCookieConfig;
-  /** Origins (`scheme://host[:port]`) besides the request's own. */
-  allowedOrigins: ReadonlySet<string>;
-  /** Index of the provider upgraded to. */
-  providerIndex: number;
-  onUpgrade: ((link: UpgradeLink) => void | Promise<void>) | undefined;
-  timeoutMs: number;
-  failureThreshold: number;
-  coolDownMs: number;
-}
+} from '../upgrade/types.js';
+import type { OptionChecks } from './checks.js';
+import type { LegacyConfig, ProviderConfig } from './config.js';
 
 const KEYS: Record<keyof UpgradeOptions, true> = {
   signingKey: true,
@@ -84,7 +52,7 @@ function isExchange(value: unknown): value is UpgradeExchange {
 function parseOrigins(check: OptionChecks, value: unknown): Set<string> {
   if (value === undefined) return new Set();
   if (!Array.isArray(value)) {
-    check.fail("`upgrade.allowedOrigins` must be an array of origins, e.g. ['https://app.example.com'].");
+    check.invalid('upgrade.allowedOrigins', value, 'an array of origins', "e.g. ['https://app.example.com']");
   }
   return new Set(
     (value as unknown[]).map((entry, i) => {
@@ -95,8 +63,11 @@ function parseOrigins(check: OptionChecks, value: unknown): Set<string> {
         url = undefined;
       }
       if (!url || url.origin === 'null' || url.origin !== String(entry).replace(/\/$/, '')) {
-        check.fail(
-          `\`upgrade.allowedOrigins[${i}]\` must be an origin: scheme, host and port only, e.g. 'https://app.example.com' (got ${JSON.stringify(entry)}).`,
+        check.invalid(
+          `upgrade.allowedOrigins[${i}]`,
+          entry,
+          'an origin (scheme, host and port only)',
+          "e.g. 'https://app.example.com'",
         );
       }
       return (url as URL).origin;
@@ -162,14 +133,16 @@ export function parseUpgradeOptions(
     "the assertion's issuer, e.g. 'https://app.example.com'",
   );
   if (issuer === undefined) {
-    check.fail(
-      "`upgrade.issuer` is required: pass the assertion's `iss`, e.g. your app's URL 'https://app.example.com'; the provider's trust profile names it.",
+    check.missing(
+      'upgrade.issuer',
+      "pass the assertion's `iss`, e.g. your app's URL 'https://app.example.com'; the provider's trust profile names it.",
     );
   }
   if (!isExchange(given.exchange)) {
-    check.fail(
-      '`upgrade.exchange` is required: pass one of the adapters, e.g. `stytchAttest({...})`, `auth0TokenExchange({...})`, `tokenExchange({...})`, `jwtBearerGrant({...})` or `authgearCreateSession({...})`.',
-    );
+    const adapters =
+      'one of the adapters, e.g. `stytchAttest({...})`, `auth0TokenExchange({...})`, `tokenExchange({...})`, `jwtBearerGrant({...})` or `authgearCreateSession({...})`';
+    if (given.exchange === undefined) check.missing('upgrade.exchange', `pass ${adapters}.`);
+    check.invalid('upgrade.exchange', given.exchange, 'an upgrade adapter', adapters);
   }
   const exchange = given.exchange as UpgradeExchange;
   const audience =
@@ -180,16 +153,19 @@ export function parseUpgradeOptions(
       "the assertion's audience, as the provider's trust profile names it",
     ) ?? exchange.audience;
   if (audience === undefined && exchange.usesAssertion) {
-    check.fail(
-      "`upgrade.audience` is required with this adapter: pass the assertion's `aud` that the provider's trust profile expects.",
+    check.missing(
+      'upgrade.audience',
+      "this adapter sends an assertion: pass its `aud`, as the provider's trust profile expects it.",
     );
   }
   let providerIndex = 0;
   if (given.provider !== undefined) {
     providerIndex = providers.findIndex((p) => p.name === given.provider);
     if (providerIndex === -1) {
-      check.fail(
-        `\`upgrade.provider\` must name a configured provider: one of ${providers.map((p) => JSON.stringify(p.name)).join(', ')} (got ${JSON.stringify(given.provider)}).`,
+      check.invalid(
+        'upgrade.provider',
+        given.provider,
+        `the name of a configured provider: one of ${providers.map((p) => JSON.stringify(p.name)).join(', ')}`,
       );
     }
   }

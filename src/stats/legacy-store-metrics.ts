@@ -3,8 +3,8 @@
  * section. Absent until a scan of a store that can list its sessions has completed.
  */
 import type { LegacyStoreCounts } from '../legacy-drain/types.js';
-import type { MigrationReport } from '../stats/report-types.js';
-import type { MetricFamilyDefinition, MetricSources } from './render-prometheus.js';
+import type { MetricFamilyDefinition, MetricValues } from './metric-types.js';
+import type { MigrationReport } from './report-types.js';
 
 const SCANNED =
   "From this instance's last scan of the legacy session store: instances scanning the same store export about the same value, aggregate with max(), not sum().";
@@ -20,7 +20,7 @@ export const LEGACY_STORE_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Sessions in the legacy store not expired by their cookie at the last scan: live (logged in or not) and logged_in (with a user id). ${SCANNED}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }: MetricSources) => {
+    samples: ({ report }: MetricValues) => {
       const scan = lastScan(report);
       if (!scan) return [];
       return [
@@ -34,7 +34,7 @@ export const LEGACY_STORE_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Distinct users with a logged-in, unexpired legacy session at the last scan: at most this many users are affected by a cutover now. ${SCANNED}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }: MetricSources) => {
+    samples: ({ report }: MetricValues) => {
       const scan = lastScan(report);
       return scan ? [{ labels: {}, value: scan.users }] : [];
     },
@@ -44,7 +44,7 @@ export const LEGACY_STORE_METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     help: `Unix time by which every logged-in legacy session found by the last scan has expired by itself; absent when some has no expiry or none is logged in. ${SCANNED}`,
     type: 'gauge',
     aggregator: 'max',
-    samples: ({ report }: MetricSources) => {
+    samples: ({ report }: MetricValues) => {
       const latest = lastScan(report)?.latestExpiry;
       return latest ? [{ labels: {}, value: Date.parse(latest) / 1000 }] : [];
     },
