@@ -7,17 +7,26 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { memoryAdapter } from './memory-adapter.js';
 import { page } from './provider-screens.js';
+import { registerTokenExchange, TOKEN_EXCHANGE } from './token-exchange-grant.js';
 import { providerAccounts } from './users.js';
 
 /**
- * @param {{ issuer: string, audience: string, client: { id: string, secret: string, redirectUri: string, postLogoutRedirectUri: string } }} options
+ * @param {{ issuer: string, audience: string, client: { id: string, secret: string, redirectUri: string, postLogoutRedirectUri: string },
+ *   upgrader?: { id: string, secret: string, trustedIssuer: string, keysUrl: string } }} options
  */
-export function createOidcProvider({ issuer, audience, client }) {
+export function createOidcProvider({ issuer, audience, client, upgrader }) {
   // A fresh signing key per start: tokens do not survive a restart, which is fine for a demo.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' };
 
-  return new Provider(issuer, {
+  const resourceServer = {
+    scope: 'api:read',
+    audience,
+    accessTokenTTL: 60 * 60,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'RS256' } },
+  };
+  const provider = new Provider(issuer, {
     adapter: memoryAdapter(), // in memory, like the rest of the example (see memory-adapter.js)
     clients: [
       {
@@ -30,6 +39,20 @@ export function createOidcProvider({ issuer, audience, client }) {
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      // The bridge's upgrade endpoint: a confidential client allowed only the token-exchange grant.
+      ...(upgrader
+        ? [
+            {
+              client_id: upgrader.id,
+              client_secret: upgrader.secret,
+              client_name: 'Silent migration (express-session-bridge)',
+              redirect_uris: [],
+              response_types: [],
+              grant_types: [TOKEN_EXCHANGE],
+              token_endpoint_auth_method: 'client_secret_basic',
+            },
+          ]
+        : []),
     ],
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -67,18 +90,14 @@ export function createOidcProvider({ issuer, audience, client }) {
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx, resource) {
           if (resource !== audience) throw new errors.InvalidTarget();
-          return {
-            scope: 'api:read',
-            audience,
-            accessTokenTTL: 60 * 60,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
+          return resourceServer;
         },
       },
     },
     renderError,
   });
+  if (upgrader) registerTokenExchange(provider, { ...upgrader, audience, resourceServer });
+  return provider;
 }
 
 async function logoutSource(ctx, form) {

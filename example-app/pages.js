@@ -139,6 +139,16 @@ curl -i ${baseUrl}/api/me</pre>
 <script>
 const box = document.getElementById('me');
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+// Silent migration: a response to a legacy session carries Session-Bridge-Upgrade: provider; one POST to the
+// upgrade endpoint exchanges it for a provider session (an HttpOnly cookie), with no password prompt.
+let upgradeTried = false;
+async function upgradeSilently() {
+  upgradeTried = true;
+  try {
+    const res = await fetch('/auth/upgrade', { method: 'POST', credentials: 'same-origin' });
+    return res.ok && (await res.json()).upgraded === true;
+  } catch { return false; }
+}
 async function whoAmI() {
   box.innerHTML = '<p>Loading…</p>';
   let status = 0, body;
@@ -146,6 +156,9 @@ async function whoAmI() {
     const res = await fetch('/api/me', { credentials: 'same-origin', headers: { accept: 'application/json' } });
     status = res.status;
     body = await res.json().catch(() => null);
+    if (res.headers.get('Session-Bridge-Upgrade') === 'provider' && !upgradeTried && (await upgradeSilently())) {
+      return whoAmI();
+    }
   } catch (err) { body = { error: String(err) }; }
   let summary;
   if (status === 200 && body && body.userId) {

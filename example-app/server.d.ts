@@ -13,6 +13,8 @@ export interface StartOptions {
   mode?: ExampleMode;
   /** A cutover ramp. Default: env BRIDGE_CUTOVER_PERCENT (with the default key), else none. */
   cutover?: { percent: number; key?: string };
+  /** Silent migration (the bridge's `upgrade` option and the provider's token-exchange grant). Default false; `npm start` turns it on. */
+  silentMigration?: boolean;
 }
 
 export interface RunningExample {
@@ -29,6 +31,7 @@ export function createApp(options: {
   mode?: ExampleMode;
   sessionSecret?: string;
   cutover?: { percent: number; key?: string };
+  silentMigration?: boolean;
 }): {
   app: Express;
   bridge: unknown;

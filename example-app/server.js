@@ -5,16 +5,17 @@
  *   npm start                      # http://localhost:3000
  *   PORT=4000 BRIDGE_MODE=observe npm start
  *   BRIDGE_CUTOVER_PERCENT=50 npm start   # a ramp: half of the legacy users must use the new provider
+ *   SILENT_MIGRATION=0 npm start   # no silent migration: legacy users move only by signing in at the provider
  *
  * Everything runs in this one process on one port: the backend, the provider under /oidc, the bridge.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCookies } from 'cookie';
 import express from 'express';
 import session from 'express-session';
-import { sessionBridge } from 'express-session-bridge';
+import { sessionBridge, tokenExchange } from 'express-session-bridge';
 import { errorHandler, notFound } from './error-pages.js';
 import { createOidcProvider } from './oidc-provider.js';
 import { homePage } from './pages.js';
@@ -26,9 +27,15 @@ import { checkLegacyPassword, linkAtFirstSignIn, linkedUserIds, users } from './
 /**
  * Builds the app for a server reachable at `baseUrl`.
  * @param {{ baseUrl: string, mode?: 'observe' | 'bridge' | 'provider-only', sessionSecret?: string,
- *   cutover?: { percent: number, key?: string } }} options
+ *   cutover?: { percent: number, key?: string }, silentMigration?: boolean }} options
  */
-export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-demo-secret', cutover }) {
+export function createApp({
+  baseUrl,
+  mode = 'bridge',
+  sessionSecret = 'legacy-demo-secret',
+  cutover,
+  silentMigration = false,
+}) {
   const issuer = `${baseUrl}/oidc`;
   const audience = `${baseUrl}/api`;
   const client = {
@@ -44,7 +51,17 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
 
   // 1. The new provider. Mounted before any body parser: it reads its own request bodies. Its sign-in and
   // consent screens are ours (no external resource), ahead of it on the path its `interactions.url` names.
-  const oidc = createOidcProvider({ issuer, audience, client });
+  // Silent migration: the bridge signs short assertions with this key (every instance would share it) and
+  // serves its public half at UPGRADE_KEYS_PATH; the local provider's token-exchange grant trusts it.
+  const upgrader = silentMigration
+    ? {
+        id: 'example-upgrader',
+        secret: randomBytes(24).toString('base64url'),
+        trustedIssuer: baseUrl,
+        keysUrl: `${baseUrl}${UPGRADE_KEYS_PATH}`,
+      }
+    : undefined;
+  const oidc = createOidcProvider({ issuer, audience, client, upgrader });
   app.use('/oidc/interaction', providerScreens(oidc));
   app.use('/oidc', oidc.callback());
 
@@ -113,8 +130,15 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
     ...(cutover ? { cutover } : {}),
     // Refusals go to errorHandler below: a browser gets a page, fetch and curl the bridge's JSON.
     errors: 'next',
+    ...(upgrader ? { nudge: true, upgrade: upgradeOptions({ baseUrl, issuer, upgrader }) } : {}),
   });
   app.use(['/api', '/admin'], bridge);
+  if (upgrader) {
+    // The provider fetches this to verify the bridge's assertions; the page POSTs to /auth/upgrade when a
+    // response carries `Session-Bridge-Upgrade: provider` (pages.js).
+    app.get(UPGRADE_KEYS_PATH, bridge.upgradeKeys());
+    app.post('/auth/upgrade', bridge.upgradeEndpoint());
+  }
 
   app.get('/api/me', bridge.requireUser(), (req, res) => {
     if (!req.auth) return res.json({ mode, auth: null }); // observe mode: measured, never set
@@ -135,11 +159,34 @@ export function createApp({ baseUrl, mode = 'bridge', sessionSecret = 'legacy-de
   return { app, bridge, provider: oidc };
 }
 
+const UPGRADE_KEYS_PATH = '/.well-known/upgrade-keys.json';
+
+/** The bridge's `upgrade` option for the local provider's RFC 8693 grant. */
+function upgradeOptions({ baseUrl, issuer, upgrader }) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    signingKey: { ...privateKey.export({ format: 'jwk' }), kid: 'example-upgrade-1', alg: 'RS256' },
+    issuer: baseUrl,
+    audience: issuer, // the provider's issuer: its grant checks that the assertion is meant for it
+    claims: ({ userId }) => ({ email: users[userId]?.email }), // the provider finds the account by email
+    exchange: tokenExchange({
+      tokenEndpoint: `${issuer}/token`,
+      clientId: upgrader.id,
+      clientSecret: upgrader.secret,
+    }),
+    // The provider's `sub` for this user: the app stores the link (a database column in real life).
+    onUpgrade: ({ userId, sub }) => {
+      linkedUserIds[sub] = userId;
+    },
+    cookie: { secure: baseUrl.startsWith('https:') },
+  };
+}
+
 /**
  * Listens on `port` (0 for any free port) and builds the app for the port actually bound, so the issuer and
  * redirect URLs are right. Resolves to `{ url, server, close }`.
  * @param {{ port?: number, host?: string, mode?: 'observe' | 'bridge' | 'provider-only',
- *   cutover?: { percent: number, key?: string } }} [options]
+ *   cutover?: { percent: number, key?: string }, silentMigration?: boolean }} [options]
  */
 export async function start({
   port = Number(process.env.PORT ?? 3000),
@@ -148,6 +195,7 @@ export async function start({
   cutover = process.env.BRIDGE_CUTOVER_PERCENT
     ? { percent: Number(process.env.BRIDGE_CUTOVER_PERCENT) }
     : undefined,
+  silentMigration = false,
 } = {}) {
   const server = createServer();
   await new Promise((resolve, reject) => {
@@ -155,7 +203,7 @@ export async function start({
     server.listen(port, host, resolve);
   });
   const url = `http://localhost:${server.address().port}`;
-  const { app, bridge } = createApp({ baseUrl: url, mode, cutover });
+  const { app, bridge } = createApp({ baseUrl: url, mode, cutover, silentMigration });
   server.on('request', app);
   return {
     url,
@@ -176,7 +224,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         'supports Node 22+). express-session-bridge supports Node 20, and the example and its tests run on it.',
     );
   }
-  const { url, close } = await start();
+  // `npm start` runs with silent migration on: a signed-in legacy user moves on their next page load.
+  const { url, close } = await start({ silentMigration: process.env.SILENT_MIGRATION !== '0' });
   console.log(`Example app: ${url}`);
   console.log(
     '  demo users: alice/alice (admin), bob/bob, dave/dave, erin/erin; provider accounts alice, bob, carol, dave',

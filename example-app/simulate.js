@@ -4,6 +4,7 @@
  *
  *   npm run simulate                                   # 200 (+10 new) users, 30 days, 2 simulated days per second
  *   npm run simulate -- --users 1000 --days 60 --speed 0 --once
+ *   npm run simulate -- --silent --speed 0 --once             # then the same population with silent migration
  *
  * Real requests go through a real bridge: legacy sessions in an express-session MemoryStore behind
  * signed `connect.sid` cookies, provider JWTs signed with jose and verified against a JWKS served over
@@ -16,6 +17,11 @@
  *   provider token; `--stay` of them never switch;
  * - `--new` of that many again sign up at the provider during the run and never had a legacy account.
  *
+ * With `--silent`, a second run replays the same population through a second bridge whose `upgrade` option is on
+ * from day `--silent-from`: each legacy user is moved by `POST /auth/upgrade` at their first visit from then on
+ * (an RFC 7523 token endpoint here verifies the bridge's assertion through `upgradeKeys()` over HTTP), and the
+ * legacy-only tail and the projected cutover date are printed with and without it.
+ *
  * The line printed per day is read from the bridge's own report (its daily series), so it counts exactly what
  * the dashboard's chart shows: distinct users seen with each login that day, a user on their switch day in both.
  */
@@ -25,8 +31,8 @@ import { parseArgs } from 'node:util';
 import signature from 'cookie-signature';
 import express from 'express';
 import session from 'express-session';
-import { sessionBridge } from 'express-session-bridge';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { jwtBearerGrant, sessionBridge } from 'express-session-bridge';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +45,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     port: { type: 'string', default: process.env.PORT ?? '3001' },
     once: { type: 'boolean', default: false }, // print the comparison and exit (non-zero on a mismatch)
+    silent: { type: 'boolean', default: false }, // a second run with silent migration on
+    'silent-from': { type: 'string', default: '3' }, // the simulated day silent migration is switched on
   },
 });
 const USERS = Number(args.users);
@@ -221,6 +229,8 @@ console.log(
     (report.cutover?.reason ? ` (${report.cutover.reason})` : ''),
 );
 
+if (args.silent) await silentRun(report);
+
 if (args.once) {
   await bridge.close();
   server.close();
@@ -228,6 +238,131 @@ if (args.once) {
   process.exitCode = mismatches === 0 && failures === 0 ? 0 : 1;
 } else {
   console.log(`\nDashboard: ${base}/admin/migration  (Ctrl+C to stop)`);
+}
+
+/**
+ * The same population, days and requests through a second bridge with silent migration on from day
+ * `--silent-from`: a legacy user's first visit from then on POSTs to the upgrade endpoint and continues with the
+ * provider token it answers. Prints the legacy-only tail and the projected cutover with and without it.
+ */
+async function silentRun(without) {
+  const SILENT_FROM = Number(args['silent-from']);
+  // The provider's side: an RFC 7523 token endpoint trusting the bridge's upgradeKeys() (fetched over HTTP).
+  let keysUrl = '';
+  let trusted;
+  const seen = new Set();
+  const tokenServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', async () => {
+      const form = new URLSearchParams(body);
+      trusted ??= createRemoteJWKSet(new URL(keysUrl));
+      try {
+        const { payload } = await jwtVerify(form.get('assertion') ?? '', trusted, {
+          issuer: 'https://app.example.test',
+          audience: tokenEndpoint,
+          currentDate: new Date(clock),
+          requiredClaims: ['jti', 'iat', 'exp'],
+        });
+        if (payload.exp - payload.iat > 300 || seen.has(payload.jti)) throw new Error('replayed');
+        seen.add(payload.jti);
+        const token = await mintToken({ id: payload.sub }, clock);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
+      } catch {
+        res.statusCode = 400;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'The assertion is not valid.' }));
+      }
+    });
+  });
+  await new Promise((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+  const tokenEndpoint = `http://127.0.0.1:${tokenServer.address().port}/token`;
+  const { privateKey: upgradeKey } = await generateKeyPair('ES256', { extractable: true });
+  const silent = sessionBridge({
+    legacy: { store, secret: SECRET },
+    provider: {
+      issuer,
+      audience,
+      name: 'new-idp',
+      jwksUri: `${issuer}jwks.json`,
+      userId: (claims) => claims.sub.replace(/^idp\|/, ''),
+    },
+    now: () => clock,
+    upgrade: {
+      signingKey: { ...(await exportJWK(upgradeKey)), kid: 'sim-upgrade', alg: 'ES256' },
+      issuer: 'https://app.example.test',
+      exchange: jwtBearerGrant({ tokenEndpoint, clientId: 'sim', clientSecret: 'sim-secret' }),
+    },
+  });
+  const silentApp = express();
+  silentApp.get('/keys', silent.upgradeKeys());
+  silentApp.post('/auth/upgrade', silent.upgradeEndpoint());
+  silentApp.get('/api/work', silent, silent.requireUser(), (req, res) => res.json({ kind: req.auth.kind }));
+  const silentServer = createServer(silentApp);
+  await new Promise((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
+  const silentBase = `http://127.0.0.1:${silentServer.address().port}`;
+  keysUrl = `${silentBase}/keys`;
+
+  console.log(`\nThe same population with silent migration on from day ${SILENT_FROM + 1}:`);
+  const moved = new Set();
+  let upgrades = 0;
+  for (let day = 0; day < DAYS; day++) {
+    for (let slot = 0; slot < 12; slot++) {
+      clock = T0 + day * DAY + (8 + slot) * HOUR + 17 * 60_000;
+      const active = population.filter((u) => u.slot === slot && u.from <= day);
+      await Promise.all(
+        active.map(async (u) => {
+          if (u.legacy && day >= SILENT_FROM && day < u.switchDay && !moved.has(u.id)) {
+            const res = await fetch(`${silentBase}/auth/upgrade`, {
+              method: 'POST',
+              headers: { cookie: legacyCookies.get(u.id) },
+            });
+            const answer = await res.json();
+            if (answer.upgraded) {
+              moved.add(u.id); // later requests carry only the provider token
+              upgrades++;
+            }
+          }
+          const headers = {};
+          if (moved.has(u.id)) headers.authorization = `Bearer ${await mintToken(u, clock)}`;
+          else {
+            if (u.legacy && day <= u.switchDay) headers.cookie = legacyCookies.get(u.id);
+            if (day >= u.switchDay) headers.authorization = `Bearer ${await mintToken(u, clock)}`;
+          }
+          for (let n = 0; n < u.perDay; n++)
+            await (await fetch(`${silentBase}/api/work`, { headers })).arrayBuffer();
+        }),
+      );
+    }
+  }
+  clock = T0 + DAYS * DAY - 60_000;
+  await silent.flushStats();
+  const withIt = await silent.report();
+  const line = (label, a, b) =>
+    console.log(`${label.padEnd(34)}${String(a).padStart(14)}${String(b).padStart(14)}`);
+  console.log(`\n${''.padEnd(34)}${'without'.padStart(14)}${'with'.padStart(14)}`);
+  line('legacy-only users (retention)', without.totals.users.legacyOnly, withIt.totals.users.legacyOnly);
+  line('legacy users, last 7 days', without.windows['7d'].users.legacy, withIt.windows['7d'].users.legacy);
+  line('legacy share, last 7 days', pct(without.cutover.legacyShare7d), pct(withIt.cutover.legacyShare7d));
+  line('moved silently', 0, withIt.totals.sessionUpgrades.upgraded);
+  line('cutover ready', without.cutover.ready ? 'yes' : 'no', withIt.cutover.ready ? 'yes' : 'no');
+  line('projected cutover', projected(without.cutover), projected(withIt.cutover));
+  await silent.close();
+  silentServer.close();
+  tokenServer.close();
+  console.log(`(${upgrades} legacy users moved by POST /auth/upgrade, each with one fresh assertion)`);
+}
+
+function pct(share) {
+  return `${(share * 100).toFixed(1)} %`;
+}
+
+function projected(cutover) {
+  if (cutover.ready) return 'now';
+  return cutover.projectedReadyAt ? cutover.projectedReadyAt.slice(0, 10) : cutover.projection.reason;
 }
 
 function userId(i) {

@@ -28,6 +28,7 @@ import type { MigrationReport, RecorderReport } from './stats/report-types.js';
 import { type ReportOptions, StatsService } from './stats/stats-service.js';
 import { bridgeStatsHandler, type StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
 import type { BridgeMode, BridgeOptions, ConfigureOptions } from './types.js';
+import { createBridgeUpgrade } from './upgrade/create-upgrade.js';
 import { safeDebug } from './util/safe-debug.js';
 
 /** The middleware returned by `sessionBridge()`, with its helpers. */
@@ -97,6 +98,23 @@ export interface SessionBridge extends Middleware {
    * lookup is recorded only when it fails or lacks the API key (`endpoint: 'auth0-get-user'`).
    */
   auth0CustomDatabase(options: Auth0CustomDatabaseOptions): Middleware;
+  /**
+   * The public JWK Set of `upgrade.signingKey` (and `upgrade.previousKeys`): a GET handler answering
+   * `{ keys }` with `Cache-Control: public, max-age=300`; never a private member. The provider's trust profile
+   * points at it. Needs `upgrade`.
+   */
+  upgradeKeys(): Middleware;
+  /**
+   * Silent migration: mount with `app.post('/auth/upgrade', bridge.upgradeEndpoint())`. Turns the request's
+   * valid legacy session into a provider session (200 `{ upgraded: true, userId, provider }`, cookies or
+   * `tokens`); 200 `{ upgraded: false, reason: 'already-provider' }` when the request already carries one for the
+   * same user; 405 for other methods; 403 `ERR_BRIDGE_FORBIDDEN` cross-site or when `eligible` says no; 401
+   * without a legacy session; 403 `ERR_BRIDGE_UPGRADE_MODE` outside `bridge` mode; 403
+   * `ERR_BRIDGE_UPGRADE_REFUSED` when the provider refuses; 503 with `Retry-After` when it fails. The legacy
+   * session is never written. Each decision is a `SessionUpgradeEvent`. Needs `upgrade`; the same handler on
+   * every call.
+   */
+  upgradeEndpoint(): Middleware;
   /** Hands every buffered stats event to the store now (tests, graceful shutdown). */
   flushStats(): Promise<void>;
   /** Stops timers (the legacy store scans included), flushes stats and closes the stats store. */
@@ -188,6 +206,29 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
 
   const configure = createConfigure(cutover, config.legacy, fleet?.state, debug);
 
+  const upgrade =
+    config.upgrade && legacyReader
+      ? createBridgeUpgrade({
+          config,
+          upgrade: config.upgrade,
+          runtimes,
+          tokenCache,
+          legacyReader,
+          mode: () => cutover.current.mode,
+          debug,
+          emit,
+        })
+      : undefined;
+
+  function requireUpgrade(): NonNullable<typeof upgrade> {
+    if (!upgrade) {
+      throw new TypeError(
+        'sessionBridge: silent migration needs the `upgrade` option: `{ signingKey, issuer, audience, exchange }` (see docs/silent-migration.md).',
+      );
+    }
+    return upgrade;
+  }
+
   Object.defineProperties(bridge, {
     mode: { get: () => cutover.current.mode, enumerable: true },
     percent: { get: () => cutover.current.cutover.percent, enumerable: true },
@@ -222,6 +263,8 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     auth0CustomDatabase: {
       value: (options: Auth0CustomDatabaseOptions) => createAuth0CustomDatabase(options, migrationDeps),
     },
+    upgradeKeys: { value: () => requireUpgrade().keys },
+    upgradeEndpoint: { value: () => requireUpgrade().endpoint },
     flushStats: { value: async () => stats?.flush() },
     close: {
       value: async () => {

@@ -33,7 +33,11 @@ export type BridgeErrorCode =
   /** `requireUser({ scopes })`: the credential lacks a required scope (RFC 6750 section 3.1). */
   | 'ERR_BRIDGE_INSUFFICIENT_SCOPE'
   /** Not allowed: the stats endpoint's `authorize`, or `requireUser({ check })`, said no. */
-  | 'ERR_BRIDGE_FORBIDDEN';
+  | 'ERR_BRIDGE_FORBIDDEN'
+  /** `bridge.upgradeEndpoint()`: the provider refused the assertion (a 4xx, Authgear's GraphQL error). */
+  | 'ERR_BRIDGE_UPGRADE_REFUSED'
+  /** `bridge.upgradeEndpoint()` outside `bridge` mode: upgrades run only while both credentials are accepted. */
+  | 'ERR_BRIDGE_UPGRADE_MODE';
 
 /** The RFC 6750 error class a code maps to, used for `WWW-Authenticate` and the JSON body. */
 export type OAuthErrorClass =
@@ -65,6 +69,8 @@ const SHAPES: Record<BridgeErrorCode, ErrorShape> = {
   ERR_BRIDGE_PROVIDER_UNAVAILABLE: { status: 503, error: 'temporarily_unavailable' },
   ERR_BRIDGE_INSUFFICIENT_SCOPE: { status: 403, error: 'insufficient_scope' },
   ERR_BRIDGE_FORBIDDEN: { status: 403, error: 'forbidden' },
+  ERR_BRIDGE_UPGRADE_REFUSED: { status: 403, error: 'forbidden' },
+  ERR_BRIDGE_UPGRADE_MODE: { status: 403, error: 'forbidden' },
 };
 
 /**

@@ -39,6 +39,7 @@ export type {
   PasswordMigrationCounts,
   RecorderOptions,
   RequestCounts,
+  SessionUpgradeCounts,
   StatsOutcome,
   StatsStore,
   UserCounts,
@@ -90,3 +91,27 @@ export type {
   ProviderSessionOptions,
   ProviderSessionTuning,
 } from './types.js';
+export type { Auth0TokenExchangeOptions } from './upgrade/adapters/auth0-token-exchange.js';
+export { auth0TokenExchange } from './upgrade/adapters/auth0-token-exchange.js';
+export type { AuthgearCreateSessionOptions } from './upgrade/adapters/authgear-create-session.js';
+export { authgearCreateSession } from './upgrade/adapters/authgear-create-session.js';
+export type { JwtBearerGrantOptions } from './upgrade/adapters/jwt-bearer-grant.js';
+export { jwtBearerGrant } from './upgrade/adapters/jwt-bearer-grant.js';
+export type { ClientAuth } from './upgrade/adapters/oauth-token.js';
+export type { StytchAttestOptions } from './upgrade/adapters/stytch-attest.js';
+export { stytchAttest } from './upgrade/adapters/stytch-attest.js';
+export type { TokenExchangeOptions } from './upgrade/adapters/token-exchange.js';
+export { tokenExchange } from './upgrade/adapters/token-exchange.js';
+export type {
+  LegacyUpgradeSubject,
+  SessionUpgradeEvent,
+  SessionUpgradeResult,
+  UpgradeCookieOptions,
+  UpgradeExchange,
+  UpgradeExchangeInput,
+  UpgradeGrant,
+  UpgradeKeySet,
+  UpgradeLink,
+  UpgradeOptions,
+} from './upgrade/types.js';
+export { UpgradeRefusal } from './upgrade/types.js';

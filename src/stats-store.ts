@@ -12,6 +12,8 @@ export type {
   PasswordMigrationStatsEvent,
   RequestCounts,
   SeriesPoint,
+  SessionUpgradeCounts,
+  SessionUpgradeStatsEvent,
   StatsEvent,
   StatsOutcome,
   StatsQuery,
@@ -20,3 +22,4 @@ export type {
   UserCounts,
   WindowSnapshot,
 } from './stats/contract.js';
+export type { SessionUpgradeResult } from './upgrade/types.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import type { BridgeErrorCode } from './errors.js';
 import type { PasswordMigrationEndpoint, PasswordMigrationResult } from './password-migration/types.js';
+import type { SessionUpgradeEvent, UpgradeOptions } from './upgrade/types.js';
 
 /** The two kinds of credential the bridge understands. */
 export type CredentialKind = 'legacy' | 'provider';
@@ -362,7 +363,7 @@ export interface PasswordMigrationEvent {
 }
 
 /** Every event `onEvent` receives: tell them apart by `type`. */
-export type AnyBridgeEvent = BridgeEvent | PasswordMigrationEvent;
+export type AnyBridgeEvent = BridgeEvent | PasswordMigrationEvent | SessionUpgradeEvent;
 
 /**
  * A ramped cutover: a share of legacy *users* is already treated as in `provider-only` mode, the rest still
@@ -419,13 +420,20 @@ export interface BridgeOptions {
    * Default `false`.
    */
   nudge?: boolean;
+  /**
+   * Silent migration: `bridge.upgradeEndpoint()` turns a valid legacy session into a provider session through
+   * one of the exchange adapters, with an assertion the bridge signs (`bridge.upgradeKeys()` serves its public
+   * key). See `UpgradeOptions` and docs/silent-migration.md. Default: off.
+   */
+  upgrade?: UpgradeOptions;
   /** Both credentials valid for different users. Default `'reject'` (400). */
   onConflict?: ConflictPolicy;
   /** Realm in `WWW-Authenticate`. Default `'api'`. */
   realm?: string;
   /**
    * Called synchronously after every decision: a `BridgeEvent` (`type: 'request'`) per request, a
-   * `PasswordMigrationEvent` (`type: 'password-migration'`) per password migration decision. Must be fast;
+   * `PasswordMigrationEvent` (`type: 'password-migration'`) per password migration decision, a
+   * `SessionUpgradeEvent` (`type: 'session-upgrade'`) per upgrade endpoint decision. Must be fast;
    * errors are swallowed. Default: none.
    */
   onEvent?: (event: AnyBridgeEvent) => void;

@@ -20,6 +20,7 @@ import type {
   ProviderAlgorithm,
   ProviderOptions,
 } from '../types.js';
+import type { UpgradeConfig } from '../upgrade/config.js';
 import type { CircuitBreaker } from '../util/circuit-breaker.js';
 import type { FleetConfig } from './fleet.js';
 
@@ -134,6 +135,8 @@ export interface BridgeConfig {
   initial: CutoverSettings;
   /** `nudge`: legacy-authenticated requests get `Session-Bridge-Upgrade: provider`. */
   nudge: boolean;
+  /** `upgrade`: silent migration; undefined when off. */
+  upgrade: UpgradeConfig | undefined;
   onConflict: ConflictPolicy;
   /** Realm of `WWW-Authenticate`, checked to need no escaping. */
   realm: string;

@@ -24,6 +24,7 @@ import { parseCutover } from './cutover.js';
 import { parseFleet } from './fleet.js';
 import { issuerFormWarning, parseProviders } from './parse-provider.js';
 import { parseRecorderOptions } from './recorder.js';
+import { parseUpgradeOptions } from './upgrade.js';
 
 // Records keep the lists of known option names complete at compile time.
 const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
@@ -32,6 +33,7 @@ const BRIDGE_KEYS: Record<keyof BridgeOptions, true> = {
   mode: true,
   cutover: true,
   nudge: true,
+  upgrade: true,
   onConflict: true,
   realm: true,
   onEvent: true,
@@ -252,6 +254,7 @@ export function parseOptions(options: unknown): BridgeConfig {
       cutover: parseCutover(value.cutover, check, legacy),
     },
     nudge: check.boolean('nudge', value.nudge, false),
+    upgrade: parseUpgradeOptions(check, value.upgrade, legacy, providers),
     onConflict: check.oneOf('onConflict', value.onConflict, CONFLICT_POLICIES, 'reject'),
     realm,
     onEvent: check.optionalFunction<BridgeOptions['onEvent']>('onEvent', value.onEvent, '(event) => void'),

@@ -27,3 +27,13 @@ export const PROVIDER_ALGORITHMS: readonly ProviderAlgorithm[] = Object.keys(
 export function isProviderAlgorithm(alg: unknown): alg is ProviderAlgorithm {
   return typeof alg === 'string' && Object.hasOwn(ALGORITHMS, alg);
 }
+
+/**
+ * The algorithms the bridge itself signs with (`upgrade.signingKey.alg`): the part of the allowlist every
+ * provider's trust profile accepts (Stytch, Auth0, RFC 7523/8693 servers), so a provider verifying the bridge's
+ * assertion applies the same rule as the bridge verifying the provider's tokens.
+ */
+export const SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const satisfies readonly ProviderAlgorithm[];
+
+/** One of `SIGNING_ALGORITHMS`. */
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];

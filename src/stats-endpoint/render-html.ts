@@ -19,6 +19,7 @@ import { html, SafeHtml } from './html-escape.js';
 import { cutoverSection, percentLabel } from './render-cutover.js';
 import { fleetSection } from './render-fleet.js';
 import { legacyStoreSection } from './render-legacy-store.js';
+import { upgradesSection } from './render-upgrades.js';
 import { endsWithPartialBucket, partialLabel, renderChart } from './svg-chart.js';
 
 export { formatDateTime, formatDuration, formatPercent } from '../util/format.js';
@@ -307,6 +308,7 @@ ${fleetSection(report)}
 ${figuresSection(report)}
 ${legacyStoreSection(report)}
 ${passwordsSection(report)}
+${upgradesSection(report)}
 ${chartSection(report)}
 <section aria-labelledby="windows-heading"><h2 id="windows-heading">By window</h2>${windowsTable(report)}</section>
 ${recorderSection(report)}

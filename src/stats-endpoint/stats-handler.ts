@@ -135,6 +135,7 @@ export function createStatsHandler(sources: StatsHandlerSources): StatsRequestHa
     check.requiredFunction(name, sources[name], 'createStatsHandler() needs it.');
   }
   check.optionalFunction('localPasswordMigrations', sources.localPasswordMigrations, '() => counts');
+  check.optionalFunction('localSessionUpgrades', sources.localSessionUpgrades, '() => counts');
   check.optionalFunction('state', sources.state, '() => ({ mode, percent })');
   const timeoutMs = check.integer(
     'timeoutMs',
@@ -203,6 +204,7 @@ function localMetrics(source: MetricsSource): Omit<MetricValues, 'report'> {
   return {
     local: source.local(),
     passwordMigrations: source.localPasswordMigrations?.(),
+    sessionUpgrades: source.localSessionUpgrades?.(),
     recorder: source.recorder(),
     state: source.state?.(),
   };

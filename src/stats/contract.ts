@@ -1,4 +1,5 @@
 import type { PasswordMigrationResult } from '../password-migration/types.js';
+import type { SessionUpgradeResult } from '../upgrade/types.js';
 
 /**
  * The stats store contract and the types it exchanges (events, queries, snapshots). A store receives
@@ -51,8 +52,19 @@ export interface PasswordMigrationStatsEvent {
   result: PasswordMigrationResult;
 }
 
-/** What `StatsStore.record` receives: request events and password migration events, told apart by `type`. */
-export type AnyStatsEvent = StatsEvent | PasswordMigrationStatsEvent;
+/** One decision of the upgrade endpoint, as stored: a counter, no user, no token. */
+export interface SessionUpgradeStatsEvent {
+  type: 'session-upgrade';
+  /** Milliseconds since the epoch. */
+  time: number;
+  result: SessionUpgradeResult;
+}
+
+/**
+ * What `StatsStore.record` receives: request, password migration and session upgrade events, told apart by
+ * `type`. A store skips the types it does not count.
+ */
+export type AnyStatsEvent = StatsEvent | PasswordMigrationStatsEvent | SessionUpgradeStatsEvent;
 
 /**
  * The `outcome` label of request counters: the event's `BridgeOutcome` with `authenticated` as `ok` and
@@ -119,6 +131,9 @@ export interface PasswordMigrationCounts {
   error: number;
 }
 
+/** Decisions of the upgrade endpoint (silent migration), by result (see `SessionUpgradeResult`). */
+export type SessionUpgradeCounts = Record<SessionUpgradeResult, number>;
+
 export interface WindowSnapshot {
   requests: RequestCounts;
   users: UserCounts;
@@ -127,6 +142,8 @@ export interface WindowSnapshot {
    * granularity as `requests`. Left out, the report shows zeros.
    */
   passwordMigrations?: PasswordMigrationCounts;
+  /** Optional (both built-in stores answer it): upgrade endpoint decisions in the window. Left out: zeros. */
+  sessionUpgrades?: SessionUpgradeCounts;
   /** True when the user counts of this window are an approximation (see the store's docs). */
   approximate: boolean;
 }
@@ -153,7 +170,12 @@ export interface StatsSnapshot {
   /** True when any number in the snapshot is an approximation. */
   approximate: boolean;
   /** Everything within the retention period (`passwordMigrations`: optional, as in `WindowSnapshot`). */
-  totals: { requests: RequestCounts; users: UserCounts; passwordMigrations?: PasswordMigrationCounts };
+  totals: {
+    requests: RequestCounts;
+    users: UserCounts;
+    passwordMigrations?: PasswordMigrationCounts;
+    sessionUpgrades?: SessionUpgradeCounts;
+  };
   windows: Record<string, WindowSnapshot>;
   /** Milliseconds since the epoch of the last legacy sighting, or null. */
   lastLegacyAt: number | null;

@@ -1,8 +1,10 @@
 import type { PasswordMigrationResult } from '../password-migration/types.js';
+import type { SessionUpgradeResult } from '../upgrade/types.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
   RequestCounts,
+  SessionUpgradeCounts,
   StatsEvent,
   StatsOutcome,
 } from './contract.js';
@@ -100,6 +102,34 @@ export function passwordResultIndex(result: PasswordMigrationResult): number {
 export function passwordMigrationCounts(counts: ArrayLike<number>): PasswordMigrationCounts {
   const out = {} as PasswordMigrationCounts;
   PASSWORD_MIGRATION_RESULTS.forEach((result, i) => {
+    out[result] = counts[i] ?? 0;
+  });
+  return out;
+}
+
+/** The results of upgrade endpoint decisions, in counter order (see `upgradeResultIndex`); also their Prometheus labels. */
+export const SESSION_UPGRADE_RESULTS: readonly SessionUpgradeResult[] = [
+  'upgraded',
+  'already',
+  'refused',
+  'failed',
+  'unauthenticated',
+  'forbidden',
+  'ineligible',
+];
+
+/** Size of a counter array indexed by `upgradeResultIndex`. */
+export const UPGRADE_RESULT_COUNT = SESSION_UPGRADE_RESULTS.length;
+
+/** Index of an upgrade result in a counter array, or -1 for a value outside the fixed set. */
+export function upgradeResultIndex(result: SessionUpgradeResult): number {
+  return SESSION_UPGRADE_RESULTS.indexOf(result);
+}
+
+/** Maps counters indexed by `upgradeResultIndex` to the report's session upgrade counts. */
+export function sessionUpgradeCounts(counts: ArrayLike<number>): SessionUpgradeCounts {
+  const out = {} as SessionUpgradeCounts;
+  SESSION_UPGRADE_RESULTS.forEach((result, i) => {
     out[result] = counts[i] ?? 0;
   });
   return out;

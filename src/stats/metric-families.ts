@@ -10,13 +10,14 @@
  */
 
 import type { BridgeMode } from '../types.js';
-import type { LabelledCount, PasswordMigrationCounts, UserCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts, UserCounts } from './contract.js';
 import { FLEET_METRIC_FAMILIES } from './fleet-metrics.js';
 import {
   STATS_KINDS as KINDS,
   STATS_OUTCOMES as OUTCOMES,
   PASSWORD_MIGRATION_RESULTS,
   PASSWORD_RESULT_LABELS,
+  SESSION_UPGRADE_RESULTS,
 } from './labels.js';
 import { LEGACY_STORE_METRIC_FAMILIES } from './legacy-store-metrics.js';
 import type { MetricFamily, MetricFamilyDefinition, MetricSample, MetricValues } from './metric-types.js';
@@ -60,6 +61,10 @@ function passwordSamples(counts: PasswordMigrationCounts | undefined): MetricSam
   }));
 }
 
+function upgradeSamples(counts: SessionUpgradeCounts | undefined): MetricSample[] {
+  return SESSION_UPGRADE_RESULTS.map((result) => ({ labels: { result }, value: counts?.[result] ?? 0 }));
+}
+
 function isoToSeconds(iso: string | null): number | undefined {
   if (iso === null) return undefined;
   const ms = Date.parse(iso);
@@ -85,6 +90,13 @@ export const METRIC_FAMILIES: readonly MetricFamilyDefinition[] = [
     type: 'counter',
     aggregator: 'sum',
     samples: ({ passwordMigrations }) => passwordSamples(passwordMigrations),
+  },
+  {
+    name: 'session_bridge_session_upgrades_total',
+    help: `Decisions of this instance's upgrade endpoint (silent migration) since it started, by result: upgraded (moved to the provider without a password), already, refused, failed, unauthenticated, forbidden, ineligible. ${LOCAL}`,
+    type: 'counter',
+    aggregator: 'sum',
+    samples: ({ sessionUpgrades }) => upgradeSamples(sessionUpgrades),
   },
   {
     name: 'session_bridge_users',

@@ -1,6 +1,6 @@
 /** The shapes of the migration metrics: the values of one scrape, and the families computed from them. */
 import type { BridgeMode } from '../types.js';
-import type { LabelledCount, PasswordMigrationCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from './contract.js';
 import type { MigrationReport, RecorderReport } from './report-types.js';
 
 /** The values of one scrape, read from a `MetricsSource`. `report` is null when the stats store could not answer. */
@@ -10,6 +10,8 @@ export interface MetricValues {
   local: readonly LabelledCount[];
   /** Password migration decisions of this process since it started, by result. Left out: all zero. */
   passwordMigrations?: PasswordMigrationCounts;
+  /** Upgrade endpoint decisions of this process since it started, by result. Left out: all zero. */
+  sessionUpgrades?: SessionUpgradeCounts;
   /** Health of this process's recorder. */
   recorder: RecorderReport;
   /** This instance's current mode and ramp; absent: those gauges are left out. */

@@ -4,7 +4,7 @@
  * (`attemptReport`).
  */
 import { withTimeout } from '../util/with-timeout.js';
-import type { LabelledCount, PasswordMigrationCounts } from './contract.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from './contract.js';
 import type { InstanceState } from './metric-types.js';
 import type { MigrationReport, RecorderReport } from './report-types.js';
 
@@ -15,6 +15,8 @@ export interface MetricsSource {
   local: () => readonly LabelledCount[];
   /** Password migration decisions of this process since it started. Optional: left out, all zero. */
   localPasswordMigrations?: () => PasswordMigrationCounts;
+  /** Upgrade endpoint decisions of this process since it started. Optional: left out, all zero. */
+  localSessionUpgrades?: () => SessionUpgradeCounts;
   /** Health of this process's recorder. */
   recorder: () => RecorderReport;
   /** This instance's current mode and ramp. Optional: left out, those gauges are left out. */

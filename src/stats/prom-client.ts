@@ -73,6 +73,7 @@ export function createPromClientCollector(
     check.requiredFunction(name, value[name], 'the metrics source needs it.');
   }
   check.optionalFunction('localPasswordMigrations', value.localPasswordMigrations, '() => counts');
+  check.optionalFunction('localSessionUpgrades', value.localSessionUpgrades, '() => counts');
   const opts = check.optionalRecord(options, 'options must be an object such as { timeoutMs: 5000 }.');
   check.knownKeys(opts, OPTION_KEYS);
   const timeoutMs = check.integer(
@@ -93,6 +94,7 @@ export function createPromClientCollector(
     const sources = {
       local: source.local(),
       passwordMigrations: source.localPasswordMigrations?.(),
+      sessionUpgrades: source.localSessionUpgrades?.(),
       recorder: source.recorder(),
       state: source.state?.(),
     };

@@ -3,6 +3,7 @@ import type {
   LabelledCount,
   PasswordMigrationCounts,
   RecorderOptions,
+  SessionUpgradeCounts,
   StatsStore,
 } from './contract.js';
 import {
@@ -12,6 +13,9 @@ import {
   PASSWORD_RESULT_COUNT,
   passwordMigrationCounts,
   passwordResultIndex,
+  sessionUpgradeCounts,
+  UPGRADE_RESULT_COUNT,
+  upgradeResultIndex,
 } from './labels.js';
 import type { RecorderReport } from './report-types.js';
 
@@ -40,6 +44,7 @@ export class Recorder {
   #count = 0;
   readonly #local = new Float64Array(LABEL_COUNT);
   readonly #localPasswords = new Float64Array(PASSWORD_RESULT_COUNT);
+  readonly #localUpgrades = new Float64Array(UPGRADE_RESULT_COUNT);
   #recorded = 0;
   #dropped = 0;
   #failedFlushes = 0;
@@ -68,6 +73,9 @@ export class Recorder {
       if (event.type === 'password-migration') {
         const index = passwordResultIndex(event.result);
         if (index >= 0) this.#localPasswords[index]!++;
+      } else if (event.type === 'session-upgrade') {
+        const index = upgradeResultIndex(event.result);
+        if (index >= 0) this.#localUpgrades[index]!++;
       } else {
         const index = labelIndex(event.kind, event.outcome);
         if (index >= 0) this.#local[index]!++;
@@ -117,6 +125,11 @@ export class Recorder {
   /** Password migration decisions pushed into this process since start, by result (Prometheus counters). */
   localPasswordMigrations(): PasswordMigrationCounts {
     return passwordMigrationCounts(this.#localPasswords);
+  }
+
+  /** Upgrade endpoint decisions pushed into this process since start, by result (Prometheus counters). */
+  localSessionUpgrades(): SessionUpgradeCounts {
+    return sessionUpgradeCounts(this.#localUpgrades);
   }
 
   /** Stops the timer and flushes what is buffered. Does not close the store. Later pushes are ignored. */

@@ -1,6 +1,12 @@
 import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
-import type { LabelledCount, PasswordMigrationCounts, RequestCounts, UserCounts } from './contract.js';
+import type {
+  LabelledCount,
+  PasswordMigrationCounts,
+  RequestCounts,
+  SessionUpgradeCounts,
+  UserCounts,
+} from './contract.js';
 
 /** Version of the JSON report schema; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -99,6 +105,8 @@ export interface ReportWindow {
   users: UserCounts;
   /** Decisions of the password migration endpoints (all instances sharing the store), by result. */
   passwordMigrations: PasswordMigrationCounts;
+  /** Decisions of the upgrade endpoint (silent migration; all instances sharing the store), by result. */
+  sessionUpgrades: SessionUpgradeCounts;
   approximate: boolean;
 }
 
@@ -160,7 +168,12 @@ export interface MigrationReport {
   generatedAt: string;
   mode: import('../types.js').BridgeMode;
   approximate: boolean;
-  totals: { requests: RequestCounts; users: UserCounts; passwordMigrations: PasswordMigrationCounts };
+  totals: {
+    requests: RequestCounts;
+    users: UserCounts;
+    passwordMigrations: PasswordMigrationCounts;
+    sessionUpgrades: SessionUpgradeCounts;
+  };
   windows: Record<'1d' | '7d' | '30d', ReportWindow>;
   lastLegacyAt: string | null;
   seriesBucket: 'hour' | 'day';

@@ -4,8 +4,14 @@ import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeMode } from '../types.js';
 import { formatCount, formatDateTime, formatDuration, formatPercent } from '../util/format.js';
-import type { PasswordMigrationCounts, SeriesPoint, StatsQuery, StatsSnapshot } from './contract.js';
-import { passwordMigrationCounts } from './labels.js';
+import type {
+  PasswordMigrationCounts,
+  SeriesPoint,
+  SessionUpgradeCounts,
+  StatsQuery,
+  StatsSnapshot,
+} from './contract.js';
+import { passwordMigrationCounts, sessionUpgradeCounts } from './labels.js';
 import {
   type CutoverCriteria,
   type CutoverImpact,
@@ -135,6 +141,7 @@ export function buildReport(input: BuildReportInput): MigrationReport {
       requests: { ...w.requests },
       users: { ...w.users },
       passwordMigrations: passwordCounts(w.passwordMigrations),
+      sessionUpgrades: upgradeCounts(w.sessionUpgrades),
       approximate: w.approximate,
     };
   }
@@ -148,6 +155,7 @@ export function buildReport(input: BuildReportInput): MigrationReport {
       requests: { ...snapshot.totals.requests },
       users: { ...snapshot.totals.users },
       passwordMigrations: passwordCounts(snapshot.totals.passwordMigrations),
+      sessionUpgrades: upgradeCounts(snapshot.totals.sessionUpgrades),
     },
     windows,
     lastLegacyAt: snapshot.lastLegacyAt === null ? null : new Date(snapshot.lastLegacyAt).toISOString(),
@@ -185,6 +193,11 @@ export function buildReport(input: BuildReportInput): MigrationReport {
 /** A copy of a store's password migration counts; zeros from a store that does not count them. */
 function passwordCounts(counts: PasswordMigrationCounts | undefined): PasswordMigrationCounts {
   return counts ? { ...counts } : passwordMigrationCounts([]);
+}
+
+/** A copy of a store's session upgrade counts; zeros from a store that does not count them. */
+function upgradeCounts(counts: SessionUpgradeCounts | undefined): SessionUpgradeCounts {
+  return counts ? { ...counts } : sessionUpgradeCounts([]);
 }
 
 /**

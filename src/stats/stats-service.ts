@@ -7,6 +7,7 @@ import type { AnyBridgeEvent } from '../types.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
+  SessionUpgradeCounts,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
@@ -167,6 +168,7 @@ export class StatsService {
       getReport: () => this.build('day', criteria),
       local: () => this.local(),
       localPasswordMigrations: () => this.localPasswordMigrations(),
+      localSessionUpgrades: () => this.localSessionUpgrades(),
       recorder: () => this.health(),
       state: () => this.state(),
     };
@@ -187,6 +189,11 @@ export class StatsService {
   /** Password migration decisions of this process since it started, by result (the Prometheus counters). */
   localPasswordMigrations(): PasswordMigrationCounts {
     return this.recorder.localPasswordMigrations();
+  }
+
+  /** Upgrade endpoint decisions of this process since it started, by result (the Prometheus counters). */
+  localSessionUpgrades(): SessionUpgradeCounts {
+    return this.recorder.localSessionUpgrades();
   }
 
   /** Health of this process's recorder. */

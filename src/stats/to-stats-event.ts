@@ -3,9 +3,11 @@ import type { AnyStatsEvent, StatsEvent, StatsOutcome } from './contract.js';
 
 /** The stored form of any bridge event: `toStatsEvent` for requests; a password event keeps its time and result only. */
 export function toAnyStatsEvent(event: AnyBridgeEvent): AnyStatsEvent {
-  return event.type === 'password-migration'
-    ? { type: 'password-migration', time: event.time, result: event.result }
-    : toStatsEvent(event);
+  if (event.type === 'password-migration')
+    return { type: 'password-migration', time: event.time, result: event.result };
+  if (event.type === 'session-upgrade')
+    return { type: 'session-upgrade', time: event.time, result: event.result };
+  return toStatsEvent(event);
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '../helpers/bridge-traffic.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { badSignatureCookie, createLegacyLogin } from '../helpers/legacy.js';
-import { type ExpectedCounts, noPasswordMigrations } from '../helpers/population.js';
+import { type ExpectedCounts, noPasswordMigrations, noSessionUpgrades } from '../helpers/population.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import {
   connectNodeRedis,
@@ -212,6 +212,7 @@ function figuresOf(requests: readonly PlannedRequest[]): ExpectedCounts {
       legacyOnly: legacy.size - both,
     },
     passwordMigrations: noPasswordMigrations(),
+    sessionUpgrades: noSessionUpgrades(),
   };
 }
 

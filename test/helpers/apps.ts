@@ -86,7 +86,7 @@ export function eventRecorder(): {
     passwordEvents,
     onEvent: (event) => {
       if (event.type === 'password-migration') passwordEvents.push(event);
-      else events.push(event);
+      else if (event.type === 'request') events.push(event);
     },
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;

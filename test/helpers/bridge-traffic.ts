@@ -25,6 +25,7 @@
  * Every request carries its scripted time in `x-sim-time`; the apps copy it into the bridge's `now` clock
  * before the bridge runs, so each instance must be driven one request at a time.
  */
+
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type RequestHandler } from 'express';
@@ -196,6 +197,7 @@ function adjust(counts: ExpectedCounts, daysInWindow: number): ExpectedCounts {
     requests: { ...counts.requests, rejected: counts.requests.rejected - daysInWindow },
     users: { ...counts.users },
     passwordMigrations: { ...counts.passwordMigrations },
+    sessionUpgrades: { ...counts.sessionUpgrades },
   };
 }
 

@@ -33,7 +33,12 @@ export { TokenCache } from '../../src/provider/token-cache.js';
 export { verifyOptionsFor, verifyToken } from '../../src/provider/verify-token.js';
 export { decide } from '../../src/request/decide.js';
 export { readCookies } from '../../src/request/read-cookies.js';
-export { PASSWORD_MIGRATION_RESULTS, STATS_KINDS, STATS_OUTCOMES } from '../../src/stats/labels.js';
+export {
+  PASSWORD_MIGRATION_RESULTS,
+  STATS_KINDS,
+  STATS_OUTCOMES,
+  sessionUpgradeCounts,
+} from '../../src/stats/labels.js';
 export { buildMetricFamilies, METRIC_FAMILIES } from '../../src/stats/metric-families.js';
 export type { MetricFamily } from '../../src/stats/metric-types.js';
 export type { MetricsSource } from '../../src/stats/metrics-source.js';
@@ -50,5 +55,7 @@ export { escapeLabelValue, renderPrometheus } from '../../src/stats-endpoint/ren
 export type { StatsHandlerSources } from '../../src/stats-endpoint/stats-handler.js';
 export { createStatsHandler, parseStatsHandlerOptions } from '../../src/stats-endpoint/stats-handler.js';
 export { niceStep, renderChart } from '../../src/stats-endpoint/svg-chart.js';
+export { signAssertion } from '../../src/upgrade/assertion.js';
+export { parseSigningKey } from '../../src/upgrade/signing-key.js';
 export { CircuitBreaker } from '../../src/util/circuit-breaker.js';
 export { formatDateTime, formatDuration, formatPercent, relativeTo } from '../../src/util/format.js';

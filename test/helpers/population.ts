@@ -1,4 +1,4 @@
-import type { PasswordMigrationResult } from '../../src/index.js';
+import type { PasswordMigrationResult, SessionUpgradeResult } from '../../src/index.js';
 import type {
   AnyStatsEvent,
   LabelledCount,
@@ -6,6 +6,8 @@ import type {
   PasswordMigrationStatsEvent,
   RequestCounts,
   SeriesPoint,
+  SessionUpgradeCounts,
+  SessionUpgradeStatsEvent,
   StatsEvent,
   UserCounts,
 } from '../../src/stats-store.js';
@@ -29,6 +31,8 @@ import { STATS_KINDS, STATS_OUTCOMES } from './internals.js';
  *   seen that day, so it changes no user count but is a legacy sighting).
  * - With `passwords: true`, every day also: `1 + (d mod 3)` password migration matches and one each of
  *   mismatch, unknown, rateLimited, unauthorized and error (in `passwordEvents`, not in `events`).
+ * - With `upgrades: true`, every day also: `1 + (d mod 2)` session upgrades and one each of already, refused,
+ *   failed, unauthenticated, forbidden and ineligible (in `upgradeEvents`).
  *
  * Times: all events of day `d` fall inside one hour, at `H - (days - 1 - d) * DAY + offset`, where `H` is the
  * start of the hour containing `now` and `offset` is a small per-event number of milliseconds that is below
@@ -54,12 +58,20 @@ export interface PopulationOptions {
   anonymousPerDay?: number;
   /** Add password migration decisions every day (see the script). Default false. */
   passwords?: boolean;
+  /** Add session upgrade decisions every day (see the script). Default false. */
+  upgrades?: boolean;
 }
 
 export interface ExpectedCounts {
   requests: RequestCounts;
   users: UserCounts;
   passwordMigrations: PasswordMigrationCounts;
+  sessionUpgrades: SessionUpgradeCounts;
+}
+
+/** Session upgrade counts, all zero. */
+export function noSessionUpgrades(): SessionUpgradeCounts {
+  return { upgraded: 0, already: 0, refused: 0, failed: 0, unauthenticated: 0, forbidden: 0, ineligible: 0 };
 }
 
 /** Password migration counts, all zero. */
@@ -90,7 +102,9 @@ export interface Population {
   events: StatsEvent[];
   /** The password migration events (empty without `passwords: true`), sorted by time. */
   passwordEvents: PasswordMigrationStatsEvent[];
-  /** Both, sorted by time. */
+  /** The session upgrade events (empty without `upgrades: true`), sorted by time. */
+  upgradeEvents: SessionUpgradeStatsEvent[];
+  /** All of them, sorted by time. */
   allEvents: AnyStatsEvent[];
   expected: PopulationExpected;
   /** Milliseconds since the epoch of the last event. */
@@ -152,7 +166,12 @@ export function scriptedPopulation(options: PopulationOptions): Population {
   const offRejected = 1 + N + 2 * M + K + A; // invalid, expired, unavailable, disabled, then conflict
   const offConflict = offRejected + 4;
   const offPasswords = offConflict + 1; // up to 3 matches, then the five other results
-  const span = offPasswords + 8;
+  const offUpgrades = offPasswords + 8; // up to 2 upgrades, then the six other results
+  const span = offUpgrades + 8;
+  const upgradesOn = (d: number) => (options.upgrades ? 1 + (d % 2) : 0);
+  const otherUpgradeResults: SessionUpgradeResult[] = options.upgrades
+    ? ['already', 'refused', 'failed', 'unauthenticated', 'forbidden', 'ineligible']
+    : [];
   const matchesOn = (d: number) => (options.passwords ? 1 + (d % 3) : 0);
   const otherPasswordResults: PasswordMigrationResult[] = options.passwords
     ? ['mismatch', 'unknown', 'rateLimited', 'unauthorized', 'error']
@@ -170,8 +189,15 @@ export function scriptedPopulation(options: PopulationOptions): Population {
   // ---- events ----
   const events: StatsEvent[] = [];
   const passwordEvents: PasswordMigrationStatsEvent[] = [];
+  const upgradeEvents: SessionUpgradeStatsEvent[] = [];
   for (let d = 0; d < days; d++) {
     const base = dayBase(d);
+    for (let k = 0; k < upgradesOn(d); k++) {
+      upgradeEvents.push({ type: 'session-upgrade', time: base + offUpgrades + k, result: 'upgraded' });
+    }
+    otherUpgradeResults.forEach((result, k) => {
+      upgradeEvents.push({ type: 'session-upgrade', time: base + offUpgrades + 2 + k, result });
+    });
     for (let k = 0; k < matchesOn(d); k++) {
       passwordEvents.push({ type: 'password-migration', time: base + offPasswords + k, result: 'match' });
     }
@@ -276,8 +302,12 @@ export function scriptedPopulation(options: PopulationOptions): Population {
     const passwordMigrations = noPasswordMigrations();
     for (let d = s; d < days; d++) passwordMigrations.match += matchesOn(d);
     for (const result of otherPasswordResults) passwordMigrations[result] = D;
+    const sessionUpgrades = noSessionUpgrades();
+    for (let d = s; d < days; d++) sessionUpgrades.upgraded += upgradesOn(d);
+    for (const result of otherUpgradeResults) sessionUpgrades[result] = D;
     return {
       passwordMigrations,
+      sessionUpgrades,
       requests: {
         legacy: legacyRequests,
         provider: providerRequests,
@@ -366,10 +396,13 @@ export function scriptedPopulation(options: PopulationOptions): Population {
     return out;
   };
 
-  const allEvents: AnyStatsEvent[] = [...events, ...passwordEvents].sort((a, b) => a.time - b.time);
+  const allEvents: AnyStatsEvent[] = [...events, ...passwordEvents, ...upgradeEvents].sort(
+    (a, b) => a.time - b.time,
+  );
   return {
     events,
     passwordEvents,
+    upgradeEvents,
     allEvents,
     lastEventAt: allEvents[allEvents.length - 1]!.time,
     expected: {

@@ -1,5 +1,5 @@
 import type { MigrationReport, RecorderReport, ReportSeriesPoint } from '../../src/index.js';
-import type { LabelledCount, PasswordMigrationCounts } from '../../src/stats-store.js';
+import type { LabelledCount, PasswordMigrationCounts, SessionUpgradeCounts } from '../../src/stats-store.js';
 /**
  * A fixed `MigrationReport` for the stats endpoint's HTTP tests (JSON, Prometheus, HTML, browser), plus the
  * process-local counts and recorder health the Prometheus output reads. Numbers are chosen to be easy to
@@ -42,6 +42,16 @@ const passwords = (
   error: number,
 ): PasswordMigrationCounts => ({ match, mismatch, unknown, rateLimited, unauthorized, error });
 
+const upgrades = (upgraded: number, failed: number): SessionUpgradeCounts => ({
+  upgraded,
+  already: Math.floor(upgraded / 10),
+  refused: Math.floor(upgraded / 50),
+  failed,
+  unauthenticated: 0,
+  forbidden: 0,
+  ineligible: 0,
+});
+
 /** A fresh copy of the fixture report, with top-level fields overridden. */
 export function makeReportFixture(overrides: Partial<MigrationReport> = {}): MigrationReport {
   const report: MigrationReport = {
@@ -53,24 +63,28 @@ export function makeReportFixture(overrides: Partial<MigrationReport> = {}): Mig
       requests: requests(48_210, 61_877, 9_120, 640),
       users: { legacy: 1_204, provider: 987, active: 1_530, migrated: 661, legacyOnly: 543 },
       passwordMigrations: passwords(3_412, 287, 96, 41, 5, 7),
+      sessionUpgrades: upgrades(812, 9),
     },
     windows: {
       '1d': {
         requests: requests(311, 3_702, 290, 12),
         users: { legacy: 44, provider: 412, active: 449, migrated: 17, legacyOnly: 9 },
         passwordMigrations: passwords(38, 4, 2, 0, 0, 1),
+        sessionUpgrades: upgrades(21, 0),
         approximate: false,
       },
       '7d': {
         requests: requests(2_905, 24_315, 2_011, 88),
         users: { legacy: 131, provider: 455, active: 523, migrated: 96, legacyOnly: 37 },
         passwordMigrations: passwords(402, 31, 12, 6, 1, 2),
+        sessionUpgrades: upgrades(140, 2),
         approximate: false,
       },
       '30d': {
         requests: requests(41_777, 58_004, 8_421, 590),
         users: { legacy: 1_017, provider: 901, active: 1_388, migrated: 602, legacyOnly: 420 },
         passwordMigrations: passwords(3_105, 260, 88, 39, 5, 7),
+        sessionUpgrades: upgrades(790, 9),
         approximate: false,
       },
     },

@@ -72,8 +72,12 @@ describe('memoryStats ground truth', () => {
     expect(hourlySeries.filter((p) => p.legacyUsers + p.providerUsers > 0)).toHaveLength(2);
   });
 
-  it('answers the password migration decisions of the scripted population in every window, the totals and the series', async () => {
-    const { events, allEvents, expected } = scriptedPopulation({ ...population, passwords: true });
+  it('answers the password migration and session upgrade decisions of the scripted population in every window, the totals and the series', async () => {
+    const { events, allEvents, expected } = scriptedPopulation({
+      ...population,
+      passwords: true,
+      upgrades: true,
+    });
     const store = await recordThroughRecorder(allEvents);
     const snapshot = await store.query(query(NOW));
     for (const name of Object.keys(DEFAULT_WINDOWS) as (keyof typeof DEFAULT_WINDOWS)[]) {
@@ -90,6 +94,15 @@ describe('memoryStats ground truth', () => {
       rateLimited: 40,
       unauthorized: 40,
       error: 40,
+    });
+    expect(snapshot.totals.sessionUpgrades).toEqual({
+      upgraded: 60, // 1 + (d mod 2) upgrades on each of 40 days
+      already: 40,
+      refused: 40,
+      failed: 40,
+      unauthenticated: 40,
+      forbidden: 40,
+      ineligible: 40,
     });
     expect(snapshot.series).toEqual(expected.series('day', query(NOW).seriesFrom));
     const hourly = statsQueryFor(NOW, 'hour');

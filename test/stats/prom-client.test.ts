@@ -155,4 +155,24 @@ describe('createPromClientCollector with the real prom-client', () => {
       expect(text, file).not.toMatch(/require\(\s*['"]prom-client['"]\s*\)|import\(\s*['"]prom-client/);
     }
   });
+
+  it('exports the upgrade endpoint counters of localSessionUpgrades, every result, zero included', async () => {
+    const registry = new Registry();
+    createPromClientCollector({
+      ...source(),
+      localSessionUpgrades: () => ({
+        upgraded: 7,
+        already: 1,
+        refused: 0,
+        failed: 2,
+        unauthenticated: 0,
+        forbidden: 0,
+        ineligible: 0,
+      }),
+    }).register(registry);
+    const families = parseRegistryText(await registry.metrics());
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'upgraded' })).toBe(7);
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'failed' })).toBe(2);
+    expect(sampleValue(families, 'session_bridge_session_upgrades_total', { result: 'ineligible' })).toBe(0);
+  });
 });

@@ -46,7 +46,9 @@ class SwitchableStore implements StatsStore {
 }
 
 const ids = (events: readonly AnyStatsEvent[]) =>
-  events.map((e) => (e.type === 'password-migration' ? e.result : e.legacyUserId));
+  events.map((e) =>
+    e.type === 'password-migration' || e.type === 'session-upgrade' ? e.result : e.legacyUserId,
+  );
 const recorders: Recorder[] = [];
 function recorder(store: StatsStore, options = {}) {
   const r = new Recorder(store, parseRecorderOptions(options), () => T0);

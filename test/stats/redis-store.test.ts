@@ -137,7 +137,7 @@ await describeRedis('redisStats against a real Redis', () => {
     await expectPopulationAnswers(store, pop, now);
   });
 
-  it('answers the password migration decisions of the scripted population exactly, in the batches of the requests', async () => {
+  it('answers the password migration and session upgrade decisions of the scripted population exactly, in the batches of the requests', async () => {
     const now = alignedNow();
     const pop = scriptedPopulation({
       legacyOnly: 20,
@@ -146,6 +146,7 @@ await describeRedis('redisStats against a real Redis', () => {
       days: 35,
       now,
       passwords: true,
+      upgrades: true,
     });
     const calls: string[] = [];
     const counting: SendCommand = (...args) => {
@@ -160,6 +161,7 @@ await describeRedis('redisStats against a real Redis', () => {
     expect(calls.filter((c) => c !== 'EVALSHA' && c !== 'EVAL')).toEqual([]);
     await expectPopulationAnswers(store, pop, now);
     expect(pop.expected.totals.passwordMigrations.match).toBeGreaterThan(0);
+    expect(pop.expected.totals.sessionUpgrades.upgraded).toBeGreaterThan(0);
   });
 
   it('gives exact totals from either of two instances on separate clients that each recorded half the population', async () => {

@@ -1,5 +1,11 @@
 import type { SeriesPoint, StatsQuery } from '../contract.js';
-import { LABEL_COUNT as LABELS, labelIndex, PASSWORD_RESULT_COUNT, passwordResultIndex } from '../labels.js';
+import {
+  LABEL_COUNT as LABELS,
+  labelIndex,
+  PASSWORD_RESULT_COUNT,
+  passwordResultIndex,
+  UPGRADE_RESULT_COUNT,
+} from '../labels.js';
 import { DAY, HOUR, seriesRange } from '../time.js';
 
 /** The counters of one hour or one day (epoch-aligned, UTC). */
@@ -8,6 +14,8 @@ export interface Bucket {
   requests: Float64Array;
   /** Password migration decisions by result (`passwordResultIndex`). */
   passwords: Float64Array;
+  /** Upgrade endpoint decisions by result (`upgradeResultIndex`). */
+  upgrades: Float64Array;
   /** Distinct users with a legacy / provider sighting in the bucket. */
   legacyUsers: number;
   providerUsers: number;
@@ -26,7 +34,7 @@ const PROVIDER_OK = labelIndex('provider', 'ok');
 const PASSWORD_MATCH = passwordResultIndex('match');
 
 /** The counter arrays of a bucket that windows sum. */
-type Counters = 'requests' | 'passwords';
+type Counters = 'requests' | 'passwords' | 'upgrades';
 
 /** Hour buckets for `hourlyRetentionMs` and day buckets for `retentionMs`: request sums, series and pruning. */
 export class Buckets {
@@ -51,6 +59,11 @@ export class Buckets {
   /** Counts a password migration decision (`result`, an index of `passwordResultIndex`) like `count`. */
   countPassword(t: number, latest: number, result: number): void {
     this.#countIn('passwords', t, latest, result);
+  }
+
+  /** Counts an upgrade endpoint decision (`result`, an index of `upgradeResultIndex`) like `count`. */
+  countUpgrade(t: number, latest: number, result: number): void {
+    this.#countIn('upgrades', t, latest, result);
   }
 
   /**
@@ -137,6 +150,7 @@ function bucket(buckets: Map<number, Bucket>, start: number): Bucket {
     b = {
       requests: new Float64Array(LABELS),
       passwords: new Float64Array(PASSWORD_RESULT_COUNT),
+      upgrades: new Float64Array(UPGRADE_RESULT_COUNT),
       legacyUsers: 0,
       providerUsers: 0,
     };
@@ -146,7 +160,12 @@ function bucket(buckets: Map<number, Bucket>, start: number): Bucket {
 }
 
 function sumBuckets(buckets: Map<number, Bucket>, start: number, counters: Counters): Float64Array {
-  const size = counters === 'requests' ? LABELS : PASSWORD_RESULT_COUNT;
+  const size =
+    counters === 'requests'
+      ? LABELS
+      : counters === 'passwords'
+        ? PASSWORD_RESULT_COUNT
+        : UPGRADE_RESULT_COUNT;
   const sum = new Float64Array(size);
   for (const [bucketStart, b] of buckets) {
     if (bucketStart < start) continue;

@@ -1,6 +1,7 @@
 import type {
   AnyStatsEvent,
   PasswordMigrationStatsEvent,
+  SessionUpgradeStatsEvent,
   StatsEvent,
   StatsQuery,
   StatsSnapshot,
@@ -13,6 +14,8 @@ import {
   passwordMigrationCounts,
   passwordResultIndex,
   requestCounts,
+  sessionUpgradeCounts,
+  upgradeResultIndex,
 } from '../labels.js';
 import { DAY, HOUR, NEVER, windowStarts } from '../time.js';
 import { Buckets, countDistinctUser } from './buckets.js';
@@ -108,6 +111,7 @@ class MemoryStatsStore implements StatsStore {
         requests: requestCounts(this.#buckets.window('requests', now, starts[w]!)),
         users: users[w]!,
         passwordMigrations: passwordMigrationCounts(this.#buckets.window('passwords', now, starts[w]!)),
+        sessionUpgrades: sessionUpgradeCounts(this.#buckets.window('upgrades', now, starts[w]!)),
         approximate: approximate[w]!,
       };
     });
@@ -118,6 +122,7 @@ class MemoryStatsStore implements StatsStore {
         requests: requestCounts(totalRequests),
         users: users[n - 1]!,
         passwordMigrations: passwordMigrationCounts(this.#buckets.days('passwords', retentionStart)),
+        sessionUpgrades: sessionUpgradeCounts(this.#buckets.days('upgrades', retentionStart)),
       },
       windows,
       lastLegacyAt: this.#lastLegacyAt >= retentionStart ? this.#lastLegacyAt : null,
@@ -135,6 +140,7 @@ class MemoryStatsStore implements StatsStore {
     const t = event?.time;
     if (typeof t !== 'number' || !Number.isFinite(t)) return; // malformed: skipped, a retry would fail again
     if (event.type === 'password-migration') this.#recordPassword(event, t);
+    else if (event.type === 'session-upgrade') this.#recordUpgrade(event, t);
     else this.#recordRequest(event, t);
   }
 
@@ -148,6 +154,12 @@ class MemoryStatsStore implements StatsStore {
     const result = passwordResultIndex(event.result);
     if (result < 0 || !this.#admit(t)) return;
     this.#buckets.countPassword(t, this.#latest, result);
+  }
+
+  #recordUpgrade(event: SessionUpgradeStatsEvent, t: number): void {
+    const result = upgradeResultIndex(event.result);
+    if (result < 0 || !this.#admit(t)) return;
+    this.#buckets.countUpgrade(t, this.#latest, result);
   }
 
   #recordRequest(event: StatsEvent, t: number): void {

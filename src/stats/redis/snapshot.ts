@@ -1,4 +1,5 @@
 import type { PasswordMigrationResult } from '../../password-migration/types.js';
+import type { SessionUpgradeResult } from '../../upgrade/types.js';
 import type {
   SeriesPoint,
   StatsEvent,
@@ -15,6 +16,9 @@ import {
   passwordMigrationCounts,
   passwordResultIndex,
   requestCounts,
+  sessionUpgradeCounts,
+  UPGRADE_RESULT_COUNT,
+  upgradeResultIndex,
 } from '../labels.js';
 import type { BucketPlan, QueryPlan } from './query-plan.js';
 import type { QueryReply } from './query-reply.js';
@@ -22,11 +26,14 @@ import type { QueryReply } from './query-reply.js';
 /** Bucket hash fields `pw:<result>` count password migration decisions. */
 export const PASSWORD_FIELD_PREFIX = 'pw:';
 const PASSWORD_MATCH_FIELD = `${PASSWORD_FIELD_PREFIX}match`;
+/** Bucket hash fields `up:<result>` count upgrade endpoint decisions. */
+export const UPGRADE_FIELD_PREFIX = 'up:';
 
 /** The counters of a range: requests indexed by `labelIndex`, password decisions by `passwordResultIndex`. */
 interface RangeSums {
   requests: Float64Array;
   passwords: Float64Array;
+  upgrades: Float64Array;
 }
 
 /** Assembles the snapshot of a query from its plan and the script's reply. */
@@ -47,6 +54,7 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
     const sums: RangeSums = {
       requests: new Float64Array(LABEL_COUNT),
       passwords: new Float64Array(PASSWORD_RESULT_COUNT),
+      upgrades: new Float64Array(UPGRADE_RESULT_COUNT),
     };
     const add = (fields: Map<string, number> | undefined) => {
       if (!fields) return;
@@ -56,6 +64,11 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
             field.slice(PASSWORD_FIELD_PREFIX.length) as PasswordMigrationResult,
           );
           if (index >= 0) sums.passwords[index]! += count;
+          continue;
+        }
+        if (field.startsWith(UPGRADE_FIELD_PREFIX)) {
+          const index = upgradeResultIndex(field.slice(UPGRADE_FIELD_PREFIX.length) as SessionUpgradeResult);
+          if (index >= 0) sums.upgrades[index]! += count;
           continue;
         }
         const index = fieldIndex(field);
@@ -78,6 +91,7 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
       requests: requestCounts(sums.requests),
       users: userCounts(counts, reachesEvicted ? reply.hll[index] : undefined),
       passwordMigrations: passwordMigrationCounts(sums.passwords),
+      sessionUpgrades: sessionUpgradeCounts(sums.upgrades),
       approximate: reachesEvicted || returning > 0,
     };
   };
@@ -106,7 +120,12 @@ export function toSnapshot(plan: QueryPlan, reply: QueryReply): StatsSnapshot {
     reply.lastLegacyAt !== null && reply.lastLegacyAt >= plan.retentionStart ? reply.lastLegacyAt : null;
   return {
     approximate: totals.approximate || Object.values(windows).some((w) => w.approximate),
-    totals: { requests: totals.requests, users: totals.users, passwordMigrations: totals.passwordMigrations },
+    totals: {
+      requests: totals.requests,
+      users: totals.users,
+      passwordMigrations: totals.passwordMigrations,
+      sessionUpgrades: totals.sessionUpgrades,
+    },
     windows,
     lastLegacyAt,
     series,

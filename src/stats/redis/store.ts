@@ -4,6 +4,7 @@ import {
   STATS_KINDS as KINDS,
   STATS_OUTCOMES as OUTCOMES,
   PASSWORD_MIGRATION_RESULTS as PASSWORD_RESULTS,
+  SESSION_UPGRADE_RESULTS,
 } from '../labels.js';
 import { digestFunction } from './digest.js';
 import { parseOptions, type RedisStatsOptions } from './options.js';
@@ -11,7 +12,7 @@ import { planQuery } from './query-plan.js';
 import { parseQueryReply } from './query-reply.js';
 import { scriptRunner } from './run-script.js';
 import { QUERY_SCRIPT, RECORD_SCRIPT } from './scripts.js';
-import { PASSWORD_FIELD_PREFIX, toSnapshot } from './snapshot.js';
+import { PASSWORD_FIELD_PREFIX, toSnapshot, UPGRADE_FIELD_PREFIX } from './snapshot.js';
 
 /** Most events sent in one script call: bounds the time Redis spends in one script (about 20 ms per 1000). */
 const MAX_EVENTS_PER_CALL = 1000;
@@ -110,6 +111,10 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
           args.push(String(Math.floor(event.time)), `${PASSWORD_FIELD_PREFIX}${event.result}`, '', '');
           continue;
         }
+        if (event.type === 'session-upgrade') {
+          args.push(String(Math.floor(event.time)), `${UPGRADE_FIELD_PREFIX}${event.result}`, '', '');
+          continue;
+        }
         args.push(
           String(Math.floor(event.time)),
           `${event.kind}:${event.outcome}`,
@@ -133,7 +138,7 @@ export function redisStats(options: RedisStatsOptions): StatsStore {
 function isWellFormed(event: AnyStatsEvent): boolean {
   if (typeof event !== 'object' || event === null) return false;
   if (typeof event.time !== 'number' || !Number.isFinite(event.time)) return false;
-  return event.type === 'password-migration'
-    ? PASSWORD_RESULTS.includes(event.result)
-    : KINDS.includes(event.kind) && OUTCOMES.includes(event.outcome);
+  if (event.type === 'password-migration') return PASSWORD_RESULTS.includes(event.result);
+  if (event.type === 'session-upgrade') return SESSION_UPGRADE_RESULTS.includes(event.result);
+  return KINDS.includes(event.kind) && OUTCOMES.includes(event.outcome);
 }
