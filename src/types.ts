@@ -267,7 +267,8 @@ export interface ProviderOptions {
    * Links an unlinked provider identity to the legacy user at first sign-in: called only when one request
    * carries a valid legacy session and a valid provider credential whose identity `linkClaim` and `userId`
    * did not link. Return `true` once you have stored the link. Needs `linkClaim` or `userId`. See docs/providers.md
-   * for the risk and the safe default (compare the verified email, or require a recent legacy sign-in).
+   * for the risk and the safe default (compare the provider's `verifiedEmail` with the legacy user's; a recent legacy
+   * sign-in alone is not enough: a tossed cookie can be fresh).
    */
   link?: (
     identity: ProviderIdentity,
