@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LegacyReader } from '../legacy/reader.js';
+import { OptionChecks } from '../options/checks.js';
 import type { BridgeConfig } from '../options/config.js';
 import { checkProvider, type ProviderRuntime } from '../provider/check.js';
 import { type ProviderCredential, readProviderCredential } from '../provider/credential.js';
@@ -33,6 +34,12 @@ export function createBridgeUpgrade(parts: UpgradeParts): BridgeUpgrade {
   const { config, upgrade, runtimes, tokenCache, legacyReader } = parts;
   const runtime = runtimes[upgrade.providerIndex] as ProviderRuntime;
   const target = runtime.config;
+  if (upgrade.onUpgrade && target.linkClaim === undefined && target.userId === undefined) {
+    new OptionChecks('sessionBridge').missing(
+      'provider.userId',
+      "`upgrade.onUpgrade` stores a link that `provider.userId` must read back (otherwise the link is lost when the bridge's cache entry expires): pass `userId: (claims) => yourLinks.find(claims.iss, claims.sub) ?? null`, or carry the legacy id in a claim and set `provider.linkClaim`.",
+    );
+  }
   const cookiesOf = (req: IncomingMessage) => {
     let parsed: Record<string, string | undefined> | undefined;
     return () => {

@@ -9,6 +9,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS, sendError, withResponseHeaders } from '../
 import type { BridgeMode } from '../types.js';
 import { CircuitBreaker } from '../util/circuit-breaker.js';
 import { settle } from '../util/with-timeout.js';
+import { ProviderFailure } from './adapters/provider-call.js';
 import { extraClaims, signAssertion } from './assertion.js';
 import type { UpgradeConfig } from './config.js';
 import { isCrossSite } from './cross-site.js';
@@ -90,11 +91,9 @@ export function createUpgradeEndpoint(config: UpgradeConfig, deps: UpgradeDeps):
       const checked = await deps.verifyIssued(grant.credential);
       if (checked.state === 'ok') {
         if (checked.userId === userId) return undefined;
-        if (target.linkClaim !== undefined || target.userId !== undefined) {
-          debug('the issued credential is linked to another user: refused');
-          return { result: 'refused' };
-        }
-        identity = checked.payload;
+        // Already someone else's: never relink a provider identity, whatever maps it.
+        debug('the issued credential is linked to another user: refused');
+        return { result: 'refused' };
       } else if (checked.state === 'invalid' && checked.unlinked) {
         identity = checked.unlinked.credential.payload;
       } else if (checked.state !== 'none') {
@@ -155,6 +154,11 @@ export function createUpgradeEndpoint(config: UpgradeConfig, deps: UpgradeDeps):
         breaker.success();
         debug(err.message);
         return { result: 'refused' };
+      }
+      // A 429 says we call too often (one user looping, or a burst): not the provider failing for everyone.
+      if (err instanceof ProviderFailure && err.throttled) {
+        debug(`${config.exchange.kind} throttled (429)`);
+        return failed(DEFAULT_RETRY_AFTER_SECONDS);
       }
       breaker.failure();
       debug(

@@ -19,8 +19,8 @@ export type StandinHandler = (req: RecordedRequest, res: ServerResponse) => void
 export interface StandinServer {
   readonly origin: string;
   readonly requests: RecordedRequest[];
-  /** `ok`: the handler answers; `fail`: 500; `hang`: never answers. */
-  mode: 'ok' | 'fail' | 'hang';
+  /** `ok`: the handler answers; `fail`: 500; `throttle`: 429 (OAuth's shape); `hang`: never answers. */
+  mode: 'ok' | 'fail' | 'throttle' | 'hang';
   /** Milliseconds to wait before answering. */
   delayMs: number;
   /** Close the port: connection refused until `start()`. */
@@ -73,6 +73,12 @@ export async function startStandin(handler: StandinHandler): Promise<StandinServ
             }
             if (state.mode === 'fail') {
               res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+              return;
+            }
+            if (state.mode === 'throttle') {
+              res
+                .writeHead(429, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ error: 'too_many_attempts', error_description: 'Too many attempts.' }));
               return;
             }
             handler(recorded, res);

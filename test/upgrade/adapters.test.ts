@@ -245,6 +245,7 @@ describe('tokenExchange (RFC 8693)', () => {
             issuer: standin.issuer,
             jwksUri: standin.jwksUri,
             audience: 'api://orders',
+            userId: (claims: { sub?: unknown }) => links.find((l) => l.sub === claims.sub)?.userId ?? null,
           },
           upgrade: {
             signingKey: await upgradeSigningKey(),
@@ -302,6 +303,7 @@ describe('tokenExchange (RFC 8693)', () => {
             issuer: standin.issuer,
             jwksUri: standin.jwksUri,
             audience: 'api://orders',
+            userId: (claims: { sub?: unknown }) => links.find((l) => l.sub === claims.sub)?.userId ?? null,
           },
           upgrade: {
             signingKey: await upgradeSigningKey(),
@@ -407,6 +409,7 @@ describe('authgearCreateSession', () => {
           issuer: standin.issuer,
           jwksUri: standin.jwksUri,
           audience: standin.issuer,
+          userId: (claims: { sub?: unknown }) => links.find((l) => l.sub === claims.sub)?.userId ?? null,
         },
         stats,
         upgrade: {

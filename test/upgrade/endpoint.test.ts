@@ -24,7 +24,9 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function setup(options: { bridge?: Partial<BridgeOptions>; upgrade?: Partial<UpgradeOptions> } = {}) {
+async function setup(
+  options: { bridge?: Partial<BridgeOptions>; upgrade?: Partial<UpgradeOptions>; linkClaim?: false } = {},
+) {
   const trust = bridgeTrust('https://id.example.test/exchange');
   const standin = await startOAuthStandin({
     clientId: 'client',
@@ -48,7 +50,7 @@ async function setup(options: { bridge?: Partial<BridgeOptions>; upgrade?: Parti
         issuer: standin.issuer,
         jwksUri: standin.jwksUri,
         audience: 'api://orders',
-        linkClaim: 'legacy_user_id',
+        ...(options.linkClaim === false ? {} : { linkClaim: 'legacy_user_id' }),
       },
       onEvent: (event: AnyBridgeEvent) => {
         if (event.type === 'session-upgrade') events.push(event);
@@ -220,6 +222,43 @@ describe('upgradeEndpoint: provider failures', () => {
     await post().expect(200);
     await post().expect(200);
     expect(results()).toEqual(['failed', 'failed', 'failed', 'upgraded', 'upgraded']);
+  });
+});
+
+describe('upgradeEndpoint: throttling and foreign identities', () => {
+  it('answers 503 with Retry-After on a 429 without opening the breaker: one looping client cannot shut upgrades off', async () => {
+    const { post, standin, results, me } = await setup({
+      upgrade: { failureThreshold: 2, coolDownMs: 60_000 },
+    });
+    standin.server.mode = 'throttle';
+    for (let i = 0; i < 4; i++) {
+      const res = await post().expect(503);
+      expect(res.body.code).toBe('ERR_BRIDGE_PROVIDER_UNAVAILABLE');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    // Every throttled attempt reached the provider: the breaker never opened.
+    expect(standin.server.requests.length).toBe(4);
+    standin.server.mode = 'ok';
+    await post().expect(200);
+    expect(results()).toEqual(['failed', 'failed', 'failed', 'failed', 'upgraded']);
+    await me();
+  });
+
+  it("refuses a provider identity that maps to another user, even when only the token's sub maps it", async () => {
+    // Nothing links identities (no linkClaim, no userId): the issued token's sub, `provider|u-1`, is its user id,
+    // and that is not the legacy user u-1. Relinking it in the bridge's cache would hand u-1 another identity.
+    const { post, standin, results, me } = await setup({ linkClaim: false });
+    const res = await post().expect(403);
+    expect(res.body.code).toBe('ERR_BRIDGE_UPGRADE_REFUSED');
+    expect(standin.calls()).toBe(1);
+    expect(results()).toEqual(['refused']);
+    await me();
+  });
+
+  it('refuses onUpgrade at construction when nothing reads the stored link back (provider.userId or linkClaim)', async () => {
+    await expect(setup({ linkClaim: false, upgrade: { onUpgrade: () => {} } })).rejects.toThrow(
+      /`provider\.userId` is required: `upgrade\.onUpgrade` stores a link/,
+    );
   });
 });
 

@@ -160,7 +160,10 @@ export function authgearCreateSession(options: AuthgearCreateSessionOptions): Up
         tokens,
         credential: session.accessToken,
         cookies: [],
-        expiresInSeconds: typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : undefined,
+        expiresInSeconds:
+          typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
+            ? expiresIn
+            : undefined,
         subject: userIdOf(user.id),
       };
     },

@@ -12,6 +12,13 @@ export interface ProviderAnswer {
 /** Thrown when the provider failed (5xx, 429, a redirect, an answer of the wrong shape): the upgrade is 503. */
 export class ProviderFailure extends Error {
   override readonly name = 'ProviderFailure';
+  /** The provider answered 429: too many calls from us, not a failure of the provider. */
+  readonly throttled: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { throttled?: boolean }) {
+    super(message, options);
+    this.throttled = options?.throttled === true;
+  }
 }
 
 export { isRecord };
@@ -53,7 +60,9 @@ export async function postToProvider(
     throw new UpgradeRefusal(`${what}: refused with ${status} (${errorLabel(body)})`);
   }
   if (status < 200 || status >= 300) {
-    throw new ProviderFailure(`${what}: answered ${status} (${errorLabel(body)})`);
+    throw new ProviderFailure(`${what}: answered ${status} (${errorLabel(body)})`, {
+      throttled: status === 429,
+    });
   }
   if (!isRecord(body)) throw new ProviderFailure(`${what}: answered ${status} without a JSON object`);
   return { status, body };
