@@ -4,10 +4,10 @@
  * answers what the bridge decided, exactly as the middleware used to: status, code, `WWW-Authenticate`,
  * `Retry-After` and body. With `errors: 'next'`, the error reaches the app's handler at `requireUser()`.
  */
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeError } from '../../src/index.js';
+import { BridgeError, sessionBridge } from '../../src/index.js';
 import { buildApp, makeBridge } from '../helpers/apps.js';
 import { expressVersions } from '../helpers/express-versions.js';
 import { expectBridgeError, type ProviderFixture, startProvider } from '../helpers/fixtures.js';
@@ -146,5 +146,18 @@ describe.each(expressVersions)('%s: app.use(bridge) decides, requireUser() enfor
     expect((received[0] as BridgeError).headers['WWW-Authenticate']).toMatch(
       /^Bearer realm="api", error="invalid_token"/,
     );
+  });
+  it('lets the stats endpoint behind app.use(bridge) answer a request with an unrelated Bearer header', async () => {
+    const bridge = sessionBridge({ provider: provider.options() });
+    const app = express();
+    app.use(bridge as unknown as RequestHandler);
+    app.get('/admin/migration', bridge.statsHandler({ public: true }) as unknown as RequestHandler);
+    const res = await request(app)
+      .get('/admin/migration')
+      .set('Accept', 'application/json')
+      .set('Authorization', 'Bearer another-service-key');
+    expect(res.status).toBe(200);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    await bridge.close();
   });
 });

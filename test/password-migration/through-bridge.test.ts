@@ -80,8 +80,8 @@ interface BridgeApp {
 }
 
 /**
- * The migration routes are mounted before `app.use(bridge)`: their callers authenticate with an API key in
- * `Authorization`, which the bridge would otherwise read as a provider token.
+ * The migration routes are mounted before `app.use(bridge)`, as docs/password-migration.md suggests, which keeps
+ * their API key (in `Authorization`) away from the bridge; behind it they work too (a test below).
  */
 function bridgeApp(express: ExpressFactory, stats: StatsStore): BridgeApp {
   const recorder = eventRecorder();
