@@ -148,9 +148,16 @@ export function createApp({
 
   // alice (u_1001) is the admin. In observe mode the bridge never sets req.auth: the app's own session decides.
   const adminId = (req) => (mode === 'observe' ? req.session?.userId : req.auth?.userId);
+  // app.use(bridge) only decides; requireUser() answers what it refused (two users, a bad token, a store down).
+  // The dashboard answers a request without a user with its own sign-in page, so only those refusals go here.
+  const guard = bridge.requireUser();
+  const ownPage = new Set(['ERR_BRIDGE_UNAUTHENTICATED', 'ERR_BRIDGE_LEGACY_DISABLED']);
+  const refusals = (req, res, next) =>
+    guard(req, res, (err) => next(err && !ownPage.has(err.code) ? err : undefined));
   app.get(
     '/admin/migration',
     legacySession,
+    refusals,
     bridge.statsHandler({ authorize: (req) => adminId(req) === 'u_1001' }),
   );
 

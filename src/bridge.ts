@@ -93,7 +93,6 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
     cutover,
     evaluate,
     ledger,
-    policy,
     nudge: config.nudge,
     debug,
   }) as SessionBridge;

@@ -15,7 +15,11 @@ import type { ReportOptions } from './stats/stats-service.js';
 import type { StatsHandlerOptions } from './stats-endpoint/stats-handler.js';
 import type { BridgeMode, ConfigureOptions } from './types.js';
 
-/** The middleware returned by `sessionBridge()`, with its helpers. */
+/**
+ * The middleware returned by `sessionBridge()`, with its helpers. As middleware it decides and sets `req.auth`
+ * but never answers an error: an invalid or conflicting credential, or an unavailable store or provider, is kept
+ * for `requireUser()` to answer; a route without `requireUser()` runs without `req.auth`.
+ */
 export interface SessionBridge extends Middleware {
   /** The current mode: the `mode` option, or the last `configure({ mode })` (of any instance, when shared). */
   readonly mode: BridgeMode;
@@ -41,7 +45,9 @@ export interface SessionBridge extends Middleware {
    */
   syncFleet(): Promise<void>;
   /**
-   * Demands a user: 401 (RFC 6750, no error code) without one; in `provider-only` mode a legacy session gets
+   * Demands a user and answers what the bridge refused (the invalid or conflicting credential, the store or
+   * provider that could not answer: the same status, `code`, `WWW-Authenticate` and `Retry-After`, or
+   * `next(err)` with `errors: 'next'`); 401 (RFC 6750, no error code) without a user; in `provider-only` mode a legacy session gets
    * 401 `ERR_BRIDGE_LEGACY_DISABLED` with `hint: 'provider_login_required'`. Runs the bridge first when it was
    * not mounted before. In `observe` mode it still demands a user: it decides the request itself (the bridge
    * middleware only measured it) and answers exactly as in `bridge` mode; a provider-only route keeps refusing

@@ -460,7 +460,10 @@ export interface BridgeOptions {
   tokenCache?: { max?: number; maxBytes?: number; negativeTtlMs?: number } | false;
   /** Options of the in-process buffer between requests and the stats store. */
   recorder?: import('./stats/contract.js').RecorderOptions;
-  /** `'respond'` answers errors itself (JSON + headers); `'next'` passes a `BridgeError` to `next(err)`. Default `'respond'`. */
+  /**
+   * How `requireUser()` answers an error (`app.use(bridge)` never answers one): `'respond'` answers it itself
+   * (JSON + headers); `'next'` passes a `BridgeError` to `next(err)`. Default `'respond'`.
+   */
   errors?: 'respond' | 'next';
   /** Clock in milliseconds, for tests and simulations. Default `Date.now`. */
   now?: () => number;

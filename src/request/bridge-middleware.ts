@@ -6,7 +6,6 @@ import type { Decision } from './decide.js';
 import type { NextFunction } from './middleware-types.js';
 import type { Evaluate } from './pipeline.js';
 import type { RequestLedger, RequestState } from './require-user.js';
-import { type ErrorPolicy, fail } from './respond.js';
 
 /** The nudge of `nudge: true`, on responses to requests authenticated by a legacy session. */
 const UPGRADE_HEADER = 'Session-Bridge-Upgrade';
@@ -16,18 +15,20 @@ export interface BridgeMiddlewareParts {
   cutover: CutoverState;
   evaluate: Evaluate;
   ledger: RequestLedger;
-  policy: ErrorPolicy;
   nudge: boolean;
   debug: (message: string) => void;
 }
 
 /**
  * The Express glue of the bridge: decides each request once per instance (idempotent), under the settings it
- * arrived with, then sets `req.auth` and calls `next()`, or answers the error. In `observe` mode the request
- * goes on at once and the decision is made off the request path; `requireUser()` waits for it and enforces it.
+ * arrived with, then sets `req.auth` and calls `next()`. It decides but never enforces: an invalid or
+ * conflicting credential, or an unavailable store or provider, is kept in the request's state (no `req.auth`)
+ * and the request goes on; `requireUser()` answers it. A route that never asked for a user is not answered for.
+ * In `observe` mode the request goes on at once and the decision is made off the request path;
+ * `requireUser()` waits for it and enforces it.
  */
 export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
-  const { cutover, evaluate, ledger, policy, nudge, debug } = parts;
+  const { cutover, evaluate, ledger, nudge, debug } = parts;
   return function sessionBridgeMiddleware(req: IncomingMessage, res: ServerResponse, next: NextFunction) {
     const request = req as BridgeRequest;
     // Idempotent per instance: a request is decided once by this bridge. A `req.auth` set by anything else
@@ -51,7 +52,9 @@ export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
     const apply = (decision: Decision): void => {
       state.legacyDisabled = decision.legacyDisabled;
       if (decision.error) {
-        fail(policy, res, next, decision.error);
+        // Kept for requireUser() to answer; the request goes on without `req.auth`.
+        state.error = decision.error;
+        next();
         return;
       }
       if (decision.auth) {
@@ -65,15 +68,16 @@ export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
       next();
     };
     // evaluate() handles every expected failure; this is a bug guard, never a crash.
-    const unexpected = (err: unknown): void =>
-      fail(
-        policy,
-        res,
-        next,
-        new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
+    const unexpected = (err: unknown): void => {
+      state.error = new BridgeError(
+        'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
+        'Authentication failed unexpectedly.',
+        {
           cause: err,
-        }),
+        },
       );
+      next();
+    };
     let decision: Decision | Promise<Decision>;
     try {
       decision = evaluate(request, settings);

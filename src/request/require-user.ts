@@ -118,6 +118,11 @@ export function denied(
 /** What this bridge decided about one request, kept off the request object. */
 export interface RequestState {
   legacyDisabled: boolean;
+  /**
+   * The error the middleware decided (invalid or conflicting credential, store or provider unavailable): the
+   * middleware never answers it; `requireUser()` does, as the `errors` option says.
+   */
+  error?: BridgeError;
   /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
   mode: BridgeMode;
   /** Observe mode: the decision the middleware is making off the request path, for `requireUser()` to use. */
@@ -152,6 +157,7 @@ export function createRequireUser(
       const { auth } = req as BridgeRequest;
       const state = ledger.states.get(req);
       if (state?.observed) return observed(state, state.observed);
+      if (state?.error) return fail(policy, res, next, state.error);
       if (auth !== undefined && ledger.issued.has(auth)) {
         const error =
           rule.providerOnly && ledger.linkedByLegacy.has(auth)

@@ -77,7 +77,7 @@ describe.each(expressVersions)('%s: a request without credentials', (_name, expr
     async (value) => {
       const { app: subject } = app();
       expectBridgeError(
-        await request(subject).get('/whoami').set('Authorization', value),
+        await request(subject).get('/me').set('Authorization', value),
         400,
         'ERR_BRIDGE_INVALID_REQUEST',
       );

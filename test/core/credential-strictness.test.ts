@@ -121,14 +121,14 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
       const token = await provider.mint();
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set('Authorization', [`Bearer ${token}`, `Bearer ${token}`] as unknown as string),
         400,
         'ERR_BRIDGE_INVALID_REQUEST',
       );
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set('Authorization', [`Bearer ${token}`, 'Basic dXNlcjpwYXNz'] as unknown as string),
         400,
         'ERR_BRIDGE_INVALID_REQUEST',
@@ -153,7 +153,7 @@ describe.each(expressVersions)('%s: credential strictness', (_name, express) => 
       );
       const { cookie } = await login.login('u-legacy');
       authFrom(await request(app).get('/me').set('Cookie', cookie));
-      const res = await request(app).get('/whoami').set('Cookie', cookie).set('Authorization', value);
+      const res = await request(app).get('/me').set('Cookie', cookie).set('Authorization', value);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('ERR_BRIDGE_INVALID_REQUEST');
     });

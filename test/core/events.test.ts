@@ -157,7 +157,7 @@ describe.each(expressVersions)('%s: onEvent and error delivery', (_name, express
     };
     const bridge = makeBridge({ provider: provider.options(), errors: 'next' });
     const app = buildApp(express, bridge, { errorHandler: handler });
-    const res = await request(app).get('/whoami').set('Authorization', 'Bearer not-a-token');
+    const res = await request(app).get('/me').set('Authorization', 'Bearer not-a-token');
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ mine: true, code: 'ERR_BRIDGE_TOKEN_INVALID' });
     expect(received).toHaveLength(1);
@@ -171,5 +171,12 @@ describe.each(expressVersions)('%s: onEvent and error delivery', (_name, express
     const unauthenticated = await request(app).get('/me');
     expect(unauthenticated.body).toEqual({ mine: true, code: 'ERR_BRIDGE_UNAUTHENTICATED' });
     expect(received[1]).toBeInstanceOf(BridgeError);
+
+    // The error reaches the app's handler at requireUser(), never at app.use(bridge): a route that did not ask
+    // for a user goes on without req.auth.
+    const unguarded = await request(app).get('/auth-is-undefined').set('Authorization', 'Bearer not-a-token');
+    expect(unguarded.status).toBe(200);
+    expect(unguarded.body).toBe(true);
+    expect(received).toHaveLength(2);
   });
 });

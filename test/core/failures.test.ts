@@ -76,7 +76,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
       fixture.server.setMode(mode, 'jwks');
       const { app, recorder } = subject(express, { provider: fixture.options({ jwksTimeoutMs: 300 }) });
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set('Authorization', `Bearer ${await fixture.mint()}`);
       expectBridgeError(res, 503, 'ERR_BRIDGE_JWKS_UNAVAILABLE');
       const [event] = await recorder.waitFor(1);
@@ -90,7 +90,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
         provider: { issuer: fixture.issuer, audience: AUDIENCE, jwksTimeoutMs: 300 },
       });
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set('Authorization', `Bearer ${await fixture.mint()}`);
       expectBridgeError(res, 503, 'ERR_BRIDGE_JWKS_UNAVAILABLE');
     });
@@ -101,22 +101,20 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
         provider: fixture.options({ jwksCacheMaxAgeMs: 50, jwksCooldownMs: 20 }),
       });
       const token = await fixture.mint({ sub: 'p-stale' });
-      expect(
-        authFrom(await request(app).get('/whoami').set('Authorization', `Bearer ${token}`)),
-      ).toMatchObject({
+      expect(authFrom(await request(app).get('/me').set('Authorization', `Bearer ${token}`))).toMatchObject({
         userId: 'p-stale',
       });
       const fetchesBefore = fixture.server.counts.jwks;
       fixture.server.setMode('fail', 'jwks');
       await sleep(150);
-      const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token}`);
+      const res = await request(app).get('/me').set('Authorization', `Bearer ${token}`);
       expect(authFrom(res)).toMatchObject({ userId: 'p-stale', kind: 'provider' });
       expect(fixture.server.counts.jwks).toBeGreaterThan(fetchesBefore);
       // A kid never seen may be a freshly rotated key: with the endpoint down that cannot be decided.
       const rotated = await createSigningKey();
       const unknown = await mintToken(rotated, { iss: fixture.issuer, aud: AUDIENCE });
       expectBridgeError(
-        await request(app).get('/whoami').set('Authorization', `Bearer ${unknown}`),
+        await request(app).get('/me').set('Authorization', `Bearer ${unknown}`),
         503,
         'ERR_BRIDGE_JWKS_UNAVAILABLE',
       );
@@ -127,7 +125,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
       await fixture.server.close();
       const { app } = subject(express, { provider: fixture.options() });
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set('Authorization', `Bearer ${await fixture.mint()}`);
       expectBridgeError(res, 503, 'ERR_BRIDGE_JWKS_UNAVAILABLE');
     });
@@ -137,7 +135,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
       fixture.server.setMode('fail');
       const { app } = subject(express, { provider: fixture.options({ cookieName: PROVIDER_COOKIE }) });
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set('Cookie', `${PROVIDER_COOKIE}=${await fixture.mint()}`);
       expectBridgeError(res, 503, 'ERR_BRIDGE_JWKS_UNAVAILABLE');
     });
@@ -148,7 +146,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
       const { app } = subject(express, { provider: fixture.options({ jwksCooldownMs: 20 }) });
       const token = await fixture.mint();
       expectBridgeError(
-        await request(app).get('/whoami').set('Authorization', `Bearer ${token}`),
+        await request(app).get('/me').set('Authorization', `Bearer ${token}`),
         503,
         'ERR_BRIDGE_JWKS_UNAVAILABLE',
       );
@@ -156,7 +154,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
       let status = 0;
       for (let attempt = 0; attempt < 40 && status !== 200; attempt += 1) {
         await sleep(250);
-        status = (await request(app).get('/whoami').set('Authorization', `Bearer ${token}`)).status;
+        status = (await request(app).get('/me').set('Authorization', `Bearer ${token}`)).status;
       }
       expect(status).toBe(200);
     });
@@ -228,7 +226,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
 
     it('answers 503 with Retry-After for a legacy-only request when the store errors', async () => {
       const { app, recorder } = withStore(brokenStore);
-      const res = await request(app).get('/whoami').set('Cookie', signedCookie('sid-1', SECRET));
+      const res = await request(app).get('/me').set('Cookie', signedCookie('sid-1', SECRET));
       expectBridgeError(res, 503, 'ERR_BRIDGE_LEGACY_UNAVAILABLE');
       const [event] = await recorder.waitFor(1);
       expect(event).toMatchObject({ outcome: 'unavailable', code: 'ERR_BRIDGE_LEGACY_UNAVAILABLE' });
@@ -236,7 +234,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
 
     it('answers 503 with Retry-After for a legacy-only request when the store hangs past timeoutMs', async () => {
       const { app } = withStore(hungStore);
-      const res = await request(app).get('/whoami').set('Cookie', signedCookie('sid-1', SECRET));
+      const res = await request(app).get('/me').set('Cookie', signedCookie('sid-1', SECRET));
       expectBridgeError(res, 503, 'ERR_BRIDGE_LEGACY_UNAVAILABLE');
     });
 
@@ -305,7 +303,7 @@ describe.each(expressVersions)('%s: failures', (_name, express) => {
           },
         },
       });
-      const res = await request(app).get('/whoami').set('Cookie', cookie);
+      const res = await request(app).get('/me').set('Cookie', cookie);
       expect(res.status).toBe(503);
       expect(['ERR_BRIDGE_LEGACY_UNAVAILABLE', 'ERR_BRIDGE_RESOLVER_UNAVAILABLE']).toContain(
         (res.body as { code?: string }).code,

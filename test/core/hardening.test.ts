@@ -103,7 +103,7 @@ describe.each(expressVersions)('%s: hardening', (_name, express) => {
     );
     const { cookie } = await login.login('u-1');
     expectBridgeError(
-      await request(app).get('/whoami').set('Cookie', cookie).set('Authorization', 'Bearer\tgarbage'),
+      await request(app).get('/me').set('Cookie', cookie).set('Authorization', 'Bearer\tgarbage'),
       401,
       'ERR_BRIDGE_TOKEN_INVALID',
     );
@@ -118,7 +118,7 @@ describe.each(expressVersions)('%s: hardening', (_name, express) => {
       const before = own.server.counts.jwks;
       for (let i = 0; i < 20; i += 1) {
         expectBridgeError(
-          await request(app).get('/whoami').set('Authorization', `Bearer ${token}`),
+          await request(app).get('/me').set('Authorization', `Bearer ${token}`),
           503,
           'ERR_BRIDGE_JWKS_UNAVAILABLE',
         );

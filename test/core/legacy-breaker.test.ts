@@ -43,7 +43,7 @@ function subject(breaker?: LegacyResolverOptions['breaker'], timeoutMs = 200) {
   return { app: buildApp(express, bridge), clock, system };
 }
 
-const whoami = (app: express.Express) => request(app).get('/whoami');
+const whoami = (app: express.Express) => request(app).get('/me');
 
 async function expectOpen(app: express.Express, retryAfter: string): Promise<void> {
   const res = await whoami(app);
@@ -167,7 +167,8 @@ describe('the circuit breaker around the legacy store', () => {
       express,
       makeBridge({ legacy: { store, secret: SECRET, breaker: { failureThreshold: 1 } } }),
     );
-    for (const dead of gone) expect(authFrom(await whoami(app).set('Cookie', dead))).toBeNull();
+    for (const dead of gone)
+      expect(authFrom(await request(app).get('/whoami').set('Cookie', dead))).toBeNull();
     expect(authFrom(await whoami(app).set('Cookie', cookie))).toMatchObject({ userId: 'still-here' });
   });
 });

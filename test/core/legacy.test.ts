@@ -220,7 +220,7 @@ describe.each(expressVersions)('%s: legacy express-session cookies (MemoryStore)
       },
     });
     expectBridgeError(
-      await request(app).get('/whoami').set('Cookie', 'PHPSESSID=x'),
+      await request(app).get('/me').set('Cookie', 'PHPSESSID=x'),
       503,
       'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
     );
@@ -229,7 +229,7 @@ describe.each(expressVersions)('%s: legacy express-session cookies (MemoryStore)
   it('answers 503 with Retry-After when the custom legacy resolver hangs past timeoutMs', async () => {
     const { app } = legacyApp(express, { resolve: () => new Promise(() => {}), timeoutMs: 100 });
     expectBridgeError(
-      await request(app).get('/whoami').set('Cookie', 'PHPSESSID=x'),
+      await request(app).get('/me').set('Cookie', 'PHPSESSID=x'),
       503,
       'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
     );

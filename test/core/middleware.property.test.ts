@@ -89,22 +89,27 @@ describe.each(expressVersions)('%s: arbitrary requests', (_name, express) => {
     );
     await fc.assert(
       fc.asyncProperty(authorization, cookieHeader, async (auth, cookie) => {
-        let req = request(app).get('/whoami');
-        if (auth !== undefined) req = req.set('Authorization', auth);
-        if (cookie !== undefined && cookie.length > 0) req = req.set('Cookie', cookie);
-        const res = await req;
-        expect(res.status, JSON.stringify(res.body)).not.toBe(500);
-        expect([200, 400, 401, 503]).toContain(res.status);
-        if (res.status === 200 && res.body !== null) {
-          // Genuine: the valid token after the Bearer scheme, or a valid cookie (quoted is fine, as in express-session).
-          const bearerOk = new RegExp(`^bearer[ \\t]+${validToken}$`, 'i').test(auth?.trim() ?? '');
-          const [name, value] = validCookie.split('=') as [string, string];
-          const sent = cookie?.split('; ') ?? [];
-          const cookieOk = [validCookie, `${name}="${value}"`, `${PROVIDER_COOKIE}=${validToken}`].some((c) =>
-            sent.includes(c),
-          );
-          expect(bearerOk || cookieOk, `auth ${JSON.stringify(res.body)} for ${auth} / ${cookie}`).toBe(true);
-          expect(['u-legacy', 'u-provider']).toContain(res.body.userId);
+        // The unguarded route always goes on (200); the guarded one answers what the bridge decided.
+        for (const path of ['/whoami', '/me']) {
+          let req = request(app).get(path);
+          if (auth !== undefined) req = req.set('Authorization', auth);
+          if (cookie !== undefined && cookie.length > 0) req = req.set('Cookie', cookie);
+          const res = await req;
+          expect(res.status, JSON.stringify(res.body)).not.toBe(500);
+          expect(path === '/whoami' ? [200] : [200, 400, 401, 503]).toContain(res.status);
+          if (res.status === 200 && res.body !== null) {
+            // Genuine: the valid token after the Bearer scheme, or a valid cookie (quoted is fine, as in express-session).
+            const bearerOk = new RegExp(`^bearer[ \\t]+${validToken}$`, 'i').test(auth?.trim() ?? '');
+            const [name, value] = validCookie.split('=') as [string, string];
+            const sent = cookie?.split('; ') ?? [];
+            const cookieOk = [validCookie, `${name}="${value}"`, `${PROVIDER_COOKIE}=${validToken}`].some(
+              (c) => sent.includes(c),
+            );
+            expect(bearerOk || cookieOk, `auth ${JSON.stringify(res.body)} for ${auth} / ${cookie}`).toBe(
+              true,
+            );
+            expect(['u-legacy', 'u-provider']).toContain(res.body.userId);
+          }
         }
       }),
       { numRuns: 300 },

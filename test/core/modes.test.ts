@@ -196,7 +196,7 @@ describe.each(expressVersions)('%s: modes', (_name, express) => {
     it('still rejects invalid Bearer tokens', async () => {
       const { app } = subject({ mode: 'provider-only' });
       expectBridgeError(
-        await request(app).get('/whoami').set('Authorization', 'Bearer not.a.jwt'),
+        await request(app).get('/me').set('Authorization', 'Bearer not.a.jwt'),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );

@@ -97,10 +97,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
       const { cookie } = await legacy.login('legacy-user');
       const token = await provider.mint({ sub: 'provider-user' });
       const { app, recorder } = subject(policy === undefined ? {} : { onConflict: policy });
-      const res = await request(app)
-        .get('/whoami')
-        .set('Cookie', cookie)
-        .set('Authorization', `Bearer ${token}`);
+      const res = await request(app).get('/me').set('Cookie', cookie).set('Authorization', `Bearer ${token}`);
       return { res, recorder };
     }
 
@@ -153,10 +150,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
       const { cookie } = await legacy.login('user-1');
       const token = await provider.mint({ sub: 'user-1', exp: nowSeconds() - 300, iat: nowSeconds() - 900 });
       const { app } = subject();
-      const res = await request(app)
-        .get('/whoami')
-        .set('Cookie', cookie)
-        .set('Authorization', `Bearer ${token}`);
+      const res = await request(app).get('/me').set('Cookie', cookie).set('Authorization', `Bearer ${token}`);
       expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_EXPIRED');
     });
 
@@ -164,10 +158,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
       const { cookie } = await legacy.login('user-1');
       const token = await wrongKeyToken(provider.key, { iss: provider.issuer, aud: AUDIENCE, sub: 'user-1' });
       const { app, recorder } = subject();
-      const res = await request(app)
-        .get('/whoami')
-        .set('Cookie', cookie)
-        .set('Authorization', `Bearer ${token}`);
+      const res = await request(app).get('/me').set('Cookie', cookie).set('Authorization', `Bearer ${token}`);
       const body = expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_INVALID');
       expect(body.error).toBe('invalid_token');
       const [event] = await recorder.waitFor(1);
@@ -177,7 +168,7 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
     it('answers 400 invalid_request for an empty Bearer token next to a valid legacy cookie', async () => {
       const { cookie } = await legacy.login('user-1');
       const { app } = subject();
-      const res = await request(app).get('/whoami').set('Cookie', cookie).set('Authorization', 'Bearer');
+      const res = await request(app).get('/me').set('Cookie', cookie).set('Authorization', 'Bearer');
       expectBridgeError(res, 400, 'ERR_BRIDGE_INVALID_REQUEST');
     });
   });
@@ -201,14 +192,14 @@ describe.each(expressVersions)('%s: a legacy session and a provider token togeth
     it('answers 401 ERR_BRIDGE_TOKEN_EXPIRED for an expired provider cookie sent alone', async () => {
       const token = await provider.mint({ exp: nowSeconds() - 300, iat: nowSeconds() - 900 });
       const { app } = subject();
-      const res = await request(app).get('/whoami').set('Cookie', `${PROVIDER_COOKIE}=${token}`);
+      const res = await request(app).get('/me').set('Cookie', `${PROVIDER_COOKIE}=${token}`);
       expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_EXPIRED');
     });
 
     it('answers 401 ERR_BRIDGE_TOKEN_INVALID for a forged provider cookie sent alone', async () => {
       const token = await wrongKeyToken(provider.key, { iss: provider.issuer, aud: AUDIENCE });
       const { app } = subject();
-      const res = await request(app).get('/whoami').set('Cookie', `${PROVIDER_COOKIE}=${token}`);
+      const res = await request(app).get('/me').set('Cookie', `${PROVIDER_COOKIE}=${token}`);
       expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
   });

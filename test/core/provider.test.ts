@@ -63,7 +63,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
     const { app } = providerApp(express, provider.options());
     expectBridgeError(
       await request(app)
-        .get('/whoami')
+        .get('/me')
         .set(...bearer(token)),
       401,
       code,
@@ -286,7 +286,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const { app } = providerApp(express, fixture.options({ jwksCooldownMs: 20 }));
       authFrom(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(await fixture.mint())),
       );
       const fetchesBefore = fixture.server.counts.jwks;
@@ -295,7 +295,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await mintToken(stranger, { iss: fixture.issuer, aud: AUDIENCE });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -308,7 +308,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const { app } = providerApp(express, fixture.options({ jwksCooldownMs: 60_000 }));
       authFrom(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(await fixture.mint())),
       );
       const fetchesBefore = fixture.server.counts.jwks;
@@ -317,7 +317,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
         const token = await mintToken(stranger, { iss: fixture.issuer, aud: AUDIENCE, kid: `unknown-${i}` });
         expectBridgeError(
           await request(app)
-            .get('/whoami')
+            .get('/me')
             .set(...bearer(token)),
           401,
           'ERR_BRIDGE_TOKEN_INVALID',
@@ -339,14 +339,14 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       expect(
         authFrom(
           await request(app)
-            .get('/whoami')
+            .get('/me')
             .set(...bearer(within)),
         ),
       ).toMatchObject({ kind: 'provider' });
       const beyond = await provider.mint({ exp: nowSeconds() - 90, iat: nowSeconds() - 600 });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(beyond)),
         401,
         'ERR_BRIDGE_TOKEN_EXPIRED',
@@ -358,7 +358,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const { app } = providerApp(express, provider.options(), { now: () => Date.now() + 3_600_000 });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_EXPIRED',
@@ -394,7 +394,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await provider.mint({ iss: 'https://evil.example.test/' });
       const { app } = providerApp(express, provider.options());
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set(...bearer(token));
       expect(['ERR_BRIDGE_UNTRUSTED_ISSUER', 'ERR_BRIDGE_TOKEN_INVALID']).toContain(bodyOf(res).code);
       expectBridgeError(res, 401, bodyOf(res).code as 'ERR_BRIDGE_TOKEN_INVALID');
@@ -425,7 +425,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const without = await provider.mint();
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(without)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -434,7 +434,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       expect(
         authFrom(
           await request(app)
-            .get('/whoami')
+            .get('/me')
             .set(...bearer(withClaim)),
         ),
       ).toMatchObject({
@@ -465,7 +465,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await provider.mint({ ...rfc9068, typ: 'JWT' });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -477,7 +477,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await provider.mint({ ...rfc9068, typ: null });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -489,7 +489,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await provider.mint({ ...rfc9068, client_id: null });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -520,7 +520,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const { app } = providerApp(express, fixture.options({ algorithms: ['RS256'] }));
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -582,7 +582,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
     it('rejects a Bearer value with spaces in it with 401 or 400, never 500', async () => {
       const token = await provider.mint();
       const { app } = providerApp(express, provider.options());
-      const res = await request(app).get('/whoami').set('Authorization', `Bearer ${token} extra`);
+      const res = await request(app).get('/me').set('Authorization', `Bearer ${token} extra`);
       expect([400, 401]).toContain(res.status);
       expect(bodyOf(res).unexpected).toBeUndefined();
     });
@@ -592,7 +592,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
       const { app } = providerApp(express, provider.options());
       const res = await request(app)
-        .get('/whoami')
+        .get('/me')
         .set(...bearer(`%%%.${payload}.sig`));
       expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_INVALID');
     });
@@ -637,7 +637,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await alpha.mint({ iss: 'https://untrusted.example.test/' });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_UNTRUSTED_ISSUER',
@@ -693,7 +693,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const token = await mintToken(beta.key, { iss: alpha.issuer, aud: AUDIENCE });
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(token)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
@@ -734,7 +734,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       const { app } = providerApp(express, provider.options({ userId: async () => value }));
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(await provider.mint())),
         401,
         'ERR_BRIDGE_IDENTITY_UNLINKED',
@@ -754,7 +754,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       );
       expectBridgeError(
         await request(app)
-          .get('/whoami')
+          .get('/me')
           .set(...bearer(await provider.mint())),
         503,
         'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
@@ -763,7 +763,7 @@ describe.each(expressVersions)('%s: provider tokens', (_name, express) => {
       expect(
         authFrom(
           await request(app)
-            .get('/whoami')
+            .get('/me')
             .set(...bearer(await provider.mint())),
         ),
       ).toMatchObject({

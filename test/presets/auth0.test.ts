@@ -54,7 +54,7 @@ describe.each(expressVersions)('%s: auth0() preset', (_name, express) => {
   it('refuses a token minted for another API (wrong audience) with ERR_BRIDGE_TOKEN_INVALID', async () => {
     const token = await tenant.mint({ aud: 'https://other-api.example.com' });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', bearer(token)),
+      await request(app()).get('/me').set('Authorization', bearer(token)),
       401,
       'ERR_BRIDGE_TOKEN_INVALID',
     );
@@ -68,7 +68,7 @@ describe.each(expressVersions)('%s: auth0() preset', (_name, express) => {
       sub: 'auth0|64f1c2a9e1b2c3d4e5f60718',
     });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', bearer(token)),
+      await request(app()).get('/me').set('Authorization', bearer(token)),
       401,
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
     );
@@ -77,7 +77,7 @@ describe.each(expressVersions)('%s: auth0() preset', (_name, express) => {
   it('refuses an expired token with ERR_BRIDGE_TOKEN_EXPIRED', async () => {
     const token = await tenant.mint({ iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', bearer(token)),
+      await request(app()).get('/me').set('Authorization', bearer(token)),
       401,
       'ERR_BRIDGE_TOKEN_EXPIRED',
     );
@@ -134,7 +134,7 @@ describe.each(expressVersions)('%s: auth0() preset', (_name, express) => {
       const token = await tenant.mint();
       expectBridgeError(
         await request(app({ linkClaim: ['https://example.com/claims', 'legacy_id'] }))
-          .get('/whoami')
+          .get('/me')
           .set('Authorization', bearer(token)),
         401,
         'ERR_BRIDGE_IDENTITY_UNLINKED',

@@ -58,7 +58,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
     it('refuses a token whose aud is not the endpoint with ERR_BRIDGE_TOKEN_INVALID', async () => {
       const token = await project.mint({ aud: 'https://other.authgear.cloud' });
       expectBridgeError(
-        await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+        await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -72,7 +72,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
         sub: USER,
       });
       expectBridgeError(
-        await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+        await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
         401,
         'ERR_BRIDGE_UNTRUSTED_ISSUER',
       );
@@ -81,7 +81,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
     it('refuses an expired access token with ERR_BRIDGE_TOKEN_EXPIRED', async () => {
       const token = await project.mint({ iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 });
       expectBridgeError(
-        await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+        await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
         401,
         'ERR_BRIDGE_TOKEN_EXPIRED',
       );
@@ -110,7 +110,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
     });
 
     it('refuses X-Authgear-Session-Valid: false with ERR_BRIDGE_TOKEN_INVALID', async () => {
-      const res = await request(app()).get('/whoami').set('Cookie', 'session=signed-out-elsewhere');
+      const res = await request(app()).get('/me').set('Cookie', 'session=signed-out-elsewhere');
       expectBridgeError(res, 401, 'ERR_BRIDGE_TOKEN_INVALID');
       expect(resolverCalls()).toHaveLength(1);
     });
@@ -150,7 +150,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
         session: { check: 'authgear-resolver', endpoint: project.endpoint, failureThreshold: 1 },
       });
       expectBridgeError(
-        await request(bridged).get('/whoami').set('Cookie', 'session=%E2%82%AC%0A'),
+        await request(bridged).get('/me').set('Cookie', 'session=%E2%82%AC%0A'),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -164,7 +164,7 @@ describe.each(expressVersions)('%s: authgear() preset', (_name, express) => {
       project.sessions.set('ag-sess-3', USER);
       project.server.mode = 'fail';
       expectBridgeError(
-        await request(app()).get('/whoami').set('Cookie', 'session=ag-sess-3'),
+        await request(app()).get('/me').set('Cookie', 'session=ag-sess-3'),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );

@@ -88,7 +88,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
   describe('refused sessions', () => {
     it('refuses a session token Ory does not know (whoami 401) with ERR_BRIDGE_TOKEN_INVALID', async () => {
       expectBridgeError(
-        await request(app()).get('/whoami').set('X-Session-Token', 'ory_st_unknown0000'),
+        await request(app()).get('/me').set('X-Session-Token', 'ory_st_unknown0000'),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -97,7 +97,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
     it('refuses a session Ory reports as no longer active', async () => {
       const { value } = project.addSession({ active: false });
       expectBridgeError(
-        await request(app()).get('/whoami').set('Cookie', `ory_session_playground=${value}`),
+        await request(app()).get('/me').set('Cookie', `ory_session_playground=${value}`),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -106,14 +106,14 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
     it('refuses an expired session, whether Ory says so (401) or expires_at has passed on the bridge clock', async () => {
       const gone = project.addSession({ expiresAt: new Date(Date.now() - 1_000) });
       expectBridgeError(
-        await request(app()).get('/whoami').set('Cookie', `ory_kratos_session=${gone.value}`),
+        await request(app()).get('/me').set('Cookie', `ory_kratos_session=${gone.value}`),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
       const ending = project.addSession({ expiresAt: new Date(Date.now() + 60_000) });
       const later = app({}, { now: () => Date.now() + 120_000 });
       expectBridgeError(
-        await request(later).get('/whoami').set('Cookie', `ory_kratos_session=${ending.value}`),
+        await request(later).get('/me').set('Cookie', `ory_kratos_session=${ending.value}`),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -261,7 +261,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
       const withTokens = app({ tokenized: tokenized() });
       const otherAudience = await tokenize('id-1', { aud: 'https://other.example.com' });
       expectBridgeError(
-        await request(withTokens).get('/whoami').set('Authorization', `Bearer ${otherAudience}`),
+        await request(withTokens).get('/me').set('Authorization', `Bearer ${otherAudience}`),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -271,7 +271,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
         exp: nowSeconds() - 60,
       });
       expectBridgeError(
-        await request(withTokens).get('/whoami').set('Authorization', `Bearer ${expired}`),
+        await request(withTokens).get('/me').set('Authorization', `Bearer ${expired}`),
         401,
         'ERR_BRIDGE_TOKEN_EXPIRED',
       );
@@ -290,7 +290,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
     it('without tokenized, refuses a JWT Bearer instead of verifying it', async () => {
       const token = await tokenize('id-3');
       expectBridgeError(
-        await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+        await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
         401,
         'ERR_BRIDGE_UNTRUSTED_ISSUER',
       );
@@ -315,7 +315,7 @@ describe.each(expressVersions)('%s: ory() preset', (_name, express) => {
       const { value } = project.addSession({ identity: { metadata_public: null } });
       expectBridgeError(
         await request(app({ linkClaim: 'metadata_public.legacy_user_id' }))
-          .get('/whoami')
+          .get('/me')
           .set('X-Session-Token', value),
         401,
         'ERR_BRIDGE_IDENTITY_UNLINKED',

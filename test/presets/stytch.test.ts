@@ -69,7 +69,7 @@ describe.each(expressVersions)('%s: stytch() preset', (_name, express) => {
   it("refuses iss 'https://stytch.com/{project_id}' (a URL is not Stytch's issuer) as an untrusted issuer", async () => {
     const token = await sessionJwt({ iss: `https://stytch.com/${PROJECT}` });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+      await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
       401,
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
     );
@@ -78,7 +78,7 @@ describe.each(expressVersions)('%s: stytch() preset', (_name, express) => {
   it('refuses a session JWT whose aud is another project with ERR_BRIDGE_TOKEN_INVALID', async () => {
     const token = await sessionJwt({ aud: ['project-test-00000000-other'] });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Cookie', `stytch_session_jwt=${token}`),
+      await request(app()).get('/me').set('Cookie', `stytch_session_jwt=${token}`),
       401,
       'ERR_BRIDGE_TOKEN_INVALID',
     );
@@ -91,7 +91,7 @@ describe.each(expressVersions)('%s: stytch() preset', (_name, express) => {
       exp: nowSeconds() - 100,
     });
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', `Bearer ${token}`),
+      await request(app()).get('/me').set('Authorization', `Bearer ${token}`),
       401,
       'ERR_BRIDGE_TOKEN_EXPIRED',
     );
@@ -130,7 +130,7 @@ describe.each(expressVersions)('%s: stytch() preset', (_name, express) => {
     ).toMatchObject({ kind: 'provider', provider: 'stytch', payload: { iss: 'https://login.example.com' } });
     const otherDomain = await sessionJwt({ iss: 'https://login.other-app.com' });
     expectBridgeError(
-      await request(custom).get('/whoami').set('Cookie', `stytch_session_jwt=${otherDomain}`),
+      await request(custom).get('/me').set('Cookie', `stytch_session_jwt=${otherDomain}`),
       401,
       'ERR_BRIDGE_UNTRUSTED_ISSUER',
     );

@@ -91,7 +91,7 @@ function appFor(express: ExpressFactory, options: ProviderOptions) {
 }
 
 function get(app: ReturnType<typeof appFor> | Server, token: string) {
-  return request(app).get('/whoami').set('Authorization', `Bearer ${token}`);
+  return request(app).get('/me').set('Authorization', `Bearer ${token}`);
 }
 
 /**

@@ -54,7 +54,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
   describe('refused and undecidable', () => {
     it('answers 401 invalid_token for a session Ory refuses', async () => {
       expectBridgeError(
-        await request(app()).get('/whoami').set('Cookie', oryCookie('ory_st_revoked')),
+        await request(app()).get('/me').set('Cookie', oryCookie('ory_st_revoked')),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -64,7 +64,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const { value } = project.addSession();
       await project.server.stop();
       expectBridgeError(
-        await request(app()).get('/whoami').set('Cookie', oryCookie(value)),
+        await request(app()).get('/me').set('Cookie', oryCookie(value)),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
@@ -74,7 +74,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const { value } = project.addSession();
       project.server.mode = 'fail';
       expectBridgeError(
-        await request(app()).get('/whoami').set('X-Session-Token', value),
+        await request(app()).get('/me').set('X-Session-Token', value),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
@@ -84,7 +84,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const { value } = project.addSession();
       project.server.delayMs = 3_000;
       const started = Date.now();
-      const res = await request(app()).get('/whoami').set('X-Session-Token', value);
+      const res = await request(app()).get('/me').set('X-Session-Token', value);
       const took = Date.now() - started;
       expectBridgeError(res, 503, 'ERR_BRIDGE_PROVIDER_UNAVAILABLE');
       expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
@@ -99,7 +99,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       // Percent-decoded, these are a line break, a non-Latin-1 character and NUL: fetch cannot send them.
       for (const bad of ['%0D%0Aevil', '%E2%82%AC', '%00', '%0A']) {
         expectBridgeError(
-          await request(bridged).get('/whoami').set('Cookie', oryCookie(bad)),
+          await request(bridged).get('/me').set('Cookie', oryCookie(bad)),
           401,
           'ERR_BRIDGE_TOKEN_INVALID',
         );
@@ -119,7 +119,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       for (const token of [value, another.value]) {
         const started = Date.now();
         expectBridgeError(
-          await request(bridged).get('/whoami').set('X-Session-Token', token),
+          await request(bridged).get('/me').set('X-Session-Token', token),
           503,
           'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
         );
@@ -129,7 +129,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       project.server.mode = 'ok';
       // Open: answered without asking Ory, well under the timeout, and told when to come back.
       const started = Date.now();
-      const open = await request(bridged).get('/whoami').set('X-Session-Token', value);
+      const open = await request(bridged).get('/me').set('X-Session-Token', value);
       expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
       expectBridgeError(open, 503, 'ERR_BRIDGE_PROVIDER_UNAVAILABLE');
       expect(open.headers['retry-after']).toBe('1');
@@ -158,7 +158,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
         for (let repeat = 0; repeat < 2; repeat++) {
           for (const token of crafted) {
             expectBridgeError(
-              await request(bridged).get('/whoami').set('X-Session-Token', token),
+              await request(bridged).get('/me').set('X-Session-Token', token),
               503,
               'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
             );
@@ -174,7 +174,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const before = whoami();
       const flood = [];
       for (let i = 0; i < 20; i++)
-        flood.push(await request(bridged).get('/whoami').set('X-Session-Token', `ory_st_junk_${i}`));
+        flood.push(await request(bridged).get('/me').set('X-Session-Token', `ory_st_junk_${i}`));
       for (const res of flood) {
         expectBridgeError(res, 503, 'ERR_BRIDGE_PROVIDER_UNAVAILABLE');
         expect(res.headers['retry-after']).toBe('1');
@@ -202,20 +202,20 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const bridged = app({ failureThreshold: 1, coolDownMs });
       await project.server.stop();
       expectBridgeError(
-        await request(bridged).get('/whoami').set('X-Session-Token', value),
+        await request(bridged).get('/me').set('X-Session-Token', value),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
       await sleep(coolDownMs + 50);
       expectBridgeError(
-        await request(bridged).get('/whoami').set('X-Session-Token', value),
+        await request(bridged).get('/me').set('X-Session-Token', value),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
       await project.server.start();
       // Open again right after the failed probe.
       expectBridgeError(
-        await request(bridged).get('/whoami').set('X-Session-Token', value),
+        await request(bridged).get('/me').set('X-Session-Token', value),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
@@ -267,10 +267,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
     it('a refused X-Session-Token is final: 401 although the legacy session is valid', async () => {
       const { cookie } = await legacy.login('u-legacy-4');
       expectBridgeError(
-        await request(withLegacy())
-          .get('/whoami')
-          .set('Cookie', cookie)
-          .set('X-Session-Token', 'ory_st_stale'),
+        await request(withLegacy()).get('/me').set('Cookie', cookie).set('X-Session-Token', 'ory_st_stale'),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -280,7 +277,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const { cookie } = await legacy.login('u-legacy-5');
       expectBridgeError(
         await request(withLegacy())
-          .get('/whoami')
+          .get('/me')
           .set('Cookie', cookie)
           .set('Authorization', 'Bearer ory_st_stale'),
         401,
@@ -294,12 +291,12 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       await project.server.stop();
       const bridged = withLegacy();
       expectBridgeError(
-        await request(bridged).get('/whoami').set('Cookie', cookie).set('X-Session-Token', value),
+        await request(bridged).get('/me').set('Cookie', cookie).set('X-Session-Token', value),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
       expectBridgeError(
-        await request(bridged).get('/whoami').set('Cookie', cookie).set('Authorization', `Bearer ${value}`),
+        await request(bridged).get('/me').set('Cookie', cookie).set('Authorization', `Bearer ${value}`),
         503,
         'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
       );
@@ -341,7 +338,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       expect(whoami()).toBe(1);
       clock.t += 2_000;
       expectBridgeError(
-        await request(bridged).get('/whoami').set('Cookie', oryCookie(value)),
+        await request(bridged).get('/me').set('Cookie', oryCookie(value)),
         401,
         'ERR_BRIDGE_TOKEN_INVALID',
       );
@@ -362,7 +359,7 @@ describe.each(expressVersions)('%s: opaque provider sessions through the middlew
       const bridged = app({ negativeTtlMs: 60_000 });
       for (let i = 0; i < 3; i++) {
         expectBridgeError(
-          await request(bridged).get('/whoami').set('X-Session-Token', 'ory_st_bad'),
+          await request(bridged).get('/me').set('X-Session-Token', 'ory_st_bad'),
           401,
           'ERR_BRIDGE_TOKEN_INVALID',
         );
@@ -467,7 +464,7 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
 
   it('refuses active: false with 401 invalid_token', async () => {
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', 'Bearer at-unknown'),
+      await request(app()).get('/me').set('Authorization', 'Bearer at-unknown'),
       401,
       'ERR_BRIDGE_TOKEN_INVALID',
     );
@@ -496,7 +493,7 @@ describe.each(expressVersions)('%s: introspection() preset through the middlewar
     server.tokens.set('at-active-3', { sub: 'svc-9' });
     server.server.mode = 'fail';
     expectBridgeError(
-      await request(app()).get('/whoami').set('Authorization', 'Bearer at-active-3'),
+      await request(app()).get('/me').set('Authorization', 'Bearer at-active-3'),
       503,
       'ERR_BRIDGE_PROVIDER_UNAVAILABLE',
     );
