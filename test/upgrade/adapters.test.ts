@@ -221,7 +221,11 @@ describe('auth0TokenExchange', () => {
 });
 
 describe('tokenExchange (RFC 8693)', () => {
-  it('links through onUpgrade when the issued token carries no legacy id, and the bridge remembers the link', async () => {
+  /**
+   * An RFC 8693 stand-in whose tokens carry no legacy id (`sub` is `provider|<id>`), and a bridge that links them
+   * through `onUpgrade` (stored in `links`, read back by `provider.userId`). `clientSecret` is what the bridge sends.
+   */
+  async function onUpgradeSetup(legacyId: string, email: string, clientSecret: string) {
     const trust = bridgeTrust('https://id.example.test/exchange');
     const standin = track(
       await startOAuthStandin({
@@ -234,7 +238,7 @@ describe('tokenExchange (RFC 8693)', () => {
       }),
     );
     const links: UpgradeLink[] = [];
-    const { store, session } = await legacyUser('9', 'lin@example.com');
+    const { store, session } = await legacyUser(legacyId, email);
     const app = track(
       await startUpgradeApp(
         express,
@@ -257,12 +261,21 @@ describe('tokenExchange (RFC 8693)', () => {
             exchange: tokenExchange({
               tokenEndpoint: `${standin.server.origin}/oauth/token`,
               clientId: 'rfc8693-client',
-              clientSecret: 'rfc8693-secret-0123456789',
+              clientSecret,
             }),
           },
         },
         trust,
       ),
+    );
+    return { standin, app, session, links };
+  }
+
+  it('links through onUpgrade when the issued token carries no legacy id, and the bridge remembers the link', async () => {
+    const { standin, app, session, links } = await onUpgradeSetup(
+      '9',
+      'lin@example.com',
+      'rfc8693-secret-0123456789',
     );
     const res = await request(app.origin).post(UPGRADE_PATH).set('Cookie', session.cookie).expect(200);
     expect(Object.keys(res.body.tokens).sort()).toEqual([
@@ -280,47 +293,10 @@ describe('tokenExchange (RFC 8693)', () => {
   });
 
   it('is refused when the client secret is wrong (invalid_client), and no link is stored', async () => {
-    const trust = bridgeTrust('https://id.example.test/exchange');
-    const standin = track(
-      await startOAuthStandin({
-        clientId: 'rfc8693-client',
-        clientSecret: 'rfc8693-secret-0123456789',
-        clientAuth: 'basic',
-        trust,
-        grants: ['token-exchange'],
-        apiAudience: 'api://orders',
-      }),
-    );
-    const links: UpgradeLink[] = [];
-    const { store, session } = await legacyUser('10', 'x@example.com');
-    const app = track(
-      await startUpgradeApp(
-        express,
-        {
-          legacy: { store, secret: SECRET },
-          provider: {
-            name: 'idp',
-            issuer: standin.issuer,
-            jwksUri: standin.jwksUri,
-            audience: 'api://orders',
-            userId: (claims: { sub?: unknown }) => links.find((l) => l.sub === claims.sub)?.userId ?? null,
-          },
-          upgrade: {
-            signingKey: await upgradeSigningKey(),
-            issuer: trust.issuer,
-            audience: trust.audience,
-            onUpgrade: (link) => {
-              links.push(link);
-            },
-            exchange: tokenExchange({
-              tokenEndpoint: `${standin.server.origin}/oauth/token`,
-              clientId: 'rfc8693-client',
-              clientSecret: 'wrong-secret-0123456789',
-            }),
-          },
-        },
-        trust,
-      ),
+    const { standin, app, session, links } = await onUpgradeSetup(
+      '10',
+      'x@example.com',
+      'wrong-secret-0123456789',
     );
     const res = await request(app.origin).post(UPGRADE_PATH).set('Cookie', session.cookie).expect(403);
     expect(res.body.code).toBe('ERR_BRIDGE_UPGRADE_REFUSED');
