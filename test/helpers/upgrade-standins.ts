@@ -248,6 +248,22 @@ export interface OAuthStandinOptions {
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
+/**
+ * The RFC 8693 server most endpoint tests use: client `client` with HTTP Basic, the token-exchange grant, tokens
+ * for `api://orders` carrying the legacy id in `legacy_user_id`.
+ */
+export function startLinkedExchangeStandin(trust: OAuthStandinOptions['trust'], clientSecret: string) {
+  return startOAuthStandin({
+    clientId: 'client',
+    clientSecret,
+    clientAuth: 'basic',
+    trust,
+    grants: ['token-exchange'],
+    apiAudience: 'api://orders',
+    linkClaim: 'legacy_user_id',
+  });
+}
+
 export async function startOAuthStandin(
   options: OAuthStandinOptions,
 ): Promise<UpgradeStandin & { tokenEndpoint: string; setDeny(on: boolean): void }> {

@@ -16,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { badSignatureCookie, createLegacyLogin, memoryStore } from '../helpers/legacy.js';
 import { bridgeTrust, startUpgradeApp, UPGRADE_PATH, upgradeSigningKey } from '../helpers/upgrade-app.js';
-import { startOAuthStandin } from '../helpers/upgrade-standins.js';
+import { startLinkedExchangeStandin } from '../helpers/upgrade-standins.js';
 
 const SECRET = 'legacy-secret-for-endpoint-tests';
 const closers: Array<() => Promise<void>> = [];
@@ -28,15 +28,7 @@ async function setup(
   options: { bridge?: Partial<BridgeOptions>; upgrade?: Partial<UpgradeOptions>; linkClaim?: false } = {},
 ) {
   const trust = bridgeTrust('https://id.example.test/exchange');
-  const standin = await startOAuthStandin({
-    clientId: 'client',
-    clientSecret: 'client-secret-0123456789',
-    clientAuth: 'basic',
-    trust,
-    grants: ['token-exchange'],
-    apiAudience: 'api://orders',
-    linkClaim: 'legacy_user_id',
-  });
+  const standin = await startLinkedExchangeStandin(trust, 'client-secret-0123456789');
   closers.push(() => standin.close());
   const store = memoryStore();
   const login = createLegacyLogin({ store, secret: SECRET });

@@ -17,7 +17,7 @@ import {
   UPGRADE_PATH,
   upgradeSigningKey,
 } from '../helpers/upgrade-app.js';
-import { startOAuthStandin } from '../helpers/upgrade-standins.js';
+import { startLinkedExchangeStandin } from '../helpers/upgrade-standins.js';
 
 const SECRET = 'legacy-secret-for-security-tests';
 const CLIENT_SECRET = 'client-secret-never-logged-0123456789';
@@ -29,15 +29,7 @@ afterEach(async () => {
 
 async function setup(extra: { claims?: () => Record<string, unknown>; previous?: boolean } = {}) {
   const trust = bridgeTrust('https://id.example.test/exchange');
-  const standin = await startOAuthStandin({
-    clientId: 'client',
-    clientSecret: CLIENT_SECRET,
-    clientAuth: 'basic',
-    trust,
-    grants: ['token-exchange'],
-    apiAudience: 'api://orders',
-    linkClaim: 'legacy_user_id',
-  });
+  const standin = await startLinkedExchangeStandin(trust, CLIENT_SECRET);
   closers.push(() => standin.close());
   const store = memoryStore();
   const login = createLegacyLogin({ store, secret: SECRET });
