@@ -22,6 +22,7 @@ import {
   ISSUER,
   SESSION_SECRET,
   sessionRecord,
+  TOKEN_USERS,
 } from './lib/fixtures.mjs';
 
 const { values: args } = parseArgs({
@@ -48,7 +49,7 @@ const median = (values) => {
  * Times `fn` (sync or async) for `ms`: batches of BATCH calls until the time is up or MAX_OPS calls were made.
  * Returns the median ns per call over the batches.
  */
-async function measure(fn, isAsync, ms) {
+async function measure(fn, isAsync, ms, batch = BATCH) {
   const run = async (calls) => {
     const t0 = process.hrtime.bigint();
     if (isAsync) for (let i = 0; i < calls; i++) await fn(i);
@@ -59,17 +60,20 @@ async function measure(fn, isAsync, ms) {
   const until = performance.now() + ms;
   let ops = 0;
   do {
-    perOp.push(await run(BATCH));
-    ops += BATCH;
+    perOp.push(await run(batch));
+    ops += batch;
   } while (performance.now() < until && ops < MAX_OPS);
   return { ns: median(perOp), ops };
 }
 
 const benches = [];
-/** Registers a benchmark; `per`: operations per call (the ns/op figure is divided by it). */
-function bench(name, fn, { isAsync = false, per = 1 } = {}) {
+/**
+ * Registers a benchmark; `per`: operations per call (the ns/op figure is divided by it); `batch`: calls per timed
+ * batch (1 for a call that is itself a thousand operations).
+ */
+function bench(name, fn, { isAsync = false, per = 1, batch = BATCH } = {}) {
   if (args.filter && !name.includes(args.filter)) return;
-  benches.push({ name, fn, isAsync, per, rounds: [], ops: 0 });
+  benches.push({ name, fn, isAsync, per, batch, rounds: [], ops: 0 });
 }
 
 /**
@@ -81,14 +85,15 @@ async function runAll() {
   for (const b of benches) {
     const until = performance.now() + TIME_MS / 5;
     let calls = 0;
-    while ((calls < 1000 || performance.now() < until) && calls < MAX_OPS) {
+    const least = b.batch === BATCH ? 1000 : 10 * b.batch;
+    while ((calls < least || performance.now() < until) && calls < MAX_OPS) {
       b.isAsync ? await b.fn(calls) : b.fn(calls);
       calls++;
     }
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const b of benches) {
-      const { ns, ops } = await measure(b.fn, b.isAsync, TIME_MS / ROUNDS);
+      const { ns, ops } = await measure(b.fn, b.isAsync, TIME_MS / ROUNDS, b.batch);
       b.rounds.push(ns / b.per);
       b.ops += ops;
     }
@@ -97,7 +102,8 @@ async function runAll() {
 }
 
 // ---------------------------------------------------------------- fixtures
-const fixture = await createFixture({ tokenCount: 8, cache: false });
+// The cached token pool (.tmp/bench/): 10,000 tokens, one per user, for the whole-call rows.
+const fixture = await createFixture({ tokenCount: TOKEN_USERS, log: (m) => console.error(m) });
 const token = fixture.pool.tokens[0];
 const legacy = fixture.client.sessions[0];
 const cookieHeader = legacy.cookie;
@@ -236,6 +242,81 @@ bench(
   { isAsync: true },
 );
 
+// ---------------------------------------------------------------- the whole call
+// What a server pays per request for the bridge, recorder included: 1,000 middleware calls through to next(), then
+// the recorder's flush into memoryStats() (which its timer would do once a second), timed together. Requests in
+// turn: 1,000 legacy sessions, 10,000 provider users (one token each, all cached after the warm-up), and the mixed
+// traffic of the HTTP benchmark (60 legacy, 35 provider, 5 anonymous per 100).
+const WHOLE = 1000;
+const wideTokens = fixture.pool.tokens.slice(0, TOKEN_USERS);
+const sessions = fixture.client.sessions;
+const wholeLegacy = (i) => [{ cookie: sessions[i % sessions.length].cookie }, 'legacy'];
+const wholeProvider = (i) => [{ authorization: `Bearer ${wideTokens[i % wideTokens.length]}` }, 'provider'];
+const wholeMixed = (i) => {
+  const slot = (i * 37) % 100;
+  if (slot < 60) return wholeLegacy(i);
+  if (slot < 95) return wholeProvider(i % 1000);
+  return [{}, undefined];
+};
+function wholeCall(bridge, requestAt) {
+  let n = 0;
+  return async () => {
+    for (let i = 0; i < WHOLE; i++) {
+      const [headers, kind] = requestAt(n++);
+      if (kind) await callBridge(bridge, headers, kind);
+      else await new Promise((resolve) => bridge({ headers, method: 'GET', url: '/me' }, fakeRes, resolve));
+    }
+    await bridge.flushStats();
+  };
+}
+const wide = sessionBridge({
+  legacy: { store, secret: SESSION_SECRET },
+  provider: { issuer: ISSUER, audience: AUDIENCE, jwksUri },
+  stats: memoryStats(),
+});
+const wideNoStats = sessionBridge({
+  legacy: { store, secret: SESSION_SECRET },
+  provider: { issuer: ISSUER, audience: AUDIENCE, jwksUri },
+  stats: false,
+});
+for (const b of [wide, wideNoStats]) {
+  // Every token verified once (the cache then holds them, within its bounds).
+  for (let i = 0; i < wideTokens.length; i++) await callBridge(b, wholeProvider(i)[0], 'provider');
+}
+bench(
+  'whole call, legacy MemoryStore (1,000 sessions), recorder flush included',
+  wholeCall(wide, wholeLegacy),
+  {
+    isAsync: true,
+    per: WHOLE,
+    batch: 1,
+  },
+);
+bench('whole call, legacy MemoryStore (1,000 sessions), stats: false', wholeCall(wideNoStats, wholeLegacy), {
+  isAsync: true,
+  per: WHOLE,
+  batch: 1,
+});
+bench(
+  'whole call, provider (10,000 users in turn), recorder flush included',
+  wholeCall(wide, wholeProvider),
+  {
+    isAsync: true,
+    per: WHOLE,
+    batch: 1,
+  },
+);
+bench('whole call, provider (10,000 users in turn), stats: false', wholeCall(wideNoStats, wholeProvider), {
+  isAsync: true,
+  per: WHOLE,
+  batch: 1,
+});
+bench('whole call, mixed 60/35/5, recorder flush included', wholeCall(wide, wholeMixed), {
+  isAsync: true,
+  per: WHOLE,
+  batch: 1,
+});
+
 // ---------------------------------------------------------------- stats
 const statsStore = memoryStats();
 const events = Array.from({ length: 1000 }, (_, i) => ({
@@ -275,9 +356,17 @@ console.log(
   `  provider: ${delta('bridge middleware, provider token (same token)', 'bridge middleware, provider token (same token), stats: false')}`,
 );
 console.log(
+  `  whole call, legacy:   ${delta('whole call, legacy MemoryStore (1,000 sessions), recorder flush included', 'whole call, legacy MemoryStore (1,000 sessions), stats: false')}`,
+);
+console.log(
+  `  whole call, provider: ${delta('whole call, provider (10,000 users in turn), recorder flush included', 'whole call, provider (10,000 users in turn), stats: false')}`,
+);
+console.log(
   `The cutover cohort (cached place of a returning user): ${delta('bridge middleware, legacy MemoryStore session, stats: false, cutover.percent 0.001', 'bridge middleware, legacy MemoryStore session, stats: false')}`,
 );
 
+await wide.close();
+await wideNoStats.close();
 await withStats.close();
 await withoutStats.close();
 await ramped.close();

@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CASES } from './lib/cases.mjs';
-import { CACHE_DIR, createFixture, ISSUER, USERS } from './lib/fixtures.mjs';
+import { CACHE_DIR, createFixture, ISSUER, TOKEN_USERS, USERS } from './lib/fixtures.mjs';
 import { canPin, startCaseServer, startJwksServer, startLoadWorker } from './lib/processes.mjs';
 import { probeRedis, REDIS_URL } from './lib/redis-probe.mjs';
 import { markdownTable, markdownTargets, summarise, targets } from './lib/report.mjs';
@@ -73,11 +73,16 @@ if (redisFailure !== null) {
 // Cold tokens: enough distinct ones for a warm-up plus a measured phase (plus the tail until autocannon's next
 // one-second tick) at up to 6,000 req/s, or 4,000 req/s with --quick (signing them takes about 1 ms of CPU each; the
 // pool is cached in .tmp/bench/, so only the first run pays). A run that needs more reuses tokens and is flagged.
-const needCold = cases.some((c) => c.cold);
-const coldCount = Math.floor(
-  positive(
-    'cold-tokens',
-    args['cold-tokens'] ?? Math.max(USERS, (warmup + duration + 1) * (args.quick ? 4000 : 6000)),
+// The 10k case sends the pool's first TOKEN_USERS tokens (one per user) in turn.
+const needCold = cases.some((c) => c.cold || c.wide);
+const coldCount = Math.max(
+  cases.some((c) => c.wide) ? TOKEN_USERS : 0,
+  Math.floor(
+    positive(
+      'cold-tokens',
+      args['cold-tokens'] ??
+        Math.max(USERS, cases.some((c) => c.cold) ? (warmup + duration + 1) * (args.quick ? 4000 : 6000) : 0),
+    ),
   ),
 );
 const prepared = await createFixture({ tokenCount: needCold ? coldCount : USERS, log });
@@ -129,6 +134,8 @@ async function runCase(c, round) {
       requestsPerSecond: measured.requestsPerSecond,
       latencyMs: measured.latencyMs,
       cpuMicrosPerRequest: cpuMicros / Math.max(served, 1),
+      // Garbage collection pauses per 10,000 requests served (ms).
+      gcMsPer10k: ((after.gcMs - before.gcMs) / Math.max(served, 1)) * 10_000,
       // The share of one core the server process used while loaded: well under 100 % means it was starved
       // (by other processes on its core), not busy, and its req/s understates it.
       serverCpuPercent: (cpuMicros / wallMicros) * 100,
@@ -196,7 +203,7 @@ try {
       runs.push(run);
       if (run.ok) {
         log(
-          `[${round}/${rounds}] ${c.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  server ${run.serverCpuPercent.toFixed(0)} % of a core  load ${run.loadCpuPercent.toFixed(0)} %`,
+          `[${round}/${rounds}] ${c.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  GC ${run.gcMsPer10k.toFixed(0)} ms/10k  server ${run.serverCpuPercent.toFixed(0)} % of a core  load ${run.loadCpuPercent.toFixed(0)} %`,
         );
       } else {
         log(`\n!!! FAILED [${round}/${rounds}] ${c.name}: ${run.error}\n`);
@@ -209,7 +216,7 @@ try {
 }
 
 const rows = summarise(cases, runs);
-const goals = targets(runs);
+const goals = targets(runs, { connections });
 const when = new Date();
 const header = `${when.toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${rounds} round(s) × ${duration} s (+${warmup} s warm-up), ${connections} connections${pinned ? ', server pinned to core 1, load to core 0' : ', unpinned'}; took ${Math.round((Date.now() - started) / 1000)} s`;
 console.log(`\n${header}\n\n${markdownTable(rows)}\n\n${markdownTargets(goals)}\n`);

@@ -5,7 +5,16 @@
 // Every app answers `{"userId":...,"kind":...}` so a case that stops authenticating cannot look fast: the load
 // generator compares every response body with the expected one.
 import { randomBytes } from 'node:crypto';
-import { AUDIENCE, COOKIE_NAME, ISSUER, SESSION_SECRET, sessionRecord, USERS } from './fixtures.mjs';
+import {
+  AUDIENCE,
+  COOKIE_NAME,
+  ISSUER,
+  SESSION_SECRET,
+  sessionRecord,
+  subjectOf,
+  TOKEN_USERS,
+  USERS,
+} from './fixtures.mjs';
 
 /**
  * name, label (the table's row), the comparison baseline for the targets, and whether it needs Redis.
@@ -19,6 +28,11 @@ export const CASES = [
   { name: 'session-memory', label: 'express-session MemoryStore' },
   { name: 'session-redis', label: 'express-session connect-redis', redis: true },
   { name: 'bridge-provider-warm', label: 'bridge: provider warm' },
+  {
+    name: 'bridge-provider-warm-10k',
+    label: 'bridge: provider warm, 10,000 users in turn',
+    wide: true,
+  },
   { name: 'bridge-provider-cold', label: 'bridge: provider cold', cold: true },
   { name: 'bridge-legacy-memory', label: 'bridge: legacy MemoryStore' },
   { name: 'bridge-legacy-redis', label: 'bridge: legacy connect-redis', redis: true },
@@ -69,14 +83,14 @@ function mixedSlots() {
 /**
  * The request sequence of a case: `at(i)` is the i-th request of a run, `{ headers, status, body }` with the exact
  * expected answer. `fixture`: `{ tokens, coldTokens?, sessions, invalidCookies }` (see fixtures.mjs); token i
- * belongs to `user-(i mod USERS)`, session i to `user-i`.
+ * belongs to `subjectOf(i)`, session i to `user-i`. `coldTokens` is the token pool (cold and 10k cases).
  *
  * `sample()` lists one request of each kind the case sends, for the correctness test.
  */
 export function traffic(name, fixture) {
   const { tokens, sessions, invalidCookies } = fixture;
   const bearer = (i) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` });
-  const provider = (i, kind = 'provider') => ok(bearer(i), `user-${(i % tokens.length) % USERS}`, kind);
+  const provider = (i, kind = 'provider') => ok(bearer(i), subjectOf(i % tokens.length), kind);
   const legacy = (i, kind = 'legacy') => {
     const s = sessions[i % sessions.length];
     return ok({ cookie: s.cookie }, s.userId, kind);
@@ -98,15 +112,15 @@ export function traffic(name, fixture) {
     case 'bridge-provider-warm-nostats':
       // The same token on every request (the competitors too: none of them caches verified tokens).
       return { at: () => warm, size: 1 };
-    case 'bridge-provider-cold': {
-      const pool = fixture.coldTokens ?? tokens;
+    case 'bridge-provider-cold':
+    case 'bridge-provider-warm-10k': {
+      // Cold: a distinct token every request. 10k: the first TOKEN_USERS tokens of the pool (one per user) in turn,
+      // so the verified-token cache is hit under a working set of 10,000 users.
+      const all = fixture.coldTokens ?? tokens;
+      const pool = name === 'bridge-provider-cold' ? all : all.slice(0, TOKEN_USERS);
       return {
         at: (i) =>
-          ok(
-            { authorization: `Bearer ${pool[i % pool.length]}` },
-            `user-${(i % pool.length) % USERS}`,
-            'provider',
-          ),
+          ok({ authorization: `Bearer ${pool[i % pool.length]}` }, subjectOf(i % pool.length), 'provider'),
         size: pool.length,
       };
     }
@@ -303,6 +317,7 @@ const builders = {
 
   'bridge-provider-warm': (ctx) => buildBridge(ctx, { sessions: 'memory', stats: true }),
   'bridge-provider-cold': (ctx) => buildBridge(ctx, { sessions: 'memory', stats: true }),
+  'bridge-provider-warm-10k': (ctx) => buildBridge(ctx, { sessions: 'memory', stats: true }),
   'bridge-legacy-memory': (ctx) => buildBridge(ctx, { sessions: 'memory', stats: true }),
   'bridge-legacy-redis': (ctx) => buildBridge(ctx, { sessions: 'redis', stats: true }),
   'bridge-mixed': (ctx) => buildBridge(ctx, { sessions: 'memory', stats: true }),

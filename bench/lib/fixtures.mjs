@@ -22,8 +22,14 @@ export const ISSUER = 'https://idp.bench.example/';
 export const AUDIENCE = 'https://api.bench.example';
 export const SESSION_SECRET = 'bench-legacy-session-secret';
 export const COOKIE_NAME = 'connect.sid';
-/** Distinct users: legacy sessions and provider subjects cycle through this many. */
+/** Distinct users: legacy sessions cycle through this many, and the tokens the load generator sends by default. */
 export const USERS = 1000;
+/** Distinct provider subjects in the token pool: token i belongs to `user-(i mod TOKEN_USERS)`. */
+export const TOKEN_USERS = 10_000;
+/** The subject of pool token i. */
+export const subjectOf = (index) => `user-${index % TOKEN_USERS}`;
+/** Bumped when the claims of the pool change, so an older cached pool is signed again. */
+const POOL_VERSION = 2;
 
 const DAY_S = 86_400;
 const b64url = (value) =>
@@ -39,7 +45,7 @@ function claimsAt(index, iat, exp) {
   return {
     iss: ISSUER,
     aud: AUDIENCE,
-    sub: `user-${index % USERS}`,
+    sub: subjectOf(index),
     iat,
     exp,
     jti: `jti-${index}`,
@@ -84,7 +90,7 @@ function newKey() {
 }
 
 /**
- * The signing key and `count` distinct tokens (token i: subject `user-(i mod USERS)`, jti `jti-i`).
+ * The signing key and `count` distinct tokens (token i: subject `subjectOf(i)`, jti `jti-i`).
  * With `cache` (the default) both come from .tmp/bench/ when the cached pool is large enough and valid for at least
  * another day; otherwise they are made (and cached) now.
  */
@@ -98,7 +104,12 @@ export async function tokenPool({ count, cache = true, log = () => {} }) {
   if (cache && existsSync(metaPath) && existsSync(tokensPath)) {
     try {
       const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
-      if (meta.exp - now > DAY_S && meta.issuer === ISSUER && meta.audience === AUDIENCE) {
+      if (
+        meta.version === POOL_VERSION &&
+        meta.exp - now > DAY_S &&
+        meta.issuer === ISSUER &&
+        meta.audience === AUDIENCE
+      ) {
         const cached = readFileSync(tokensPath, 'utf8').split('\n');
         if (cached.length === meta.count) {
           if (meta.count >= count) return { key: meta.key, tokens: cached.slice(0, count), cached: true };
@@ -124,7 +135,10 @@ export async function tokenPool({ count, cache = true, log = () => {} }) {
     mkdirSync(CACHE_DIR, { recursive: true });
     writeFileSync(`${tokensPath}.part`, tokens.join('\n'));
     renameSync(`${tokensPath}.part`, tokensPath);
-    writeFileSync(metaPath, JSON.stringify({ key, count, exp, issuer: ISSUER, audience: AUDIENCE }));
+    writeFileSync(
+      metaPath,
+      JSON.stringify({ version: POOL_VERSION, key, count, exp, issuer: ISSUER, audience: AUDIENCE }),
+    );
   }
   return { key, tokens, cached: false };
 }

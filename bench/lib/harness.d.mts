@@ -8,6 +8,8 @@ export interface BenchCase {
   redis?: boolean;
   /** Sends a distinct token on every request. */
   cold?: boolean;
+  /** Sends the tokens of 10,000 users in turn. */
+  wide?: boolean;
 }
 
 export declare const CASES: readonly BenchCase[];

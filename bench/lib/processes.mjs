@@ -110,8 +110,9 @@ export async function startJwksServer(jwks, { core, issuer } = {}) {
 
 /**
  * Starts a case's server in its own process (case-server.mjs). `ctx`: see `buildCase`. `nodeArgs`: e.g.
- * `['--cpu-prof', '--cpu-prof-dir=...']`. Returns `{ port, pid, pinned, cpu(), close() }`; `cpu()` resolves to
- * `{ cpu: { user, system }, requests }` read inside the server.
+ * `['--cpu-prof', '--cpu-prof-dir=...']`. Returns `{ port, pid, pinned, cpu(), profileStart(), profileStop(), close() }`;
+ * `cpu()` resolves to `{ cpu: { user, system }, requests, gcMs }` read inside the server; `profileStart({ kind,
+ * interval })` and `profileStop(file)` take a CPU or allocation profile of a phase (see case-server.mjs).
  */
 export async function startCaseServer(name, ctx, { core, nodeArgs, timeoutMs = 30_000 } = {}) {
   const child = new NodeChild('case-server.mjs', { core, nodeArgs, label: `server ${name}` });
@@ -123,6 +124,8 @@ export async function startCaseServer(name, ctx, { core, nodeArgs, timeoutMs = 3
       pid,
       pinned: child.pinned,
       cpu: () => child.call({ type: 'cpu' }, 'cpu', 10_000),
+      profileStart: (options) => child.call({ type: 'profile-start', ...options }, 'profile-started', 10_000),
+      profileStop: (file) => child.call({ type: 'profile-stop', file }, 'profile-stopped', 120_000),
       close: () => child.stop(),
       exited: child.exited,
     };
