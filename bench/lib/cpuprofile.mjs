@@ -15,6 +15,8 @@ export function where(url, line, root) {
 }
 
 export const PACKAGE_AREA = 'express-session-bridge';
+/** The app around the bridge: where its share of a stack ends (see `summariseProfile`). */
+const APP_AREAS = new Set(['express', 'router', 'bench app']);
 
 /** The package (or area) a function belongs to, for the per-package totals. */
 export function areaOf(url, name, root) {
@@ -62,7 +64,8 @@ export function sourceMapper(root) {
  * `{ totalMs, idleMs, functions, areas, own }`: `functions` are the top `top` by self time
  * (`{ name, where, area, selfMs, share }`), `areas` the per-package self time; `own` this package's functions
  * (`{ name, where, selfMs, totalMs, selfShare, totalShare }`, the top `ownTop` by total time) and
- * `ownTotal` (`{ selfMs, totalMs }`: every sample with a frame of the package on the stack). Shares are of the
+ * `ownTotal` (`{ selfMs, totalMs }`: total is every sample of the package's work, the libraries it calls included,
+ * up to the app around it: what runs inside its `next()` is the app's). Shares are of the
  * busy (non-idle) time. Self time of sample i is the delta to the next sample.
  */
 export function summariseProfile(file, { root, top = 15, ownTop = 15 } = {}) {
@@ -113,17 +116,20 @@ export function summariseProfile(file, { root, top = 15, ownTop = 15 } = {}) {
     entry.us += us;
     areas.set(entry.area, (areas.get(entry.area) ?? 0) + us);
     if (entry.area === PACKAGE_AREA) ownSelf += us;
-    // Total time: each function on this sample's stack once (recursion counted once).
+    // Total time of this package's work: from the sample up to the first frame of the app around it (Express,
+    // its router, the route handler). So the route that runs inside the bridge's next() is not the bridge's,
+    // while jose, lru-cache, cookie parsing and the store the bridge calls are. Each function once per sample.
     const seen = new Set();
-    let onStack = false;
+    let ours = false;
     for (let id = samples[i]; id !== undefined; id = parent.get(id)) {
       const frame = infoOf(byId.get(id));
-      if (frame.area === PACKAGE_AREA) onStack = true;
+      if (APP_AREAS.has(frame.area)) break;
+      if (frame.area === PACKAGE_AREA) ours = true;
       if (seen.has(frame)) continue;
       seen.add(frame);
       frame.totalUs += us;
     }
-    if (onStack) ownTotal += us;
+    if (ours) ownTotal += us;
   }
   const busy = total - idle;
   const all = [...info.values()];
@@ -187,7 +193,7 @@ export function markdownProfile(title, summary, { areas = 10, requests } = {}) {
   if (summary.own?.length) {
     lines.push(
       '',
-      `This package: ${pct(summary.ownTotal.selfShare)} self, ${pct(summary.ownTotal.totalShare)} total (every sample with one of its functions on the stack, jose and lru-cache calls included)${requests ? `: ${((summary.ownTotal.selfMs * 1000) / requests).toFixed(2)} µs self and ${((summary.ownTotal.totalMs * 1000) / requests).toFixed(2)} µs total per request` : ''}.`,
+      `This package: ${pct(summary.ownTotal.selfShare)} self, ${pct(summary.ownTotal.totalShare)} total (its own code and what it calls: jose, lru-cache, cookie, the session store; not the app that runs inside its \`next()\`)${requests ? `: ${((summary.ownTotal.selfMs * 1000) / requests).toFixed(2)} µs self and ${((summary.ownTotal.totalMs * 1000) / requests).toFixed(2)} µs total per request` : ''}.`,
       '',
       `| Self | Total${requests ? ' | self µs/req | total µs/req' : ''} | Function | Source |`,
       `|---:|---:${requests ? '|---:|---:' : ''}|---|---|`,
