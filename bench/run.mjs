@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     cases: { type: 'string' },
     'cold-tokens': { type: 'string' },
-    budget: { type: 'string', default: '540' },
+    budget: { type: 'string', default: '900' },
     json: { type: 'string' },
   },
 });
@@ -41,7 +41,7 @@ const positive = (name, value) => {
   return n;
 };
 const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? 1 : 5)));
-const duration = Math.floor(positive('duration', args.duration ?? (args.quick ? 3 : 4)));
+const duration = Math.floor(positive('duration', args.duration ?? 3));
 const warmup = Math.floor(positive('warmup', args.warmup ?? 1));
 const connections = Math.floor(positive('connections', args.connections));
 const log = (message) => console.error(message);
@@ -184,29 +184,46 @@ async function runCase(c, round) {
 log(
   `${cases.length} cases × ${rounds} round(s) × (${warmup} s warm-up + ${duration} s), ${connections} connections, Node ${process.version}`,
 );
+/** Logs one run's figures. */
+function report(run, round) {
+  if (run.ok) {
+    log(
+      `[${round}/${rounds}] ${run.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  GC ${run.gcMsPer10k.toFixed(0)} ms/10k  server ${run.serverCpuPercent.toFixed(0)} % of a core  load ${run.loadCpuPercent.toFixed(0)} %`,
+    );
+  } else {
+    log(`\n!!! FAILED [${round}/${rounds}] ${run.name}: ${run.error}\n`);
+  }
+}
+
+// Every case runs next to a bare Express run of its own (before it in one round, after it in the next), and its
+// ratios are taken against that run: this machine's speed drifts by tens of per cent within a minute, far more than
+// between two runs a few seconds apart. Ratios between two cases (connect-redis, stats on/off) compare their
+// ratios to their own bare Express runs.
+const bare = cases.find((c) => c.name === 'express');
+const measured = cases.filter((c) => c !== bare);
+let pair = 0;
 try {
   for (let round = 1; round <= rounds && !stopping; round++) {
     // Rotate the order each round so no case always runs first or last.
-    const order = cases.map((_, i) => cases[(i + round - 1) % cases.length]);
-    for (const c of order) {
+    const order = measured.map((_, i) => measured[(i + round - 1) % measured.length]);
+    for (const [index, c] of order.entries()) {
       if (stopping) break;
       const elapsed = Date.now() - started;
-      const perRun = runs.length ? elapsed / runs.length : (warmup + duration + 2) * 1000;
-      if (elapsed + perRun > budgetMs) {
+      const perPair = runs.length ? (elapsed / runs.length) * 2 : (warmup + duration + 2) * 2000;
+      if (elapsed + perPair > budgetMs) {
         log(
           `\n!!! time budget of ${budgetMs / 1000} s reached: stopping before round ${round} ${c.name} (--budget)\n`,
         );
         stopping = true;
         break;
       }
-      const run = await runCase(c, round);
-      runs.push(run);
-      if (run.ok) {
-        log(
-          `[${round}/${rounds}] ${c.name.padEnd(30)} ${Math.round(run.requestsPerSecond).toString().padStart(6)} req/s  p50 ${run.latencyMs.p50.toFixed(2)} ms  p99 ${run.latencyMs.p99.toFixed(2)} ms  ${run.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  GC ${run.gcMsPer10k.toFixed(0)} ms/10k  server ${run.serverCpuPercent.toFixed(0)} % of a core  load ${run.loadCpuPercent.toFixed(0)} %`,
-        );
-      } else {
-        log(`\n!!! FAILED [${round}/${rounds}] ${c.name}: ${run.error}\n`);
+      pair++;
+      const bareFirst = (round + index) % 2 === 0;
+      for (const which of bareFirst ? [bare, c] : [c, bare]) {
+        const run = await runCase(which, round);
+        run.pair = pair;
+        runs.push(run);
+        report(run, round);
       }
     }
   }

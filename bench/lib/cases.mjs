@@ -22,6 +22,11 @@ import {
  */
 export const CASES = [
   { name: 'express', label: 'bare Express 5' },
+  { name: 'express-noop', label: 'Express 5 + one no-op middleware (the floor of any middleware)' },
+  {
+    name: 'express-auth',
+    label: 'Express 5 + a middleware that sets a constant req.auth (the floor of an auth middleware)',
+  },
   { name: 'auth0', label: 'express-oauth2-jwt-bearer' },
   { name: 'express-jwt', label: 'express-jwt + jwks-rsa' },
   { name: 'jose', label: 'jose createRemoteJWKSet + jwtVerify' },
@@ -98,7 +103,10 @@ export function traffic(name, fixture) {
   const warm = provider(0);
   switch (name) {
     case 'express':
+    case 'express-noop':
       return { at: () => ok({}, null, null), size: 1 };
+    case 'express-auth':
+      return { at: () => ok({}, 'user-0', 'provider'), size: 1 };
     case 'session-memory':
     case 'session-redis':
     case 'bridge-legacy-memory':
@@ -255,6 +263,29 @@ const builders = {
   async express() {
     const app = await newApp();
     app.get('/me', (_req, res) => sendMe(res, null, null));
+    return { app };
+  },
+
+  /** What one middleware costs in Express 5 whatever it does: a layer of the router and a call. */
+  async 'express-noop'() {
+    const app = await newApp();
+    app.use((_req, _res, next) => next());
+    app.get('/me', (_req, res) => sendMe(res, null, null));
+    return { app };
+  },
+
+  /**
+   * What any authentication middleware costs at least: a layer, a property added to the request (on Express's
+   * request objects that copies the request's hidden class) and the route reading it.
+   */
+  async 'express-auth'() {
+    const app = await newApp();
+    const auth = { userId: 'user-0', kind: 'provider' };
+    app.use((req, _res, next) => {
+      req.auth = auth;
+      next();
+    });
+    app.get('/me', (req, res) => sendMe(res, req.auth?.userId, req.auth?.kind));
     return { app };
   },
 

@@ -7,24 +7,40 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The bare Express run measured next to `run` (see run.mjs), or undefined. */
+function bareOf(runs, run) {
+  return runs.find((r) => r.name === 'express' && r.pair === run.pair && r.ok);
+}
+
+/** `metric(run)` relative to the bare Express run next to it. */
+function normalised(runs, run, metric) {
+  const base = bareOf(runs, run);
+  return base ? metric(run) / metric(base) : Number.NaN;
+}
+
 /**
- * Median over rounds of `metric(case run) / metric(baseline run)`, pairing runs of the same round (both ran minutes
- * apart at most, on the same machine load).
+ * Median over rounds of `metric(case) / metric(baseline)`. Against bare Express, each run is paired with the bare
+ * Express run measured next to it; between two other cases, their ratios to their own bare Express runs are
+ * compared within a round.
  */
 export function pairedRatio(runs, name, baseline, metric = (r) => r.requestsPerSecond) {
   const ratios = [];
   for (const run of runs.filter((r) => r.name === name && r.ok)) {
+    if (baseline === 'express') {
+      ratios.push(normalised(runs, run, metric));
+      continue;
+    }
     const base = runs.find((r) => r.name === baseline && r.round === run.round && r.ok);
-    if (base) ratios.push(metric(run) / metric(base));
+    if (base) ratios.push(normalised(runs, run, metric) / normalised(runs, base, metric));
   }
   return median(ratios);
 }
 
-/** Median over rounds of `metric(case) - metric(baseline)` within a round. */
-export function pairedDifference(runs, name, baseline, metric) {
+/** Median over rounds of `metric(case) - metric(bare Express next to it)`. */
+export function pairedDifference(runs, name, metric) {
   const diffs = [];
   for (const run of runs.filter((r) => r.name === name && r.ok)) {
-    const base = runs.find((r) => r.name === baseline && r.round === run.round && r.ok);
+    const base = bareOf(runs, run);
     if (base) diffs.push(metric(run) - metric(base));
   }
   return median(diffs);
@@ -89,7 +105,7 @@ export function targets(runs, { connections = 50 } = {}) {
     };
   };
   const added = (name) => {
-    const value = pairedDifference(runs, name, 'express', p99);
+    const value = pairedDifference(runs, name, p99);
     const judged = connections === 1 && Number.isFinite(value);
     return {
       throughput: Number.isFinite(value)
