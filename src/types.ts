@@ -455,7 +455,7 @@ export interface BridgeOptions {
    * check. Entries never outlive the token's `exp` (or `maxTokenAgeSeconds`), nor the freshness of the keys that
    * verified it, and tokens signed by a key that left the JWKS are dropped when it is refetched. Refused tokens
    * are refused again for `negativeTtlMs` without a signature check. `false` turns it off.
-   * Default `{ max: 10000, maxBytes: 16777216, negativeTtlMs: 5000 }`.
+   * Default `{ max: 10000, maxBytes: 33554432, negativeTtlMs: 5000 }`.
    */
   tokenCache?: { max?: number; maxBytes?: number; negativeTtlMs?: number } | false;
   /** Options of the in-process buffer between requests and the stats store. */

@@ -208,8 +208,8 @@ function parseTokenCache(option: unknown): TokenCacheSettings | undefined {
       'tokenCache.maxBytes',
       value.maxBytes,
       1024,
-      16 * 1024 * 1024,
-      'the most bytes of tokens kept, e.g. 16777216',
+      32 * 1024 * 1024,
+      'the most bytes of tokens kept, e.g. 33554432',
     ),
     negativeTtlMs: check.integer(
       'tokenCache.negativeTtlMs',

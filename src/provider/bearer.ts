@@ -34,15 +34,17 @@ export function readBearer(header: string | string[] | undefined): BearerHeader 
 
 /**
  * The request's `Authorization` header, or an array when it was sent more than once. Node keeps only the
- * first `authorization` header in `req.headers`, so duplicates are counted in `rawHeaders` (no allocation),
- * or in `headersDistinct` for a request object without `rawHeaders`.
+ * first `authorization` header in `req.headers` (passed as `first`), so duplicates are counted in `rawHeaders`
+ * (no allocation), or in `headersDistinct` for a request object without `rawHeaders`; the request is read only
+ * when the header is there.
  */
-export function authorizationHeader(req: {
-  headers: { authorization?: string | undefined };
-  rawHeaders?: string[];
-  headersDistinct?: Record<string, string[] | undefined>;
-}): string | string[] | undefined {
-  const first = req.headers.authorization;
+export function authorizationHeader(
+  first: string | undefined,
+  req: {
+    rawHeaders?: string[];
+    headersDistinct?: Record<string, string[] | undefined>;
+  },
+): string | string[] | undefined {
   if (first === undefined) return undefined;
   const raw = req.rawHeaders;
   if (Array.isArray(raw)) {

@@ -12,7 +12,7 @@ import { isCanonicalCompactJws } from './compact-jws.js';
 import type { CredentialSource, ProviderCredential } from './credential.js';
 import { ProviderKeys } from './keys.js';
 import { type OpaqueSession, OpaqueSessionChecker } from './opaque/checker.js';
-import { TokenCache, type TokenCacheSettings } from './token-cache.js';
+import { type CachedToken, TokenCache, type TokenCacheSettings } from './token-cache.js';
 import { UserLinker } from './user-linker.js';
 import { MAX_TOKEN_LENGTH, verifyOptionsFor, verifyToken } from './verify-token.js';
 
@@ -259,17 +259,18 @@ export function checkProvider(
   }
   const { source } = credential;
   let runtime: ProviderRuntime | undefined;
-  const failure = (err: unknown) => failed(err, source, runtime);
   try {
     if (credential.type === 'opaque') {
       const owner = runtimes[credential.provider] as ProviderRuntime;
       runtime = owner;
       return checkOpaque(credential, owner)
         .then((verified) => linked(owner, verified))
-        .catch(failure);
+        .catch((err: unknown) => failed(err, source, owner));
     }
     const { token } = credential;
     const hit = cache?.get(token, now);
+    // The hit path of a reused token: no signature check, no closure, one result object.
+    if (hit && accepts(hit.owner, credential)) return reused(hit, credential);
     const refusal = hit ? undefined : cache?.refusal(token, now);
     const owner = hit?.owner ?? refusal?.owner ?? route(credential, runtimes);
     runtime = owner;
@@ -277,24 +278,49 @@ export function checkProvider(
       throw untrusted(placeMismatch(owner, credential, (hit ?? refusal)?.owner.config.issuer));
     }
     if (refusal) throw new BridgeError(refusal.code, refusal.message);
-    if (!hit) {
-      return verifyJwt(credential, owner, cache, now)
-        .then((verified) => linked(owner, verified))
-        .catch(failure);
-    }
-    const { payload, header } = hit;
-    const result = linked(owner, {
-      source,
-      provider: owner.config.name,
+    return verifyJwt(credential, owner, cache, now)
+      .then((verified) => linked(owner, verified))
+      .catch((err: unknown) => failed(err, source, owner));
+  } catch (err) {
+    return failed(err, source, runtime);
+  }
+}
+
+/** A token the cache holds, for the provider it was verified for: linked to its user as `linked` would. */
+function reused(
+  hit: CachedToken<ProviderRuntime>,
+  credential: Extract<ProviderCredential, { type: 'token' }>,
+): ProviderResult | Promise<ProviderResult> {
+  const { owner: runtime, payload, header } = hit;
+  let userId: string | undefined | Promise<string | undefined>;
+  try {
+    userId = runtime.linker.userId(payload, payload);
+  } catch (err) {
+    return failed(err, credential.source, runtime);
+  }
+  if (userId !== undefined && !(userId instanceof Promise)) {
+    return {
+      state: 'ok',
+      source: credential.source,
+      provider: runtime.config.name,
       payload,
       header,
-      token,
-      identity: payload,
-    });
-    return result instanceof Promise ? result.catch(failure) : result;
-  } catch (err) {
-    return failure(err);
+      token: credential.token,
+      userId,
+    };
   }
+  const verified: VerifiedCredential = {
+    source: credential.source,
+    provider: runtime.config.name,
+    payload,
+    header,
+    token: credential.token,
+    identity: payload,
+  };
+  if (userId === undefined) return settleLink(runtime, verified, undefined);
+  return userId
+    .then((id) => settleLink(runtime, verified, id))
+    .catch((err: unknown) => failed(err, credential.source, runtime));
 }
 
 /** Links a verified credential to a user: synchronous unless `provider.userId` has to be asked. */
@@ -302,20 +328,28 @@ function linked(
   runtime: ProviderRuntime,
   verified: VerifiedCredential,
 ): ProviderResult | Promise<ProviderResult> {
-  const settle = (userId: string | undefined): ProviderResult => {
-    if (userId === undefined) {
-      return {
-        state: 'invalid',
-        source: verified.source,
-        provider: runtime.config.name,
-        error: unlinkedError(),
-        unlinked: { runtime, credential: verified },
-      };
-    }
-    return { state: 'ok', ...verified, userId };
-  };
   const userId = runtime.linker.userId(verified.payload, verified.identity);
-  return userId instanceof Promise ? userId.then(settle) : settle(userId);
+  return userId instanceof Promise
+    ? userId.then((id) => settleLink(runtime, verified, id))
+    : settleLink(runtime, verified, userId);
+}
+
+/** The result of a verified credential and the user it links to (none: `unlinked`, which `provider.link` may still link). */
+function settleLink(
+  runtime: ProviderRuntime,
+  verified: VerifiedCredential,
+  userId: string | undefined,
+): ProviderResult {
+  if (userId === undefined) {
+    return {
+      state: 'invalid',
+      source: verified.source,
+      provider: runtime.config.name,
+      error: unlinkedError(),
+      unlinked: { runtime, credential: verified },
+    };
+  }
+  return { state: 'ok', ...verified, userId };
 }
 
 function failed(

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderConfig } from '../options/config.js';
 import type { BridgeRequest } from '../types.js';
 import { authorizationHeader, readBearer } from './bearer.js';
@@ -44,16 +45,18 @@ function looksLikeJwt(token: string): boolean {
  * 2. A provider's session token header (Ory's `X-Session-Token`).
  * 3. Cookies, provider by provider in configuration order: the JWT cookie (`cookieName`), then the provider's
  *    session cookies (Ory's `ory_session_*`, `ory_kratos_session`; Authgear's `session`).
- * Headers win over cookies, which browsers attach on their own.
+ * Headers win over cookies, which browsers attach on their own. `headers`: `req.headers`, when the caller has
+ * read it already (a property read on an Express request is not cheap: each has a hidden class of its own).
  */
 export function readProviderCredential(
   req: BridgeRequest,
   providers: readonly ProviderConfig[],
   acceptsBearer: boolean,
   cookies: () => Record<string, string | undefined>,
+  headers: IncomingHttpHeaders = req.headers,
 ): ProviderCredential {
   if (acceptsBearer) {
-    const bearer = readBearer(authorizationHeader(req));
+    const bearer = readBearer(authorizationHeader(headers.authorization, req));
     if (bearer.type === 'malformed') return bearer;
     if (bearer.type === 'token') {
       const index = looksLikeJwt(bearer.token)
@@ -69,7 +72,7 @@ export function readProviderCredential(
   }
   for (let i = 0; i < providers.length; i++) {
     const header = providers[i]?.session?.header;
-    const value = header === undefined ? undefined : req.headers[header];
+    const value = header === undefined ? undefined : headers[header];
     if (typeof value === 'string' && value.length > 0) {
       return {
         type: 'opaque',

@@ -7,7 +7,7 @@ import type { BridgeErrorCode } from '../errors.js';
 export interface TokenCacheSettings {
   /** Most verified tokens kept. */
   max: number;
-  /** Most bytes of tokens kept (token text counted as UTF-16, plus a fixed allowance for the decoded claims). */
+  /** Most bytes kept, counted per entry as the token's length plus a fixed allowance for its decoded claims. */
   maxBytes: number;
   /** How long a refused token is refused again without verifying it. */
   negativeTtlMs: number;
@@ -29,7 +29,12 @@ interface Refusal<Owner> {
   message: string;
 }
 
-/** Bytes counted for an entry besides its key: the decoded payload and header objects, roughly. */
+/**
+ * Bytes counted for an entry besides its token: the decoded payload and header objects and the cache's own
+ * bookkeeping. The token itself counts one byte a character: a compact JWS is ASCII, which V8 stores one byte a
+ * character. Measured on Node 20 (bench/: 20,000 RS256 tokens of 589 characters with seven claims): 1.1 KB of heap
+ * per entry, counted as 1.6 KB here.
+ */
 const ENTRY_OVERHEAD_BYTES = 1024;
 
 /**
@@ -49,7 +54,7 @@ export class TokenCache<Owner> {
     this.#valid = new LRUCache<string, CachedToken<Owner>>({
       max: settings.max,
       maxSize: settings.maxBytes,
-      sizeCalculation: (_value, key) => key.length * 2 + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (_value, key) => key.length + ENTRY_OVERHEAD_BYTES,
     });
     this.#refused = new LRUCache<string, Refusal<Owner>>({ max: settings.max });
     this.#negativeTtlMs = settings.negativeTtlMs;
