@@ -16,6 +16,7 @@ import { buildProviders } from './provider/check.js';
 import { createBridgeMiddleware } from './request/bridge-middleware.js';
 import { createEmit } from './request/emit.js';
 import { createPipeline } from './request/pipeline.js';
+import { createReportRequest } from './request/report.js';
 import { createRequireUser, RequestLedger, type RequireUserOptions } from './request/require-user.js';
 import type { SessionBridge } from './session-bridge.js';
 import {
@@ -79,13 +80,18 @@ export function sessionBridge(options: BridgeOptions): SessionBridge {
   const stats = config.stats === false ? undefined : new StatsService(config, cutover, drain, fleet);
   const emit = createEmit(config.onEvent, stats && ((event) => stats.record(event)), debug);
   const ledger = new RequestLedger();
+  const report = createReportRequest(
+    config.onEvent,
+    emit,
+    stats && ((event, mode) => stats.recordRequest(event, mode)),
+  );
   const evaluate = createPipeline({
     config,
     runtimes,
     tokenCache,
     legacyReader,
     debug,
-    emit,
+    report,
     linked: (auth) => ledger.linkedByLegacy.add(auth),
   });
   const policy = { realm: config.realm, errors: config.errors };

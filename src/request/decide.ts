@@ -1,3 +1,4 @@
+import type { BridgeErrorCode } from '../errors.js';
 import { BridgeError } from '../errors.js';
 import type { LegacyResult } from '../legacy/reader.js';
 import type { ProviderResult } from '../provider/check.js';
@@ -115,37 +116,37 @@ export function decide(
   return { outcome: 'anonymous', legacyDisabled };
 }
 
-/** A request's decision and the event that reports it to `onEvent` and the stats. */
-export interface Verdict {
-  decision: Decision;
-  event: BridgeEvent;
+/** Why a decision is what it is: its error's code, or `ERR_BRIDGE_LEGACY_DISABLED` for a refused legacy session. */
+export function decisionCode(decision: Decision): BridgeErrorCode | undefined {
+  return decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
 }
 
 /**
- * Decides a request (`decide`) and describes the decision as its event: what was sent, the outcome and its
- * reason (`code`), the user it resolved to, and every user a valid credential named, used or not.
+ * The event of a decision, for `onEvent`: what was sent, the outcome and its reason (`code`), the user it
+ * resolved to, and every user a valid credential named, used or not.
  */
-export function decideRequest(
+export function requestEvent(
   mode: BridgeMode,
-  onConflict: ConflictPolicy,
   time: number,
   legacy: LegacyResult,
   provider: ProviderResult,
-  cohort = false,
-): Verdict {
-  const decision = decide(mode, onConflict, legacy, provider, cohort);
-  const code = decision.error?.code ?? (decision.legacyDisabled ? 'ERR_BRIDGE_LEGACY_DISABLED' : undefined);
+  decision: Decision,
+): BridgeEvent {
   const event: BridgeEvent = {
     type: 'request',
     time,
     mode,
     sent: { legacy: legacy.state !== 'none', provider: provider.state !== 'none' },
     outcome: decision.outcome,
-    ...(code ? { code } : {}),
-    ...(decision.auth ? { resolvedKind: decision.auth.kind, userId: decision.auth.userId } : {}),
-    ...(legacy.state === 'ok' ? { legacyUserId: legacy.userId } : {}),
-    ...(provider.state === 'ok' ? { providerUserId: provider.userId } : {}),
-    ...(provider.state !== 'none' && provider.provider ? { provider: provider.provider } : {}),
   };
-  return { decision, event };
+  const code = decisionCode(decision);
+  if (code) event.code = code;
+  if (decision.auth) {
+    event.resolvedKind = decision.auth.kind;
+    event.userId = decision.auth.userId;
+  }
+  if (legacy.state === 'ok') event.legacyUserId = legacy.userId;
+  if (provider.state === 'ok') event.providerUserId = provider.userId;
+  if (provider.state !== 'none' && provider.provider) event.provider = provider.provider;
+  return event;
 }

@@ -11,9 +11,10 @@ import {
 import { type ProviderCredential, readProviderCredential } from '../provider/credential.js';
 import { linkAtSignIn } from '../provider/link-at-sign-in.js';
 import type { TokenCache } from '../provider/token-cache.js';
-import type { AnyBridgeEvent, BridgeAuth, BridgeRequest } from '../types.js';
-import { type Decision, decide, decideRequest } from './decide.js';
-import { readCookies } from './read-cookies.js';
+import type { BridgeAuth, BridgeRequest } from '../types.js';
+import { type Decision, decide } from './decide.js';
+import { parseCookieHeader } from './read-cookies.js';
+import type { ReportRequest } from './report.js';
 import { shouldLink } from './should-link.js';
 
 /** What the pipeline works with, built once by `sessionBridge()`. */
@@ -23,7 +24,8 @@ export interface PipelineParts {
   tokenCache: TokenCache<ProviderRuntime> | undefined;
   legacyReader: LegacyReader | undefined;
   debug: (message: string) => void;
-  emit: (event: AnyBridgeEvent) => void;
+  /** Reports each decision to `onEvent` and the stats (undefined: neither is on). */
+  report: ReportRequest | undefined;
   /** Told of every `req.auth` a first-sign-in link produced (a provider-only route refuses it). */
   linked: (auth: BridgeAuth) => void;
 }
@@ -49,18 +51,20 @@ function cohortOf(settings: CutoverSettings, legacy: LegacyResult): boolean {
  * once) is used without a promise, so a request that needs nothing asynchronous is decided synchronously.
  */
 export function createPipeline(parts: PipelineParts): Evaluate {
-  const { config, runtimes, tokenCache, legacyReader, debug, emit, linked } = parts;
+  const { config, runtimes, tokenCache, legacyReader, debug, report, linked } = parts;
 
   function evaluate(req: BridgeRequest, settings: CutoverSettings): Decision | Promise<Decision> {
     const time = config.now();
+    // Read once: on an Express request every property read is a lookup of its own (see RequestLedger).
+    const headers = req.headers;
     let parsed: Record<string, string | undefined> | undefined;
     const cookies = () => {
-      parsed ??= readCookies(req);
+      parsed ??= parseCookieHeader(headers.cookie);
       return parsed;
     };
     const credential =
       runtimes.length > 0
-        ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies)
+        ? readProviderCredential(req, config.providers, config.acceptsBearer, cookies, headers)
         : NO_CREDENTIAL;
     const legacy = legacyReader ? legacyReader.check(req, time, cookies) : NO_LEGACY;
     const provider =
@@ -98,14 +102,7 @@ export function createPipeline(parts: PipelineParts): Evaluate {
     legacy: LegacyResult,
     provider: ProviderResult,
   ): Decision {
-    const { decision, event } = decideRequest(
-      settings.mode,
-      config.onConflict,
-      time,
-      legacy,
-      provider,
-      cohort,
-    );
+    const decision = decide(settings.mode, config.onConflict, legacy, provider, cohort);
     if (settings.mode === 'observe')
       decision.enforce = decide('bridge', config.onConflict, legacy, provider, false);
     // An issuer mismatch says in `debug` which issuer was expected and which received (never in the response).
@@ -122,7 +119,7 @@ export function createPipeline(parts: PipelineParts): Evaluate {
     }
     // Authenticated through a link the legacy session made just now: a provider-only route refuses it.
     if (provider.state === 'ok' && provider.linked && decision.auth) linked(decision.auth);
-    emit(event);
+    report?.(settings.mode, time, legacy, provider, decision);
     return decision;
   }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import type { LegacyConfig } from '../options/config.js';
-import type { BridgeAuth, BridgeMode, BridgeRequest } from '../types.js';
+import type { BridgeAuth, BridgeRequest } from '../types.js';
 import type { Decision } from './decide.js';
 import type { Middleware, NextFunction } from './middleware-types.js';
 import { type ErrorPolicy, fail } from './respond.js';
@@ -115,29 +115,43 @@ export function denied(
   return undefined;
 }
 
-/** What this bridge decided about one request, kept off the request object. */
-export interface RequestState {
-  legacyDisabled: boolean;
-  /**
-   * The error the middleware decided (invalid or conflicting credential, store or provider unavailable): the
-   * middleware never answers it; `requireUser()` does, as the `errors` option says.
-   */
-  error?: BridgeError;
-  /** The mode the request arrived under (a `configure()` meanwhile applies from the next request). */
-  mode: BridgeMode;
-  /** Observe mode: the decision the middleware is making off the request path, for `requireUser()` to use. */
-  observed?: Promise<Decision>;
+/** Observe mode: the decision the middleware is making off the request path, for `requireUser()` to wait for. */
+export interface ObservedState {
+  observed: Promise<Decision>;
 }
 
 /**
- * The ledgers of one bridge instance, which `requireUser()` trusts: the requests it decided, the `req.auth`
- * objects it created (a `req.auth` set by anything else is never taken as this bridge's), and those a
- * first-sign-in link produced (the legacy session vouched for them). Weak: they never keep a request alive.
+ * What this bridge decided about one request: the `Decision` itself (its `error` is answered by `requireUser()`,
+ * its `auth` is the `req.auth` this bridge set), `PENDING` while the decision is being made, or the observe
+ * mode's pending decision.
+ */
+export type RequestState = Decision | ObservedState | typeof PENDING;
+
+/** The state of a request whose decision is being made (a store or the provider is being asked). */
+export const PENDING: Readonly<{ pending: true }> = Object.freeze({ pending: true });
+
+/**
+ * The ledger of one bridge instance, which `requireUser()` trusts: what this bridge decided about each request,
+ * and the `req.auth` objects a first-sign-in link produced (the legacy session vouched for them). A `req.auth`
+ * is this bridge's only when it is the very object the decision of this request holds: one set by anything
+ * else, or copied from another request, is never taken. Weak: it never keeps a request alive.
+ *
+ * A table rather than a property on the request: Express gives every request object a map of its own
+ * (`Object.setPrototypeOf` per request), so each property added to one copies its hidden class (about 5 µs and
+ * 1 KB), where a `WeakMap` entry costs a fraction of a microsecond.
  */
 export class RequestLedger {
-  readonly states = new WeakMap<IncomingMessage, RequestState>();
-  readonly issued = new WeakSet<BridgeAuth>();
+  readonly #states = new WeakMap<IncomingMessage, RequestState>();
   readonly linkedByLegacy = new WeakSet<BridgeAuth>();
+
+  /** What this bridge decided about `req`, if it has seen it. */
+  get(req: IncomingMessage): RequestState | undefined {
+    return this.#states.get(req);
+  }
+
+  set(req: IncomingMessage, state: RequestState): void {
+    this.#states.set(req, state);
+  }
 }
 
 /**
@@ -155,48 +169,44 @@ export function createRequireUser(
   return function requireUserMiddleware(req, res, next: NextFunction) {
     const check = () => {
       const { auth } = req as BridgeRequest;
-      const state = ledger.states.get(req);
-      if (state?.observed) return observed(state, state.observed);
-      if (state?.error) return fail(policy, res, next, state.error);
-      if (auth !== undefined && ledger.issued.has(auth)) {
+      const state = ledger.get(req);
+      if (state !== undefined && 'observed' in state) return observed(state.observed);
+      const decision = state !== undefined && 'outcome' in state ? state : undefined;
+      if (decision?.error) return fail(policy, res, next, decision.error);
+      if (auth !== undefined && auth === decision?.auth) {
         const error =
           rule.providerOnly && ledger.linkedByLegacy.has(auth)
             ? legacyDisabledError()
             : denied(auth, rule, legacy);
         return error ? fail(policy, res, next, error) : next();
       }
-      const error = state?.legacyDisabled
+      const error = decision?.legacyDisabled
         ? legacyDisabledError()
         : new BridgeError('ERR_BRIDGE_UNAUTHENTICATED', 'Authentication is required.');
       fail(policy, res, next, error);
     };
     // Observe mode never lifts a guard: the route asked for a user, so it waits for the decision the
     // middleware is making off the request path and answers it as bridge mode would.
-    const observed = (state: RequestState, decision: Promise<Decision>) => {
-      state.observed = undefined;
+    const observed = (decision: Promise<Decision>) => {
       decision.then(
         (measured) => {
-          const d = measured.enforce ?? measured;
-          state.legacyDisabled = d.legacyDisabled;
-          if (d.error) return fail(policy, res, next, d.error);
-          if (d.auth) {
-            ledger.issued.add(d.auth);
-            (req as BridgeRequest).auth = d.auth;
-          }
+          const enforced = measured.enforce ?? measured;
+          ledger.set(req, enforced);
+          if (enforced.auth) (req as BridgeRequest).auth = enforced.auth;
           check();
         },
-        (err: unknown) =>
-          fail(
-            policy,
-            res,
-            next,
-            new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
-              cause: err,
-            }),
-          ),
+        (err: unknown) => {
+          const error = new BridgeError(
+            'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
+            'Authentication failed unexpectedly.',
+            { cause: err },
+          );
+          ledger.set(req, { outcome: 'unavailable', error, legacyDisabled: false });
+          fail(policy, res, next, error);
+        },
       );
     };
-    if (ledger.states.has(req)) check();
+    if (ledger.get(req) !== undefined) check();
     else bridge(req, res, (err) => (err === undefined ? check() : next(err)));
   };
 }

@@ -3,11 +3,12 @@ import type { FleetReport } from '../fleet/types.js';
 import type { LegacyStoreReport } from '../legacy-drain/types.js';
 import { OptionChecks } from '../options/checks.js';
 import type { BridgeConfig } from '../options/config.js';
-import type { AnyBridgeEvent } from '../types.js';
+import type { AnyBridgeEvent, BridgeMode } from '../types.js';
 import type {
   LabelledCount,
   PasswordMigrationCounts,
   SessionUpgradeCounts,
+  StatsEvent,
   StatsQuery,
   StatsSnapshot,
   StatsStore,
@@ -19,7 +20,7 @@ import { attemptReport, type MetricsSource, type ReportAttempt } from './metrics
 import { Recorder } from './recorder.js';
 import { buildReport, parseCutoverCriteria, statsQueryFor } from './report.js';
 import type { CutoverCriteria, MigrationReport, RecorderReport } from './report-types.js';
-import { toAnyStatsEvent } from './to-stats-event.js';
+import { toAnyStatsEvent, toStatsEvent } from './to-stats-event.js';
 
 /** What the report reads the `legacyStore` section from: the legacy store drain. */
 export interface LegacyStoreSource {
@@ -81,17 +82,21 @@ export class StatsService {
     this.recorder = new Recorder(this.store, config.recorder, config.now);
   }
 
-  /** Buffers a request or password migration event for the store. Synchronous, O(1). */
+  /** Buffers a request, password migration or upgrade event for the store. Synchronous, O(1). */
   record(event: AnyBridgeEvent): void {
-    if (
-      event.type === 'request' &&
-      event.code === 'ERR_BRIDGE_LEGACY_DISABLED' &&
-      event.legacyUserId !== undefined &&
-      event.mode !== 'observe'
-    ) {
+    if (event.type === 'request') this.recordRequest(toStatsEvent(event), event.mode);
+    else this.recorder.push(toAnyStatsEvent(event));
+  }
+
+  /**
+   * Buffers a request's stored event (made straight from the decision when no `onEvent` needs the full one).
+   * A legacy session the cutover refused outside observe mode is counted for the report's "refused" figure.
+   */
+  recordRequest(event: StatsEvent, mode: BridgeMode): void {
+    if (event.outcome === 'disabled' && event.legacyUserId !== undefined && mode !== 'observe') {
       this.#refusals.add(event.legacyUserId, event.time);
     }
-    this.recorder.push(toAnyStatsEvent(event));
+    this.recorder.push(event);
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { AnyBridgeEvent, BridgeEvent } from '../types.js';
+import type { BridgeErrorCode } from '../errors.js';
+import type { AnyBridgeEvent, BridgeEvent, BridgeOutcome } from '../types.js';
 import type { AnyStatsEvent, StatsEvent, StatsOutcome } from './contract.js';
 
 /** The stored form of any bridge event: `toStatsEvent` for requests; a password event keeps its time and result only. */
@@ -25,26 +26,27 @@ export function toAnyStatsEvent(event: AnyBridgeEvent): AnyStatsEvent {
 export function toStatsEvent(event: BridgeEvent): StatsEvent {
   const kind: StatsEvent['kind'] =
     event.resolvedKind ?? (event.sent.provider ? 'provider' : event.sent.legacy ? 'legacy' : 'anonymous');
-  const out: StatsEvent = { time: event.time, kind, outcome: outcomeOf(event) };
+  const out: StatsEvent = { time: event.time, kind, outcome: statsOutcome(event.outcome, event.code) };
   if (event.legacyUserId !== undefined) out.legacyUserId = event.legacyUserId;
   if (event.providerUserId !== undefined) out.providerUserId = event.providerUserId;
   if (event.provider !== undefined) out.provider = event.provider;
   return out;
 }
 
-function outcomeOf(event: BridgeEvent): StatsOutcome {
-  switch (event.outcome) {
+/** The stored outcome of a decision's `outcome` and `code` (see `toStatsEvent`). */
+export function statsOutcome(outcome: BridgeOutcome, code: BridgeErrorCode | undefined): StatsOutcome {
+  switch (outcome) {
     case 'authenticated':
       return 'ok';
     case 'anonymous':
-      return event.code === 'ERR_BRIDGE_LEGACY_DISABLED' ? 'disabled' : 'anonymous';
+      return code === 'ERR_BRIDGE_LEGACY_DISABLED' ? 'disabled' : 'anonymous';
     case 'conflict':
       return 'conflict';
     case 'unavailable':
       return 'unavailable';
     case 'rejected':
-      if (event.code === 'ERR_BRIDGE_TOKEN_EXPIRED') return 'expired';
-      if (event.code === 'ERR_BRIDGE_LEGACY_DISABLED') return 'disabled';
+      if (code === 'ERR_BRIDGE_TOKEN_EXPIRED') return 'expired';
+      if (code === 'ERR_BRIDGE_LEGACY_DISABLED') return 'disabled';
       return 'invalid';
   }
 }
