@@ -84,7 +84,7 @@ try {
       // Warm-up, then an unprofiled phase for the GC pause time, then the CPU and the allocation phases.
       let gc0;
       const plain = await phase(server, name, duration, {
-        warmup: 2,
+        warmup: Math.max(2, c.warmup ?? 0),
         around: {
           before: async () => {
             gc0 = await server.cpu();

@@ -10,6 +10,8 @@ export interface BenchCase {
   cold?: boolean;
   /** Sends the tokens of 10,000 users in turn. */
   wide?: boolean;
+  /** Seconds of warm-up this case needs at least. */
+  warmup?: number;
 }
 
 export declare const CASES: readonly BenchCase[];
