@@ -11,13 +11,13 @@
 // over rounds; ratios pair each run with the baseline's run of the same round. See BENCHMARKS.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CASES } from './lib/cases.mjs';
+import { CASES, SAME, sendsCredentials } from './lib/cases.mjs';
 import { CACHE_DIR, createFixture, ISSUER, TOKEN_USERS, USERS } from './lib/fixtures.mjs';
 import { canPin, startCaseServer, startJwksServer, startLoadWorker } from './lib/processes.mjs';
 import { probeRedis, REDIS_URL } from './lib/redis-probe.mjs';
-import { markdownTable, markdownTargets, summarise, targets } from './lib/report.mjs';
+import { markdownTable, markdownTargets, median, summarise, targets } from './lib/report.mjs';
 
 const started = Date.now();
 const { values: args } = parseArgs({
@@ -31,6 +31,9 @@ const { values: args } = parseArgs({
     'cold-tokens': { type: 'string' },
     budget: { type: 'string', default: '900' },
     json: { type: 'string' },
+    before: { type: 'string' },
+    slices: { type: 'string' },
+    same: { type: 'boolean', default: false },
   },
 });
 
@@ -41,7 +44,8 @@ const positive = (name, value) => {
   return n;
 };
 const rounds = Math.floor(positive('rounds', args.rounds ?? (args.quick ? 1 : 5)));
-const duration = Math.floor(positive('duration', args.duration ?? 3));
+const duration = positive('duration', args.duration ?? 1);
+const slices = Math.floor(positive('slices', args.slices ?? (args.quick ? 3 : 4)));
 const warmup = Math.floor(positive('warmup', args.warmup ?? 1));
 /** A case's warm-up: the 10,000-user case needs every token verified once before it is "warm" (about 4 s of CPU). */
 const warmupOf = (c) => Math.max(warmup, c.warmup ?? 0);
@@ -83,7 +87,10 @@ const coldCount = Math.max(
     positive(
       'cold-tokens',
       args['cold-tokens'] ??
-        Math.max(USERS, cases.some((c) => c.cold) ? (warmup + duration + 1) * (args.quick ? 4000 : 6000) : 0),
+        Math.max(
+          USERS,
+          cases.some((c) => c.cold) ? (warmup + 1 + slices * duration + 2) * (args.quick ? 4000 : 6000) : 0,
+        ),
     ),
   ),
 );
@@ -105,6 +112,16 @@ const LOAD_CORE = pinned ? 0 : undefined;
 const jwks = await startJwksServer(prepared.jwks, { core: LOAD_CORE, issuer: ISSUER });
 const load = await startLoadWorker(fixture, { core: LOAD_CORE });
 const ctx = { jwksUri: jwks.jwksUri, sessions: prepared.sessions, redisUrl: REDIS_URL };
+// `--before DIR`: every bridge case also runs on DIR (another build's dist/, e.g. of the code before a change), in
+// the same rounds, each next to a bare Express run of its own.
+const beforeCtx = args.before ? { ...ctx, bridgeDist: resolve(args.before) } : undefined;
+if (beforeCtx) {
+  cases = cases.flatMap((c) =>
+    c.name.startsWith('bridge-')
+      ? [c, { ...c, name: `${c.name}@before`, base: c.name, label: `${c.label}, ${args.before}` }]
+      : [c],
+  );
+}
 
 const runs = [];
 let stopping = false;
@@ -113,79 +130,129 @@ process.once('SIGINT', () => {
   log('interrupted: finishing the current run, then stopping');
 });
 
-/** One measured run of one case: a fresh server, a warm-up, then `duration` seconds of load. */
-async function runCase(c, round) {
-  const run = { name: c.name, round, ok: false, notes: [] };
-  const server = await startCaseServer(c.name, ctx, { core: SERVER_CORE });
-  try {
-    const warm = load.child.call(
-      { type: 'run', name: c.name, port: server.port, connections, warmup: warmupOf(c), duration },
-      'warm',
-      (warmupOf(c) + 30) * 1000,
-    );
-    const { check: warmCheck } = await warm;
-    const before = await server.cpu();
-    const t0 = performance.now();
-    const result = load.child.call({ type: 'go' }, 'result', (duration + 30) * 1000);
-    const measured = await result;
-    const after = await server.cpu();
-    const wallMicros = (performance.now() - t0) * 1000;
-    const served = after.requests - before.requests;
-    const cpuMicros = after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
-    Object.assign(run, {
-      requestsPerSecond: measured.requestsPerSecond,
-      latencyMs: measured.latencyMs,
-      cpuMicrosPerRequest: cpuMicros / Math.max(served, 1),
-      // Garbage collection pauses per 10,000 requests served (ms).
-      gcMsPer10k: ((after.gcMs - before.gcMs) / Math.max(served, 1)) * 10_000,
-      // The share of one core the server process used while loaded: well under 100 % means it was starved
-      // (by other processes on its core), not busy, and its req/s understates it.
-      serverCpuPercent: (cpuMicros / wallMicros) * 100,
-      served,
-      loadCpuPercent: measured.loadCpuPercent,
-      responses: measured.check.responses,
-      sent: measured.sent,
-      seconds: measured.seconds,
-    });
-    const problems = [];
-    for (const [phase, check] of [
-      ['warm-up', warmCheck],
-      ['measurement', measured.check],
+/** One phase of load on `server` (warm-up `warm` s, then `seconds` measured), with the server's own clocks around it. */
+async function phase(server, c, warm, seconds) {
+  const name = c.base ?? c.name;
+  const { check: warmCheck } = await load.child.call(
+    { type: 'run', name, sequence: c.name, port: server.port, connections, warmup: warm, duration: seconds },
+    'warm',
+    (warm + 30) * 1000,
+  );
+  const before = await server.cpu();
+  const t0 = performance.now();
+  const measured = await load.child.call({ type: 'go' }, 'result', (seconds + 30) * 1000);
+  const after = await server.cpu();
+  return {
+    warmCheck,
+    measured,
+    wallMicros: (performance.now() - t0) * 1000,
+    served: after.requests - before.requests,
+    cpuMicros: after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system),
+    gcMs: after.gcMs - before.gcMs,
+  };
+}
+
+/** Sums the slices of one side of a pair into a run: CPU and GC per request over all of them, medians of the rest. */
+function summariseSlices(c, round, slices, error) {
+  const run = { name: c.name, round, ok: false, notes: [], slices: slices.length };
+  if (error) {
+    run.error = error;
+    return run;
+  }
+  const sum = (f) => slices.reduce((a, s) => a + f(s), 0);
+  const served = sum((s) => s.served);
+  const cpuMicros = sum((s) => s.cpuMicros);
+  const seconds = sum((s) => s.measured.seconds);
+  Object.assign(run, {
+    requestsPerSecond: sum((s) => s.measured.check.ok) / seconds,
+    latencyMs: {
+      p50: median(slices.map((s) => s.measured.latencyMs.p50)),
+      p99: median(slices.map((s) => s.measured.latencyMs.p99)),
+    },
+    cpuMicrosPerRequest: cpuMicros / Math.max(served, 1),
+    // Garbage collection pauses per 10,000 requests served (ms).
+    gcMsPer10k: (sum((s) => s.gcMs) / Math.max(served, 1)) * 10_000,
+    // The share of one core the server process used while loaded: well under 100 % means it was starved.
+    serverCpuPercent: (cpuMicros / sum((s) => s.wallMicros)) * 100,
+    served,
+    loadCpuPercent: median(slices.map((s) => s.measured.loadCpuPercent)),
+    responses: sum((s) => s.measured.check.responses),
+    sent: Math.max(...slices.map((s) => s.measured.sent)),
+    distinct: slices[0].measured.distinct,
+    seconds,
+  });
+  const problems = [];
+  for (const [index, slice] of slices.entries()) {
+    for (const [what, check] of [
+      ['warm-up', slice.warmCheck],
+      [`slice ${index + 1}`, slice.measured.check],
     ]) {
       if (!check) continue;
       if (check.bad > 0) {
         problems.push(
-          `${check.bad} of ${check.responses} responses in the ${phase} were wrong (statuses ${JSON.stringify(check.statuses)}); e.g. ${JSON.stringify(check.samples[0])}`,
+          `${check.bad} of ${check.responses} responses in the ${what} were wrong (statuses ${JSON.stringify(check.statuses)}); e.g. ${JSON.stringify(check.samples[0])}`,
         );
       }
-      if (check.responses === 0) problems.push(`no response at all in the ${phase}`);
+      if (check.responses === 0) problems.push(`no response at all in the ${what}`);
     }
-    if (measured.errors > 0)
-      problems.push(`${measured.errors} connection errors (${measured.timeouts} timeouts)`);
-    if (problems.length) {
-      run.error = problems.join('; ');
-    } else {
-      run.ok = true;
-    }
-    if (c.cold && measured.sent > measured.distinct) {
-      run.notes.push(
-        `token pool reused: ${measured.sent} requests for ${measured.distinct} tokens (use --cold-tokens)`,
-      );
-    }
-    if (measured.loadCpuPercent > 90) run.notes.push('load generator near saturation');
-    if (connections >= 10 && run.serverCpuPercent < 80)
-      run.notes.push('server starved of CPU in some rounds');
-  } catch (err) {
-    run.error = err?.message ?? String(err);
-  } finally {
-    await server.close();
+    if (slice.measured.errors > 0)
+      problems.push(`${slice.measured.errors} connection errors (${slice.measured.timeouts} timeouts)`);
   }
+  if (problems.length) run.error = problems.join('; ');
+  else run.ok = true;
+  if (c.cold && run.sent > run.distinct) {
+    run.notes.push(`token pool reused: ${run.sent} requests for ${run.distinct} tokens (use --cold-tokens)`);
+  }
+  if (run.loadCpuPercent > 90) run.notes.push('load generator near saturation');
+  if (connections >= 10 && run.serverCpuPercent < 80) run.notes.push('server starved of CPU in some rounds');
   return run;
 }
 
-log(
-  `${cases.length} cases × ${rounds} round(s) × (${warmup} s warm-up + ${duration} s), ${connections} connections, Node ${process.version}`,
-);
+/**
+ * One pair: a fresh server for the case and one for bare Express, both alive (and pinned to the same core), each
+ * warmed up, then `slices` slices of `duration` seconds of load, alternating between the two (the order flips
+ * every slice). This machine's speed drifts by tens of per cent within a minute; two servers measured second by
+ * second in turn see the same drift, and their ratio does not.
+ */
+async function runPair(c, round) {
+  // The case, bare Express, and (for a case that sends credentials) bare Express sent the same requests.
+  const same =
+    args.same && sendsCredentials(c.base ?? c.name)
+      ? { name: `${SAME}${c.base ?? c.name}`, label: 'bare Express 5, sent the same requests', same: true }
+      : undefined;
+  const members = [bare, ...(same ? [same] : []), c];
+  const launched = await Promise.allSettled(
+    members.map((m) => startCaseServer(m.base ?? m.name, m.base ? beforeCtx : ctx, { core: SERVER_CORE })),
+  );
+  const sides = members.map((m, i) => ({
+    c: m,
+    server: launched[i].status === 'fulfilled' ? launched[i].value : undefined,
+    slices: [],
+    error: undefined,
+  }));
+  try {
+    const failed = launched.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const side of sides) await phase(side.server, side.c, warmupOf(side.c), 1);
+    for (let slice = 0; slice < slices; slice++) {
+      // Rotate who goes first, slice by slice.
+      const shift = (slice + round) % sides.length;
+      const order = [...sides.slice(shift), ...sides.slice(0, shift)];
+      for (const side of order) side.slices.push(await phase(side.server, side.c, 0, duration));
+    }
+  } catch (err) {
+    for (const side of sides) side.error ??= err?.message ?? String(err);
+  } finally {
+    await Promise.all(sides.map((side) => side.server?.close()));
+  }
+  return sides.map((side) => {
+    const run = summariseSlices(side.c, round, side.slices, side.error);
+    // Every bare Express run sent a case's requests is one row (`express-same`), tied to its case by `pair`.
+    if (side.c.same) run.name = 'express-same';
+    return run;
+  });
+}
+
 /** Logs one run's figures. */
 function report(run, round) {
   if (run.ok) {
@@ -208,10 +275,10 @@ try {
   for (let round = 1; round <= rounds && !stopping; round++) {
     // Rotate the order each round so no case always runs first or last.
     const order = measured.map((_, i) => measured[(i + round - 1) % measured.length]);
-    for (const [index, c] of order.entries()) {
+    for (const c of order) {
       if (stopping) break;
       const elapsed = Date.now() - started;
-      const perPair = runs.length ? (elapsed / runs.length) * 2 : (warmup + duration + 2) * 2000;
+      const perPair = runs.length ? (elapsed / runs.length) * 3 : (warmup + slices * duration + 3) * 3000; // at most 3 runs a pair
       if (elapsed + perPair > budgetMs) {
         log(
           `\n!!! time budget of ${budgetMs / 1000} s reached: stopping before round ${round} ${c.name} (--budget)\n`,
@@ -220,9 +287,7 @@ try {
         break;
       }
       pair++;
-      const bareFirst = (round + index) % 2 === 0;
-      for (const which of bareFirst ? [bare, c] : [c, bare]) {
-        const run = await runCase(which, round);
+      for (const run of await runPair(c, round)) {
         run.pair = pair;
         runs.push(run);
         report(run, round);
@@ -234,10 +299,17 @@ try {
   await jwks.close();
 }
 
-const rows = summarise(cases, runs);
+const rows = summarise(
+  [
+    ...cases.filter((c) => c.name === 'express'),
+    { name: 'express-same', label: "bare Express 5, sent each case's requests (which it does not read)" },
+    ...cases.filter((c) => c.name !== 'express'),
+  ].filter((c) => runs.some((r) => r.name === c.name)),
+  runs,
+);
 const goals = targets(runs, { connections });
 const when = new Date();
-const header = `${when.toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${rounds} round(s) × ${duration} s (+${warmup} s warm-up), ${connections} connections${pinned ? ', server pinned to core 1, load to core 0' : ', unpinned'}; took ${Math.round((Date.now() - started) / 1000)} s`;
+const header = `${when.toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${rounds} round(s) × ${slices} slices of ${duration} s per side (+${warmup} s warm-up), ${connections} connections${pinned ? ', server pinned to core 1, load to core 0' : ', unpinned'}; took ${Math.round((Date.now() - started) / 1000)} s`;
 console.log(`\n${header}\n\n${markdownTable(rows)}\n\n${markdownTargets(goals)}\n`);
 
 const jsonPath = args.json ?? join(CACHE_DIR, `results-${when.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -5,6 +5,8 @@
 // Every app answers `{"userId":...,"kind":...}` so a case that stops authenticating cannot look fast: the load
 // generator compares every response body with the expected one.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   AUDIENCE,
   COOKIE_NAME,
@@ -47,6 +49,14 @@ export const CASES = [
   { name: 'bridge-provider-warm-nostats', label: 'bridge: provider warm, stats: false' },
   { name: 'bridge-legacy-memory-nostats', label: 'bridge: legacy MemoryStore, stats: false' },
 ];
+
+/** The prefix of a bare Express server sent another case's requests (`express-same:bridge-mixed`). */
+export const SAME = 'express-same:';
+
+/** Whether a case sends credentials, so a bare Express run sent the same requests is worth measuring. */
+export function sendsCredentials(name) {
+  return !['express', 'express-noop', 'express-auth'].includes(name);
+}
 
 export function caseByName(name) {
   const found = CASES.find((c) => c.name === name);
@@ -95,6 +105,11 @@ function mixedSlots() {
  * `sample()` lists one request of each kind the case sends, for the correctness test.
  */
 export function traffic(name, fixture) {
+  // `express-same:<case>`: bare Express sent that case's requests; it reads no credential and answers no user.
+  if (name.startsWith(SAME)) {
+    const base = traffic(name.slice(SAME.length), fixture);
+    return { at: (i) => ok(base.at(i).headers, null, null), size: base.size };
+  }
   const { tokens, sessions, invalidCookies } = fixture;
   const bearer = (i) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` });
   const provider = (i, kind = 'provider') => ok(bearer(i), subjectOf(i % tokens.length), kind);
@@ -242,7 +257,10 @@ function unauthorized(res) {
 }
 
 async function buildBridge(ctx, { sessions, stats }) {
-  const { sessionBridge } = await import('../../dist/index.js');
+  // `ctx.bridgeDist`: another build of the package (`--before`), to compare two versions in one run.
+  const { sessionBridge } = await import(
+    ctx.bridgeDist ? pathToFileURL(join(ctx.bridgeDist, 'index.js')).href : '../../dist/index.js'
+  );
   const legacy = sessions === 'redis' ? await redisSessions(ctx) : await memorySessions(ctx);
   const bridge = sessionBridge({
     legacy: { store: legacy.store, secret: SESSION_SECRET },
@@ -380,6 +398,7 @@ async function expressSession(legacy) {
  * Returns `{ app, close? }`.
  */
 export async function buildCase(name, ctx) {
+  if (name.startsWith(SAME)) return builders.express(ctx);
   caseByName(name);
   return builders[name](ctx);
 }

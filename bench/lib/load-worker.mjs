@@ -83,10 +83,20 @@ function phase({ port, connections, seconds, stream }) {
   });
 }
 
-async function run({ name, port, connections, warmup, duration }) {
+/** Where each `sequence` (a server's requests over several runs) has got to, so cold tokens are never sent twice. */
+const positions = new Map();
+
+async function run({ name, sequence, port, connections, warmup, duration }) {
   const t = traffic(name, fixture);
-  let index = 0; // one sequence per run (warm-up then measurement), so cold tokens are never sent twice
-  const stream = { next: () => t.at(index++) };
+  // One sequence per run (warm-up then measurement), or continued across the runs that name the same `sequence`.
+  let index = sequence === undefined ? 0 : (positions.get(sequence) ?? 0);
+  const stream = {
+    next: () => {
+      const request = t.at(index++);
+      if (sequence !== undefined) positions.set(sequence, index);
+      return request;
+    },
+  };
   const warm = warmup > 0 ? await phase({ port, connections, seconds: warmup, stream }) : undefined;
   const go = new Promise((resolve) => {
     goResolve = resolve;

@@ -7,16 +7,21 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The bare Express run measured next to `run` (see run.mjs), or undefined. */
-function bareOf(runs, run) {
-  return runs.find((r) => r.name === 'express' && r.pair === run.pair && r.ok);
+/**
+ * The bare Express run measured next to `run` (see run.mjs): `express` (sent no credential), or `express-same` (sent
+ * the same requests as the case, which it does not read); undefined when there is none.
+ */
+function bareOf(runs, run, bare = 'express') {
+  return runs.find((r) => r.name === bare && r.pair === run.pair && r.ok);
 }
 
 /** `metric(run)` relative to the bare Express run next to it. */
-function normalised(runs, run, metric) {
-  const base = bareOf(runs, run);
+function normalised(runs, run, metric, bare = 'express') {
+  const base = bareOf(runs, run, bare);
   return base ? metric(run) / metric(base) : Number.NaN;
 }
+
+const BARES = new Set(['express', 'express-same']);
 
 /**
  * Median over rounds of `metric(case) / metric(baseline)`. Against bare Express, each run is paired with the bare
@@ -26,8 +31,8 @@ function normalised(runs, run, metric) {
 export function pairedRatio(runs, name, baseline, metric = (r) => r.requestsPerSecond) {
   const ratios = [];
   for (const run of runs.filter((r) => r.name === name && r.ok)) {
-    if (baseline === 'express') {
-      ratios.push(normalised(runs, run, metric));
+    if (BARES.has(baseline)) {
+      ratios.push(normalised(runs, run, metric, baseline));
       continue;
     }
     const base = runs.find((r) => r.name === baseline && r.round === run.round && r.ok);
@@ -68,6 +73,7 @@ export function summarise(cases, runs) {
       loadCpuPercent: median(good.map((r) => r.loadCpuPercent)),
       vsBare: pairedRatio(runs, c.name, 'express'),
       vsBareByCpu: pairedRatio(runs, c.name, 'express', perCpu),
+      vsSameByCpu: c.name === 'express-same' ? Number.NaN : pairedRatio(runs, c.name, 'express-same', perCpu),
       notes: [...new Set(mine.flatMap((r) => r.notes ?? []))],
     };
   });
@@ -87,9 +93,12 @@ export function targets(runs, { connections = 50 } = {}) {
   const ratio = (name, base, min) => {
     const value = pairedRatio(runs, name, base, rps);
     const cpu = pairedRatio(runs, name, base, perCpu);
+    const same = base === 'express' ? pairedRatio(runs, name, 'express-same', perCpu) : Number.NaN;
     return {
       throughput: x(value),
       cpu: x(cpu),
+      same: Number.isFinite(same) ? x(same) : '',
+      passSame: Number.isFinite(same) ? same >= min : undefined,
       pass: Number.isFinite(value) ? value >= min : undefined,
       passCpu: Number.isFinite(cpu) ? cpu >= min : undefined,
     };
@@ -155,14 +164,14 @@ const fmt = (value, digits = 0) =>
 
 export function markdownTable(rows) {
   const lines = [
-    '| Case | req/s | × bare | p50 ms | p99 ms | server CPU µs/req | × bare by CPU | GC ms per 10k req | server core use | load gen CPU | rounds |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Case | req/s | × bare | p50 ms | p99 ms | server CPU µs/req | × bare by CPU | × bare, same requests, by CPU | GC ms per 10k req | server core use | load gen CPU | rounds |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const failed = r.failed ? ` (${r.failed} FAILED)` : '';
     const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
     lines.push(
-      `| ${r.label}${notes} | ${fmt(r.requestsPerSecond)} | ${fmt(r.vsBare, 3)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuMicrosPerRequest, 1)} | ${fmt(r.vsBareByCpu, 3)} | ${fmt(r.gcMsPer10k, 1)} | ${fmt(r.serverCpuPercent)} % | ${fmt(r.loadCpuPercent)} % | ${r.rounds}${failed} |`,
+      `| ${r.label}${notes} | ${fmt(r.requestsPerSecond)} | ${fmt(r.vsBare, 3)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuMicrosPerRequest, 1)} | ${fmt(r.vsBareByCpu, 3)} | ${Number.isFinite(r.vsSameByCpu) ? fmt(r.vsSameByCpu, 3) : ''} | ${fmt(r.gcMsPer10k, 1)} | ${fmt(r.serverCpuPercent)} % | ${fmt(r.loadCpuPercent)} % | ${r.rounds}${failed} |`,
     );
   }
   return lines.join('\n');
@@ -170,11 +179,17 @@ export function markdownTable(rows) {
 
 export function markdownTargets(rows) {
   const mark = (pass) => (pass === undefined ? '' : pass ? ' ✓' : ' ✗');
-  const lines = ['| Target | by req/s | by CPU per request |', '|---|---:|---:|'];
+  const lines = [
+    '| Target | by req/s | by CPU per request | by CPU, against bare Express sent the same requests |',
+    '|---|---:|---:|---:|',
+  ];
   for (const t of rows) {
     // Ratios are judged by CPU per request; the req/s column is for reference (no mark).
     const judged = t.cpu ? '' : mark(t.pass);
-    lines.push(`| ${t.target} | ${t.throughput}${judged} | ${t.cpu}${t.cpu ? mark(t.passCpu) : ''} |`);
+    const same = t.same ? `${t.same}${mark(t.passSame)}` : '';
+    lines.push(
+      `| ${t.target} | ${t.throughput}${judged} | ${t.cpu}${t.cpu ? mark(t.passCpu) : ''} | ${same} |`,
+    );
   }
   return lines.join('\n');
 }

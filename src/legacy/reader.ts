@@ -43,13 +43,15 @@ function settleWithin<T>(
 }
 
 /**
- * The sessions of express-session's own `MemoryStore`, which its `get` parses out of this table at once and only
- * hands over on a later tick (`setImmediate`): read in place, the same JSON with the same expiry rule, a request
- * carrying a MemoryStore session is decided with no event-loop turn. Only the store class itself qualifies (by
- * its shape: a subclass or another store named MemoryStore goes through `get`). Read-only: an expired session
- * is "no session" here and left for the store to prune, where `get` would delete it.
+ * The `get` of express-session's own `MemoryStore`, which parses the session out of `store.sessions` at once and
+ * only hands it over on a later tick (`setImmediate`). When `store` is one, its table is read in place instead
+ * (`readInPlace`: the same JSON, the same expiry rule), so a request carrying a MemoryStore session is decided
+ * with no event-loop turn. Only the class itself qualifies, recognised by its shape when the bridge is built: a
+ * subclass, another store named MemoryStore, or a `get` replaced later (on the instance or the prototype, e.g.
+ * by a test spy) goes through `get`. Read-only: an expired session is "no session" here and left for the store
+ * to prune, where `get` would delete it.
  */
-function sessionsInPlace(store: LegacySessionStore): Record<string, unknown> | undefined {
+function memoryStoreGet(store: LegacySessionStore): LegacySessionStore['get'] | undefined {
   const proto: unknown = Object.getPrototypeOf(store);
   if (typeof proto !== 'object' || proto === null) return undefined;
   const own = proto as Record<string, unknown>;
@@ -58,10 +60,16 @@ function sessionsInPlace(store: LegacySessionStore): Record<string, unknown> | u
     !Object.hasOwn(own, 'get') ||
     !Object.hasOwn(own, 'all') ||
     !Object.hasOwn(own, 'touch') ||
-    store.get !== own.get
+    store.get !== own.get ||
+    sessionsOf(store) === undefined
   ) {
     return undefined;
   }
+  return store.get;
+}
+
+/** MemoryStore's table (null-prototype, so no sid reads an inherited property); replaced by `store.clear()`. */
+function sessionsOf(store: LegacySessionStore): Record<string, unknown> | undefined {
   const sessions = (store as { sessions?: unknown }).sessions;
   if (typeof sessions !== 'object' || sessions === null || Object.getPrototypeOf(sessions) !== null) {
     return undefined;
@@ -69,14 +77,19 @@ function sessionsInPlace(store: LegacySessionStore): Record<string, unknown> | u
   return sessions as Record<string, unknown>;
 }
 
-/** MemoryStore's `getSession` without its delete: the stored JSON parsed, or undefined when absent or expired. */
+/**
+ * MemoryStore's `getSession` without its delete: the stored JSON parsed, or undefined when absent or expired by
+ * its rule (a truthy `cookie.expires` at or before the real clock). Throws where it throws (damaged JSON, `null`).
+ */
 function readInPlace(sessions: Record<string, unknown>, sid: string): LegacySessionData | undefined {
   const raw = sessions[sid];
-  if (typeof raw !== 'string' || raw.length === 0) return undefined;
-  const session = JSON.parse(raw) as LegacySessionData;
-  // MemoryStore's rule: a cookie whose `expires` has passed (by the real clock) is no session.
-  const expires = (session?.cookie as { expires?: unknown } | undefined)?.expires;
-  if (typeof expires === 'string' && Date.parse(expires) <= Date.now()) return undefined;
+  if (!raw) return undefined;
+  const session = JSON.parse(raw as string) as LegacySessionData;
+  if (session.cookie) {
+    const expires: unknown = session.cookie.expires;
+    const at = typeof expires === 'string' ? Date.parse(expires) : expires;
+    if (at && (at as number) <= Date.now()) return undefined;
+  }
   return session;
 }
 
@@ -109,10 +122,13 @@ export class LegacyReader {
   readonly #debug: (message: string) => void;
   readonly #deadlines = new Deadlines();
   readonly #sessionIds = new LRUCache<string, string>({ max: SESSION_ID_CACHE_MAX });
+  /** The store's `get` when it is express-session's MemoryStore, read in place while `get` is still this one. */
+  readonly #inPlace: LegacySessionStore['get'] | undefined;
 
   constructor(config: LegacyConfig, debug: (message: string) => void) {
     this.#config = config;
     this.#debug = debug;
+    this.#inPlace = config.type === 'store' ? memoryStoreGet(config.store) : undefined;
   }
 
   /** The legacy login of a request. Never rejects: a failed call is the `unavailable` result. */
@@ -162,7 +178,7 @@ export class LegacyReader {
   ): LegacyResult | Promise<LegacyResult> {
     const { store, breaker } = config;
     if (breaker && !breaker.allow()) this.#refuse('legacy store', STORE, breaker);
-    const sessions = sessionsInPlace(store);
+    const sessions = store.get === this.#inPlace ? sessionsOf(store) : undefined;
     if (sessions) {
       let found: LegacySessionData | undefined;
       try {

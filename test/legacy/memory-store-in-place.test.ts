@@ -6,7 +6,7 @@
  */
 import { sign } from 'cookie-signature';
 import session from 'express-session';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type LegacyConfig, LegacyReader } from '../helpers/internals.js';
 
 const SECRET = 'in-place-secret';
@@ -77,14 +77,44 @@ describe("express-session's MemoryStore, read in place", () => {
     expect(Object.keys(sessions)).toContain('sid-expired');
   });
 
-  it('answers unavailable when the stored JSON is damaged, as a get that throws', () => {
+  it('follows its expiry rule for an expires that is not a date string (a number in the past is expired)', () => {
     const store = new session.MemoryStore();
-    (store as unknown as { sessions: Record<string, string> }).sessions['sid-damaged'] = '{not json';
+    const sessions = (store as unknown as { sessions: Record<string, string> }).sessions;
+    sessions['sid-number'] = JSON.stringify({ cookie: { expires: Date.now() - 1000 }, userId: 'ivan' });
+    sessions['sid-no-expiry'] = JSON.stringify({ cookie: { expires: null }, userId: 'judy' });
     const { check } = readerOf(store);
-    expect(check('sid-damaged')).toMatchObject({
-      state: 'unavailable',
-      error: { code: 'ERR_BRIDGE_LEGACY_UNAVAILABLE' },
-    });
+    expect(check('sid-number')).toEqual({ state: 'none' });
+    expect(check('sid-no-expiry')).toMatchObject({ state: 'ok', userId: 'judy' });
+  });
+
+  it('answers unavailable where its get throws: damaged JSON, a stored null', () => {
+    const store = new session.MemoryStore();
+    const sessions = (store as unknown as { sessions: Record<string, string> }).sessions;
+    sessions['sid-damaged'] = '{not json';
+    sessions['sid-null'] = 'null';
+    const { check } = readerOf(store);
+    for (const sid of ['sid-damaged', 'sid-null']) {
+      expect(check(sid)).toMatchObject({
+        state: 'unavailable',
+        error: { code: 'ERR_BRIDGE_LEGACY_UNAVAILABLE' },
+      });
+    }
+  });
+
+  it('goes through get once get is replaced on the prototype after the bridge was built (a test spy)', async () => {
+    const store = new session.MemoryStore();
+    put(store, 'sid-spied', 'kim');
+    const { check } = readerOf(store);
+    const spy = vi.spyOn(session.MemoryStore.prototype, 'get');
+    try {
+      const result = check('sid-spied');
+      expect(result).toBeInstanceOf(Promise);
+      expect(await result).toMatchObject({ state: 'ok', userId: 'kim' });
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(check('sid-spied')).not.toBeInstanceOf(Promise);
   });
 
   it('goes through get for a subclass, and for a MemoryStore whose get was replaced', async () => {
