@@ -163,15 +163,18 @@ const fmt = (value, digits = 0) =>
     : 'n/a';
 
 export function markdownTable(rows) {
+  // The "same requests" column only when the run had those servers (`--same`).
+  const same = rows.some((r) => Number.isFinite(r.vsSameByCpu));
   const lines = [
-    '| Case | req/s | × bare | p50 ms | p99 ms | server CPU µs/req | × bare by CPU | × bare, same requests, by CPU | GC ms per 10k req | server core use | load gen CPU | rounds |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| Case | req/s | × bare | p50 ms | p99 ms | server CPU µs/req | × bare by CPU |${same ? ' × bare, same requests, by CPU |' : ''} GC ms per 10k req | server core use | load gen CPU | rounds |`,
+    `|---|---:|---:|---:|---:|---:|---:|${same ? '---:|' : ''}---:|---:|---:|---:|`,
   ];
   for (const r of rows) {
     const failed = r.failed ? ` (${r.failed} FAILED)` : '';
     const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
+    const sameCell = same ? ` ${Number.isFinite(r.vsSameByCpu) ? fmt(r.vsSameByCpu, 3) : ''} |` : '';
     lines.push(
-      `| ${r.label}${notes} | ${fmt(r.requestsPerSecond)} | ${fmt(r.vsBare, 3)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuMicrosPerRequest, 1)} | ${fmt(r.vsBareByCpu, 3)} | ${Number.isFinite(r.vsSameByCpu) ? fmt(r.vsSameByCpu, 3) : ''} | ${fmt(r.gcMsPer10k, 1)} | ${fmt(r.serverCpuPercent)} % | ${fmt(r.loadCpuPercent)} % | ${r.rounds}${failed} |`,
+      `| ${r.label}${notes} | ${fmt(r.requestsPerSecond)} | ${fmt(r.vsBare, 3)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuMicrosPerRequest, 1)} | ${fmt(r.vsBareByCpu, 3)} |${sameCell} ${fmt(r.gcMsPer10k, 1)} | ${fmt(r.serverCpuPercent)} % | ${fmt(r.loadCpuPercent)} % | ${r.rounds}${failed} |`,
     );
   }
   return lines.join('\n');
@@ -179,16 +182,17 @@ export function markdownTable(rows) {
 
 export function markdownTargets(rows) {
   const mark = (pass) => (pass === undefined ? '' : pass ? ' ✓' : ' ✗');
+  const same = rows.some((t) => t.same);
   const lines = [
-    '| Target | by req/s | by CPU per request | by CPU, against bare Express sent the same requests |',
-    '|---|---:|---:|---:|',
+    `| Target | by req/s | by CPU per request |${same ? ' by CPU, against bare Express sent the same requests |' : ''}`,
+    `|---|---:|---:|${same ? '---:|' : ''}`,
   ];
   for (const t of rows) {
     // Ratios are judged by CPU per request; the req/s column is for reference (no mark).
     const judged = t.cpu ? '' : mark(t.pass);
-    const same = t.same ? `${t.same}${mark(t.passSame)}` : '';
+    const sameCell = same ? ` ${t.same ? `${t.same}${mark(t.passSame)}` : ''} |` : '';
     lines.push(
-      `| ${t.target} | ${t.throughput}${judged} | ${t.cpu}${t.cpu ? mark(t.passCpu) : ''} | ${same} |`,
+      `| ${t.target} | ${t.throughput}${judged} | ${t.cpu}${t.cpu ? mark(t.passCpu) : ''} |${sameCell}`,
     );
   }
   return lines.join('\n');

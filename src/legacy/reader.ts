@@ -43,54 +43,49 @@ function settleWithin<T>(
 }
 
 /**
- * The `get` of express-session's own `MemoryStore`, which parses the session out of `store.sessions` at once and
- * only hands it over on a later tick (`setImmediate`). When `store` is one, its table is read in place instead
- * (`readInPlace`: the same JSON, the same expiry rule), so a request carrying a MemoryStore session is decided
- * with no event-loop turn. Only the class itself qualifies, recognised by its shape when the bridge is built: a
- * subclass, another store named MemoryStore, or a `get` replaced later (on the instance or the prototype, e.g.
- * by a test spy) goes through `get`. Read-only: an expired session is "no session" here and left for the store
- * to prune, where `get` would delete it.
+ * `store.get(sid)`, answered within `ms`. A store that calls back synchronously gives its answer at once, with
+ * no promise; one that answers later (MemoryStore on the next tick, Redis, SQL) gets a promise bounded by the
+ * shared `deadlines`, not a timer of its own. Like express-session, an error whose `code` is `'ENOENT'` is
+ * "no session" (session-file-store answers a destroyed or unknown session that way); any other error rejects.
  */
-function memoryStoreGet(store: LegacySessionStore): LegacySessionStore['get'] | undefined {
-  const proto: unknown = Object.getPrototypeOf(store);
-  if (typeof proto !== 'object' || proto === null) return undefined;
-  const own = proto as Record<string, unknown>;
-  if (
-    (own.constructor as { name?: unknown } | undefined)?.name !== 'MemoryStore' ||
-    !Object.hasOwn(own, 'get') ||
-    !Object.hasOwn(own, 'all') ||
-    !Object.hasOwn(own, 'touch') ||
-    store.get !== own.get ||
-    sessionsOf(store) === undefined
-  ) {
-    return undefined;
+function storeGet(
+  store: LegacySessionStore,
+  sid: string,
+  ms: number,
+  deadlines: Deadlines,
+): LegacySessionData | null | undefined | Promise<LegacySessionData | null | undefined> {
+  let settled = false;
+  let sync = true;
+  let syncError: unknown;
+  let syncSession: LegacySessionData | null | undefined;
+  let later: ((err: unknown, session: LegacySessionData | null | undefined) => void) | undefined;
+  store.get(sid, (err, session) => {
+    if (settled) return;
+    settled = true;
+    const error = isNoSession(err) ? undefined : err;
+    const found = isNoSession(err) ? null : (session as LegacySessionData | null | undefined);
+    if (sync) {
+      syncError = error;
+      syncSession = found;
+    } else later?.(error, found);
+  });
+  sync = false;
+  if (settled) {
+    if (syncError) throw syncError;
+    return syncSession;
   }
-  return store.get;
-}
-
-/** MemoryStore's table (null-prototype, so no sid reads an inherited property); replaced by `store.clear()`. */
-function sessionsOf(store: LegacySessionStore): Record<string, unknown> | undefined {
-  const sessions = (store as { sessions?: unknown }).sessions;
-  if (typeof sessions !== 'object' || sessions === null || Object.getPrototypeOf(sessions) !== null) {
-    return undefined;
-  }
-  return sessions as Record<string, unknown>;
-}
-
-/**
- * MemoryStore's `getSession` without its delete: the stored JSON parsed, or undefined when absent or expired by
- * its rule (a truthy `cookie.expires` at or before the real clock). Throws where it throws (damaged JSON, `null`).
- */
-function readInPlace(sessions: Record<string, unknown>, sid: string): LegacySessionData | undefined {
-  const raw = sessions[sid];
-  if (!raw) return undefined;
-  const session = JSON.parse(raw as string) as LegacySessionData;
-  if (session.cookie) {
-    const expires: unknown = session.cookie.expires;
-    const at = typeof expires === 'string' ? Date.parse(expires) : expires;
-    if (at && (at as number) <= Date.now()) return undefined;
-  }
-  return session;
+  return new Promise((resolve, reject) => {
+    const cancel = deadlines.add(ms, () => {
+      if (settled) return;
+      settled = true;
+      reject(new TimeoutError(`legacy store did not answer within ${ms} ms`));
+    });
+    later = (err, session) => {
+      cancel();
+      if (err) reject(err);
+      else resolve(session);
+    };
+  });
 }
 
 function expired(session: LegacySessionData, now: number): boolean {
@@ -122,13 +117,10 @@ export class LegacyReader {
   readonly #debug: (message: string) => void;
   readonly #deadlines = new Deadlines();
   readonly #sessionIds = new LRUCache<string, string>({ max: SESSION_ID_CACHE_MAX });
-  /** The store's `get` when it is express-session's MemoryStore, read in place while `get` is still this one. */
-  readonly #inPlace: LegacySessionStore['get'] | undefined;
 
   constructor(config: LegacyConfig, debug: (message: string) => void) {
     this.#config = config;
     this.#debug = debug;
-    this.#inPlace = config.type === 'store' ? memoryStoreGet(config.store) : undefined;
   }
 
   /** The legacy login of a request. Never rejects: a failed call is the `unavailable` result. */
@@ -138,107 +130,36 @@ export class LegacyReader {
     cookies: () => Record<string, string | undefined>,
   ): LegacyResult | Promise<LegacyResult> {
     try {
-      const config = this.#config;
-      if (config.type === 'resolve') {
-        const result = this.#resolve(config, req);
-        return result instanceof Promise ? result.catch(unavailable) : result;
-      }
-      const sid = this.#sessionId(cookies()[config.cookieName], config.secrets);
-      if (sid === undefined) return NONE;
-      return this.#readStore(config, sid, now);
+      const result = this.#read(req, now, cookies);
+      return result instanceof Promise ? result.catch(unavailable) : result;
     } catch (err) {
       return unavailable(err);
     }
   }
 
-  #resolve(
-    config: Extract<LegacyConfig, { type: 'resolve' }>,
+  #read(
     req: BridgeRequest,
-  ): LegacyResult | Promise<LegacyResult> {
-    const identity = this.#guarded(() => config.resolve(req), 'legacy.resolve', RESOLVE);
-    return then(identity, (found) => {
-      const userId = toUserId(found?.userId);
-      if (!found || userId === undefined) return NONE;
-      return { state: 'ok', userId, sessionId: found.sessionId, session: found.session };
-    });
-  }
-
-  /**
-   * `store.get(sid)` once, behind the circuit breaker, within `timeoutMs`; then the user of the session. A store
-   * that calls back synchronously (or express-session's MemoryStore, read in place) is answered at once, with no
-   * promise; one that answers later (Redis, SQL) gets one promise, settled from its callback with the whole
-   * result, bounded by the shared `deadlines` rather than a timer of its own. Like express-session, an error whose
-   * `code` is `'ENOENT'` is "no session" (session-file-store answers a destroyed or unknown session that way).
-   * Throws (or resolves to `unavailable`) on a failure; never rejects for one.
-   */
-  #readStore(
-    config: Extract<LegacyConfig, { type: 'store' }>,
-    sid: string,
     now: number,
+    cookies: () => Record<string, string | undefined>,
   ): LegacyResult | Promise<LegacyResult> {
-    const { store, breaker } = config;
-    if (breaker && !breaker.allow()) this.#refuse('legacy store', STORE, breaker);
-    const sessions = store.get === this.#inPlace ? sessionsOf(store) : undefined;
-    if (sessions) {
-      let found: LegacySessionData | undefined;
-      try {
-        found = readInPlace(sessions, sid);
-      } catch (cause) {
-        this.#failed('legacy store', STORE, cause);
-      }
-      this.#answered('legacy store');
-      return this.#user(config, sid, found, now);
-    }
-    const outcome = (err: unknown, session: unknown): LegacyResult | Promise<LegacyResult> => {
-      if (err && !isNoSession(err)) this.#failed('legacy store', STORE, err);
-      this.#answered('legacy store');
-      return this.#user(config, sid, isNoSession(err) ? null : (session as LegacySessionData | null), now);
-    };
-    let settled = false;
-    let sync = true;
-    let early: [unknown, unknown] | undefined;
-    let later: ((err: unknown, session: unknown) => void) | undefined;
-    try {
-      store.get(sid, (err, session) => {
-        if (settled) return;
-        settled = true;
-        if (sync) early = [err, session];
-        else later?.(err, session);
+    const config = this.#config;
+    if (config.type === 'resolve') {
+      const identity = this.#guarded(() => config.resolve(req), 'legacy.resolve', RESOLVE);
+      return then(identity, (found) => {
+        const userId = toUserId(found?.userId);
+        if (!found || userId === undefined) return NONE;
+        return { state: 'ok', userId, sessionId: found.sessionId, session: found.session };
       });
-    } catch (cause) {
-      settled = true;
-      this.#failed('legacy store', STORE, cause);
     }
-    sync = false;
-    if (early) return outcome(early[0], early[1]);
-    return new Promise<LegacyResult>((resolve, reject) => {
-      const settle = (answer: () => LegacyResult | Promise<LegacyResult>) => {
-        try {
-          resolve(answer());
-        } catch (err) {
-          try {
-            resolve(unavailable(err));
-          } catch (bug) {
-            reject(bug);
-          }
-        }
-      };
-      const cancel = this.#deadlines.add(config.timeoutMs, () => {
-        if (settled) return;
-        settled = true;
-        settle(() =>
-          this.#failed(
-            'legacy store',
-            STORE,
-            new TimeoutError(`legacy store did not answer within ${config.timeoutMs} ms`),
-          ),
-        );
-      });
-      later = (err, session) => {
-        cancel();
-        settle(() => outcome(err, session));
-      };
-    });
+    const sid = this.#sessionId(cookies()[config.cookieName], config.secrets);
+    if (sid === undefined) return NONE;
+    const session = this.#guarded(
+      () => storeGet(config.store, sid, config.timeoutMs, this.#deadlines),
+      'legacy store',
+      STORE,
+      false,
+    );
+    return then(session, (found) => this.#user(config, sid, found, now));
   }
 
   #sessionId(raw: string | undefined, secrets: readonly string[]): string | undefined {
@@ -275,75 +196,60 @@ export class LegacyReader {
     } catch (cause) {
       throw failed(USER_ID, cause);
     }
-    const user = (value: unknown): LegacyResult => {
+    const resolved =
+      raw instanceof Promise ? raw.catch((cause: unknown) => Promise.reject(failed(USER_ID, cause))) : raw;
+    return then(resolved, (value): LegacyResult => {
       const userId = toUserId(value);
       if (userId === undefined) {
         this.#debug('legacy session has no user id (not logged in)');
         return NONE;
       }
       return { state: 'ok', userId, sessionId: sid, session };
-    };
-    // An asynchronous `legacy.userId` that fails is the `unavailable` result, never a rejection.
-    if (raw instanceof Promise)
-      return raw.then(user, (cause: unknown) => unavailable(failed(USER_ID, cause)));
-    return user(raw);
+    });
   }
 
   /**
-   * One call to `legacy.resolve` (or `legacy.userId`), within `timeoutMs`, behind the circuit breaker. While the
-   * circuit is open the call is not made: the 503 comes at once, with `Retry-After` = the rest of the cool-down.
-   * Every call that is made reports its outcome, a timeout as a failure, so a hanging probe is bounded.
+   * One call to the store or `legacy.resolve`, within `timeoutMs`, behind the circuit breaker. While the circuit
+   * is open the call is not made: the 503 comes at once, with `Retry-After` = the rest of the cool-down. Every
+   * call that is made reports its outcome, a timeout as a failure, so a hanging probe is bounded by `timeoutMs`.
    */
-  #guarded<T>(work: () => T | PromiseLike<T>, what: string, failure: Failure): T | Promise<T> {
+  #guarded<T>(work: () => T | PromiseLike<T>, what: string, failure: Failure, bound = true): T | Promise<T> {
     const config = this.#config;
     const breaker = config.breaker;
-    if (breaker && !breaker.allow()) this.#refuse(what, failure, breaker);
-    let value: T | Promise<T>;
-    try {
-      value = settleWithin(work(), config.timeoutMs, what, this.#deadlines);
-    } catch (cause) {
-      return this.#failed(what, failure, cause);
-    }
-    if (value instanceof Promise) {
-      return value.then(
-        (answer) => {
-          this.#answered(what);
-          return answer;
-        },
-        (cause: unknown) => this.#failed(what, failure, cause),
+    if (breaker && !breaker.allow()) {
+      throw retryLater(
+        new BridgeError(failure[0], failure[1] + OPEN, { cause: new Error(`${what}: circuit open`) }),
+        breaker,
       );
     }
-    this.#answered(what);
-    return value;
-  }
-
-  /** The circuit is open: the 503 at once, with `Retry-After` = the rest of the cool-down. */
-  #refuse(what: string, failure: Failure, breaker: CircuitBreaker): never {
-    throw retryLater(
-      new BridgeError(failure[0], failure[1] + OPEN, { cause: new Error(`${what}: circuit open`) }),
-      breaker,
-    );
-  }
-
-  /** A call answered: the breaker hears of it. */
-  #answered(what: string): void {
-    const breaker = this.#config.breaker;
-    if (!breaker) return;
-    if (breaker.state !== 'closed') this.#debug(`${what} answered again: circuit closed`);
-    breaker.success();
-  }
-
-  /** A call failed (or timed out): the breaker hears of it, and the 503 is thrown. */
-  #failed(what: string, failure: Failure, cause: unknown): never {
-    const error = failed(failure, cause);
-    const breaker = this.#config.breaker;
-    if (!breaker) throw error;
-    const before = breaker.state;
-    breaker.failure();
-    if (breaker.state !== 'open') throw error;
-    if (before !== 'open')
-      this.#debug(`${what} failed repeatedly: circuit open, 503 at once for the cool-down`);
-    throw retryLater(error, breaker);
+    const succeed = (value: T): T => {
+      if (breaker) {
+        if (breaker.state !== 'closed') this.#debug(`${what} answered again: circuit closed`);
+        breaker.success();
+      }
+      return value;
+    };
+    const fail = (cause: unknown): never => {
+      const error = failed(failure, cause);
+      if (!breaker) throw error;
+      const before = breaker.state;
+      breaker.failure();
+      if (breaker.state !== 'open') throw error;
+      if (before !== 'open')
+        this.#debug(`${what} failed repeatedly: circuit open, 503 at once for the cool-down`);
+      throw retryLater(error, breaker);
+    };
+    let value: T | Promise<T>;
+    try {
+      // `bound: false`: the work bounds itself (storeGet), so it needs no second deadline.
+      const answer = work();
+      value = bound
+        ? settleWithin(answer, config.timeoutMs, what, this.#deadlines)
+        : (answer as T | Promise<T>);
+    } catch (cause) {
+      return fail(cause);
+    }
+    return value instanceof Promise ? value.then(succeed, fail) : succeed(value);
   }
 }
 
