@@ -32,8 +32,8 @@ export { oryWhoami } from '../../src/provider/opaque/ory-whoami.js';
 export { TokenCache } from '../../src/provider/token-cache.js';
 export { verifyOptionsFor, verifyToken } from '../../src/provider/verify-token.js';
 export { decide, requestEvent } from '../../src/request/decide.js';
-export { requestStatsEvent } from '../../src/request/report.js';
 export { readCookies } from '../../src/request/read-cookies.js';
+export { requestStatsEvent } from '../../src/request/report.js';
 export {
   PASSWORD_MIGRATION_RESULTS,
   STATS_KINDS,
