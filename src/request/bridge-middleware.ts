@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CutoverState } from '../cutover/state.js';
-import { BridgeError } from '../errors.js';
 import type { BridgeRequest } from '../types.js';
-import type { Decision } from './decide.js';
+import { type Decision, unexpectedFailure } from './decide.js';
 import type { NextFunction } from './middleware-types.js';
 import type { Evaluate } from './pipeline.js';
 import { PENDING, type RequestLedger } from './require-user.js';
@@ -47,10 +46,7 @@ export function createBridgeMiddleware(parts: BridgeMiddlewareParts) {
 
   /** evaluate() handles every expected failure; this is a bug guard, never a crash. */
   function broken(req: IncomingMessage, next: NextFunction, err: unknown): void {
-    const error = new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
-      cause: err,
-    });
-    ledger.set(req, { outcome: 'unavailable', error, legacyDisabled: false });
+    ledger.set(req, unexpectedFailure(err));
     next();
   }
 

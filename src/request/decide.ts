@@ -1,5 +1,4 @@
-import type { BridgeErrorCode } from '../errors.js';
-import { BridgeError } from '../errors.js';
+import { BridgeError, type BridgeErrorCode } from '../errors.js';
 import type { LegacyResult } from '../legacy/reader.js';
 import type { ProviderResult } from '../provider/check.js';
 import type {
@@ -114,6 +113,20 @@ export function decide(
   if (usableLegacy) return authenticated(legacyAuth(usableLegacy, presented));
   if (legacyAccepted && legacy.state === 'unavailable') return failed(legacy.error);
   return { outcome: 'anonymous', legacyDisabled };
+}
+
+/**
+ * The decision of a request whose evaluation threw or rejected: a bug guard (every expected failure is decided
+ * by `decide`), answered as 503 `ERR_BRIDGE_RESOLVER_UNAVAILABLE`, never a crash.
+ */
+export function unexpectedFailure(cause: unknown): Decision & { error: BridgeError } {
+  return {
+    outcome: 'unavailable',
+    error: new BridgeError('ERR_BRIDGE_RESOLVER_UNAVAILABLE', 'Authentication failed unexpectedly.', {
+      cause,
+    }),
+    legacyDisabled: false,
+  };
 }
 
 /** Why a decision is what it is: its error's code, or `ERR_BRIDGE_LEGACY_DISABLED` for a refused legacy session. */

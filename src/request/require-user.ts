@@ -3,7 +3,7 @@ import { BridgeError } from '../errors.js';
 import { OptionChecks } from '../options/checks.js';
 import type { LegacyConfig } from '../options/config.js';
 import type { BridgeAuth, BridgeRequest } from '../types.js';
-import type { Decision } from './decide.js';
+import { type Decision, unexpectedFailure } from './decide.js';
 import type { Middleware, NextFunction } from './middleware-types.js';
 import { type ErrorPolicy, fail } from './respond.js';
 
@@ -196,13 +196,9 @@ export function createRequireUser(
           check();
         },
         (err: unknown) => {
-          const error = new BridgeError(
-            'ERR_BRIDGE_RESOLVER_UNAVAILABLE',
-            'Authentication failed unexpectedly.',
-            { cause: err },
-          );
-          ledger.set(req, { outcome: 'unavailable', error, legacyDisabled: false });
-          fail(policy, res, next, error);
+          const failure = unexpectedFailure(err);
+          ledger.set(req, failure);
+          fail(policy, res, next, failure.error);
         },
       );
     };
