@@ -316,12 +316,24 @@ for (const b of [wide, wideNoStats]) {
   for (let i = 0; i < wideTokens.length; i++) await callBridge(b, wholeProvider(i)[0], 'provider');
 }
 const bareApp = expressWith(undefined);
+// The floor of any authentication middleware, on the same requests: a router layer, then also `req.auth`.
+const noopApp = expressWith((_req, _res, next) => next());
+const FLOOR_AUTH = Object.freeze({ kind: 'provider', userId: 'user-0' });
+const authFloorApp = expressWith((req, _res, next) => {
+  req.auth = FLOOR_AUTH;
+  next();
+});
 const wideApp = expressWith(wide);
 const wideNoStatsApp = expressWith(wideNoStats);
 const whole = (name, fn) => bench(name, fn, { isAsync: true, per: WHOLE, batch: 1 });
 whole(
   'whole call: bare Express 5, the same requests (the baseline)',
   wholeCall(bareApp, undefined, wholeMixed),
+);
+whole('whole call: floor: a no-op middleware', wholeCall(noopApp, undefined, wholeMixed));
+whole(
+  'whole call: floor: a middleware that sets a constant req.auth',
+  wholeCall(authFloorApp, undefined, wholeMixed),
 );
 whole(
   'whole call: legacy MemoryStore (1,000 sessions), recorder flush included',

@@ -24,6 +24,10 @@ import {
  */
 export const CASES = [
   { name: 'express', label: 'bare Express 5' },
+  {
+    name: 'express-control',
+    label: "bare Express 5 again, as a case (A/A control: the harness's own bias and spread)",
+  },
   { name: 'express-noop', label: 'Express 5 + one no-op middleware (the floor of any middleware)' },
   {
     name: 'express-auth',
@@ -55,7 +59,7 @@ export const SAME = 'express-same:';
 
 /** Whether a case sends credentials, so a bare Express run sent the same requests is worth measuring. */
 export function sendsCredentials(name) {
-  return !['express', 'express-noop', 'express-auth'].includes(name);
+  return !['express', 'express-control', 'express-noop', 'express-auth'].includes(name);
 }
 
 export function caseByName(name) {
@@ -120,6 +124,7 @@ export function traffic(name, fixture) {
   const warm = provider(0);
   switch (name) {
     case 'express':
+    case 'express-control':
     case 'express-noop':
       return { at: () => ok({}, null, null), size: 1 };
     case 'express-auth':
@@ -285,6 +290,9 @@ const builders = {
     app.get('/me', (_req, res) => sendMe(res, null, null));
     return { app };
   },
+
+  /** The same app as `express`, measured as a case next to its own bare server: should read 1.0×. */
+  'express-control': () => builders.express(),
 
   /** What one middleware costs in Express 5 whatever it does: a layer of the router and a call. */
   async 'express-noop'() {

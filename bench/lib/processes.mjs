@@ -18,14 +18,18 @@ export function canPin() {
  * Messages are queued until someone asks for them with `next(type)`.
  */
 export class NodeChild {
-  constructor(script, { core, nodeArgs = [], env, label = script } = {}) {
+  constructor(script, { core, nodeArgs = [], env, label = script, wrapper = [] } = {}) {
     this.label = label;
     const stdio = ['ignore', 'inherit', 'inherit', 'ipc'];
     const options = { stdio, env: { ...process.env, ...env } };
     this.pinned = core !== undefined && canPin();
+    // `wrapper`: a command that runs node, e.g. valgrind (bench/instructions.mjs); the IPC channel passes through.
+    const command = [...wrapper, process.execPath, ...nodeArgs, join(HERE, script)];
     this.child = this.pinned
-      ? spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs, join(HERE, script)], options)
-      : fork(join(HERE, script), [], { ...options, execArgv: nodeArgs });
+      ? spawn('taskset', ['-c', String(core), ...command], options)
+      : wrapper.length
+        ? spawn(command[0], command.slice(1), options)
+        : fork(join(HERE, script), [], { ...options, execArgv: nodeArgs });
     this.queue = [];
     this.waiters = [];
     this.exited = new Promise((resolve) => {
@@ -110,12 +114,12 @@ export async function startJwksServer(jwks, { core, issuer } = {}) {
 
 /**
  * Starts a case's server in its own process (case-server.mjs). `ctx`: see `buildCase`. `nodeArgs`: e.g.
- * `['--cpu-prof', '--cpu-prof-dir=...']`. Returns `{ port, pid, pinned, cpu(), profileStart(), profileStop(), close() }`;
+ * `['--cpu-prof', '--cpu-prof-dir=...']`; `wrapper`: a command in front of node (valgrind). Returns `{ port, pid, pinned, cpu(), profileStart(), profileStop(), close() }`;
  * `cpu()` resolves to `{ cpu: { user, system }, requests, gcMs }` read inside the server; `profileStart({ kind,
  * interval })` and `profileStop(file)` take a CPU or allocation profile of a phase (see case-server.mjs).
  */
-export async function startCaseServer(name, ctx, { core, nodeArgs, timeoutMs = 30_000 } = {}) {
-  const child = new NodeChild('case-server.mjs', { core, nodeArgs, label: `server ${name}` });
+export async function startCaseServer(name, ctx, { core, nodeArgs, wrapper, timeoutMs = 30_000 } = {}) {
+  const child = new NodeChild('case-server.mjs', { core, nodeArgs, wrapper, label: `server ${name}` });
   try {
     await child.next('loaded', timeoutMs);
     const { port, pid } = await child.call({ type: 'start', name, ctx }, 'ready', timeoutMs);

@@ -154,6 +154,16 @@ export function targets(runs, { connections = 50 } = {}) {
       target: '(issue #8) provider cold ≥ 1.0× hand-written jose',
       ...ratio('bridge-provider-cold', 'jose', 1.0),
     },
+    // Not a target: the same app on both sides of a pair, so how far it reads from 1.000× is the harness's own bias
+    // and spread in this run, the resolution of every ratio above.
+    {
+      target: 'harness check (no target): bare Express against itself, 1.000× expected',
+      ...ratio('express-control', 'express', 0),
+      pass: undefined,
+      passCpu: undefined,
+      same: '',
+      passSame: undefined,
+    },
   ];
 }
 
