@@ -19,7 +19,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addedInstructions, perRequestByFunction } from './lib/cachegrind.mjs';
-import { caseByName, SAME, traffic } from './lib/cases.mjs';
+import { caseByName, requestsOf, SAME, traffic } from './lib/cases.mjs';
 import { CACHE_DIR, createFixture, ISSUER, TOKEN_USERS } from './lib/fixtures.mjs';
 import { startCaseServer, startJwksServer } from './lib/processes.mjs';
 import { REDIS_URL } from './lib/redis-probe.mjs';
@@ -59,6 +59,8 @@ if (!(Number.isInteger(warmup) && warmup >= 0))
   throw new TypeError('--warmup must be a whole number of requests');
 if (!(Number.isInteger(n1) && Number.isInteger(n2) && n2 > n1 && n1 > 0))
   throw new TypeError('--requests must be two numbers N1,N2 with 0 < N1 < N2');
+// A cache geometry of its own, so valgrind does not warn about the host's L3 (no cache is simulated anyway).
+const QUIET = ['--I1=32768,8,64', '--D1=32768,8,64', '--LL=8388608,16,64'];
 /** Where the cachegrind output of a case's run with `n` measured requests goes. */
 const outFile = (name, n) => join(CACHE_DIR, 'instructions', `${name.replace(/[^a-z0-9-]/gi, '_')}-${n}.out`);
 
@@ -68,12 +70,8 @@ async function measure() {
     log('valgrind is not installed (apt-get install -y valgrind): it counts the instructions');
     process.exit(1);
   }
-  // A cache geometry of its own, so valgrind does not warn about the host's L3 (no cache is simulated anyway).
-  const QUIET = ['--I1=32768,8,64', '--D1=32768,8,64', '--LL=8388608,16,64'];
   const names = args.cases.split(',').map((n) => n.trim());
-  for (const name of names) caseByName(name.startsWith(SAME) ? name.slice(SAME.length) : name);
-
-  const wide = names.some((n) => caseByName(n.startsWith(SAME) ? n.slice(SAME.length) : n).wide);
+  const wide = names.map(requestsOf).some((c) => c.wide);
   const prepared = await createFixture({ tokenCount: wide ? TOKEN_USERS : undefined, log });
   const client = { ...prepared.client, ...(wide ? { coldTokens: prepared.pool.tokens } : {}) };
   const jwks = await startJwksServer(prepared.jwks, { issuer: ISSUER });

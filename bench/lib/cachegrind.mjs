@@ -48,10 +48,13 @@ export function areaOfFunction(name) {
 /** Where `kase` adds instructions per request over `base` (both maps from perRequestByFunction). */
 export function addedInstructions(base, kase, { top = 8 } = {}) {
   const rows = [];
-  for (const fn of new Set([...base.keys(), ...kase.keys()]))
-    rows.push({ fn, added: (kase.get(fn) ?? 0) - (base.get(fn) ?? 0) });
   const areas = new Map();
-  for (const r of rows) areas.set(areaOfFunction(r.fn), (areas.get(areaOfFunction(r.fn)) ?? 0) + r.added);
+  for (const fn of new Set([...base.keys(), ...kase.keys()])) {
+    const added = (kase.get(fn) ?? 0) - (base.get(fn) ?? 0);
+    const area = areaOfFunction(fn);
+    rows.push({ fn, added });
+    areas.set(area, (areas.get(area) ?? 0) + added);
+  }
   return {
     total: rows.reduce((sum, r) => sum + r.added, 0),
     areas: [...areas].map(([area, added]) => ({ area, added })).sort((x, y) => y.added - x.added),

@@ -71,6 +71,11 @@ export function caseByName(name) {
   return found;
 }
 
+/** The case whose requests `name` sends: itself, or for `express-same:<case>` that case (validated either way). */
+export function requestsOf(name) {
+  return caseByName(name.startsWith(SAME) ? name.slice(SAME.length) : name);
+}
+
 /* ------------------------------------------------------------ client side ------------------------------------------------------------ */
 
 const body = (userId, kind) => JSON.stringify({ userId, kind });

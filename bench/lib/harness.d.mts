@@ -69,5 +69,27 @@ export interface CaseServer {
 export declare function startCaseServer(
   name: string,
   ctx: { jwksUri: string; sessions: Array<{ sid: string; userId: string }>; redisUrl: string },
-  options?: { core?: number; nodeArgs?: string[]; timeoutMs?: number },
+  options?: { core?: number; nodeArgs?: string[]; wrapper?: string[]; timeoutMs?: number },
 ): Promise<CaseServer>;
+
+/** Instructions per function name in one valgrind cachegrind output file (cachegrind.mjs). */
+export declare function instructionsByFunction(file: string): Map<string, number>;
+
+/** Per-request instructions by function: (run with n2 requests − run with n1) ÷ (n2 − n1). */
+export declare function perRequestByFunction(
+  file1: string,
+  file2: string,
+  n1: number,
+  n2: number,
+): Map<string, number>;
+
+/** Where `kase` adds instructions per request over `base`: the total, by area, and the top functions. */
+export declare function addedInstructions(
+  base: Map<string, number>,
+  kase: Map<string, number>,
+  options?: { top?: number },
+): {
+  total: number;
+  areas: Array<{ area: string; added: number }>;
+  functions: Array<{ fn: string; added: number }>;
+};
